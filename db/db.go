@@ -1,0 +1,171 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is portpanel's database. Its methods are safe for concurrent use.
+type DB struct {
+	sql *sql.DB
+}
+
+// dsnOptions are set on every pooled connection. In a DSN, not through
+// Exec("PRAGMA ..."), because an Exec reaches only one connection of the
+// pool.
+//   - busy_timeout: modernc's default is 0, so a second writer would fail at once.
+//   - WAL: readers never block the writer, nor it them.
+//   - synchronous(FULL): under WAL, NORMAL may lose the last commits on power
+//     loss; the audit log must not.
+//   - _txlock=immediate: BEGIN takes the write lock, so a transaction that
+//     reads then writes waits for the lock (busy_timeout) instead of failing
+//     with SQLITE_BUSY when it upgrades, which busy_timeout cannot retry.
+//   - _time_format=sqlite: time.Time arguments are written in a form SQLite's
+//     date functions read (scs binds expiry into julianday()).
+const dsnOptions = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
+	"&_txlock=immediate&_time_format=sqlite"
+
+// Open opens the SQLite database at path, creating the file if needed, and
+// applies pending migrations.
+//
+// One pool serves reads and writes. WAL lets readers run beside the single
+// writer, and with _txlock=immediate plus busy_timeout concurrent writers
+// queue inside SQLite rather than fail. A separate one-connection write pool
+// would queue them in Go instead, but SQL() must give scs a single handle
+// that both reads and writes sessions, and the panel writes a few rows a
+// minute, so the second pool would buy nothing but two handles to get wrong.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+dsnOptions)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	d := &DB{sql: sqlDB}
+	if err := d.setUp(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return d, nil
+}
+
+func (d *DB) setUp(ctx context.Context) error {
+	// journal_mode(WAL) is silently ignored where WAL cannot work (some
+	// network filesystems); the locking reasoning above depends on it.
+	var mode string
+	if err := d.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal_mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	return d.migrate(ctx)
+}
+
+// migrate applies the embedded migrations with a goose Provider: no global
+// goose state, and no output unless WithVerbose, which we leave off.
+func (d *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("read embedded migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.sql, fsys,
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("set up migrations: %w", err)
+	}
+	// Not p.Close(): that would close d.sql.
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// SQL returns the underlying handle, for github.com/alexedwards/scs/sqlite3store
+// (table sessions). Other packages should use DB's methods.
+func (d *DB) SQL() *sql.DB { return d.sql }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// escapePath makes a file path safe inside a "file:" URI, where SQLite
+// percent-decodes the path and '?' and '#' would end it.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Times are stored as INTEGER unix milliseconds, UTC.
+func toMS(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// now is the current time at the precision stored, so what a method
+// returns equals what a later read returns.
+func now() time.Time { return fromMS(time.Now().UnixMilli()) }
+
+// orNow truncates t to the stored precision, or returns now() if t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return now()
+	}
+	return fromMS(toMS(t))
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+		se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// Page sizes for keyset listings.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// clampLimit turns a caller's page size into one that is positive and
+// bounded, so a handler passing 0 or a user's huge number stays safe.
+func clampLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return defaultLimit
+	case limit > maxLimit:
+		return maxLimit
+	}
+	return limit
+}
+
+// beforeOrMax turns a keyset cursor of 0 ("from the newest") into a value
+// above every id, so one query serves both cases.
+func beforeOrMax(beforeID int64) int64 {
+	if beforeID <= 0 {
+		return 1<<63 - 1
+	}
+	return beforeID
+}

@@ -1,0 +1,124 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// queryer is what *sql.DB and *sql.Tx share, so a query helper can run
+// inside or outside a transaction.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ValidRole reports whether role is one of the Role constants.
+func ValidRole(role string) bool {
+	switch role {
+	case RoleViewer, RoleOperator, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// CreateUser adds a user. It returns ErrConflict if the name is taken.
+func (d *DB) CreateUser(ctx context.Context, name, role, passwordHash string) (User, error) {
+	// The table's CHECK enforces the same; checking here gives a sentence
+	// instead of a constraint name.
+	if !ValidRole(role) {
+		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator or admin", name, role)
+	}
+	u := User{Name: name, Role: role, PasswordHash: passwordHash, CreatedAt: now()}
+	err := d.sql.QueryRowContext(ctx,
+		`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		u.Name, u.Role, u.PasswordHash, toMS(u.CreatedAt)).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return User{}, fmt.Errorf("create user %q: %w", name, ErrConflict)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("create user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+const userColumns = `id, name, role, password_hash, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var created int64
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &created); err != nil {
+		return User{}, err
+	}
+	u.CreatedAt = fromMS(created)
+	return u, nil
+}
+
+// UserByName returns the user called name, or ErrNotFound.
+func (d *DB) UserByName(ctx context.Context, name string) (User, error) {
+	u, err := scanUser(d.sql.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	return u, notFound(err, "user %q", name)
+}
+
+// UserByID returns the user with the given id, or ErrNotFound.
+func (d *DB) UserByID(ctx context.Context, id int64) (User, error) {
+	return userByID(ctx, d.sql, id)
+}
+
+func userByID(ctx context.Context, q queryer, id int64) (User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, notFound(err, "user %d", id)
+}
+
+// CountUsers returns how many users exist (0 means the first user must
+// still be created).
+func (d *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// Users returns all users by name.
+func (d *DB) Users(ctx context.Context) ([]User, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return collect(rows, scanUser, "list users")
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound and wraps any error with what
+// was being looked up.
+func notFound(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf(format, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error), what string) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,115 @@
+// Package auth holds the rules about who may sign in and what a role may do:
+// password hashing, API token secrets, user name and password rules, role
+// order. It knows nothing of HTTP, sessions or SQL.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"portpanel/db"
+)
+
+// params are OWASP's argon2id recommendation (19 MiB, t=2, p=1). The PHC
+// string stores them with each hash, so raising them later is safe.
+// argon2id.DefaultParams uses p=NumCPU, which ties hashes to the machine.
+var params = &argon2id.Params{Memory: 19456, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Password length bounds. The upper bound keeps a hash from being a cheap
+// denial of service.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 1024
+)
+
+// HashPassword returns the argon2id PHC string for password.
+func HashPassword(password string) (string, error) {
+	h, err := argon2id.CreateHash(password, params)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// CheckPassword reports whether password matches the stored hash.
+func CheckPassword(password, hash string) bool {
+	if len(password) > MaxPasswordLen {
+		return false
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	return err == nil && ok
+}
+
+// dummyHash is compared against when a user name does not exist, so a
+// failed login costs the same time either way and does not reveal names.
+var dummyHash, _ = argon2id.CreateHash("portpanel-no-such-user", params)
+
+// BurnTime spends the time of one password check.
+func BurnTime(password string) { CheckPassword(password, dummyHash) }
+
+// CheckNewPassword returns a sentence saying what is wrong with a new
+// password, or "" when it is acceptable.
+func CheckNewPassword(password string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < MinPasswordLen:
+		return fmt.Sprintf("Use at least %d characters (this one has %d).", MinPasswordLen, n)
+	case len(password) > MaxPasswordLen:
+		return fmt.Sprintf("Use at most %d bytes.", MaxPasswordLen)
+	}
+	return ""
+}
+
+var userName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,31}$`)
+
+// CheckUserName returns a sentence saying what is wrong with a user name,
+// or "" when it is acceptable.
+func CheckUserName(name string) string {
+	if !userName.MatchString(name) {
+		return "Use 1 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter."
+	}
+	return ""
+}
+
+// ValidRole reports whether role is one portpanel knows.
+func ValidRole(role string) bool { return rank(role) > 0 }
+
+func rank(role string) int {
+	switch role {
+	case db.RoleViewer:
+		return 1
+	case db.RoleOperator:
+		return 2
+	case db.RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Allows reports whether a user with role may do what needs role need.
+func Allows(role, need string) bool {
+	return rank(role) > 0 && rank(role) >= rank(need)
+}
+
+// NewSecret returns a random 256-bit secret, URL-safe, for API and setup
+// tokens.
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("read random bytes: %w", err)
+	}
+	return "pp_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HashToken is what the database stores for an API token: its SHA-256.
+// A fast hash is right here: the secret has 256 bits of entropy.
+func HashToken(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}

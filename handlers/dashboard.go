@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"portpanel/db"
+	"portpanel/handlers/auth"
+	"portpanel/views"
+)
+
+const recentChanges = 5
+
+// Dashboard shows the range now and after reboot, warnings, the change form
+// and the latest changes.
+func (h *Handlers) Dashboard(c echo.Context) error {
+	return h.dashboard(c, http.StatusOK, nil)
+}
+
+// dashboard renders the dashboard; form, when set, is a submitted change
+// form to show again with its errors.
+func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm) error {
+	ctx := c.Request().Context()
+	st, err := h.Changes.Status(ctx)
+	if err != nil {
+		return err
+	}
+	recent, err := h.DB.Changes(ctx, recentChanges, 0)
+	if err != nil {
+		return err
+	}
+	undone, err := h.rolledBackBy(ctx, recent)
+	if err != nil {
+		return err
+	}
+	ch, err := h.chrome(c, "Dashboard", "dashboard")
+	if err != nil {
+		return err
+	}
+	u, _ := CurrentUser(c)
+	p := views.DashboardPage{
+		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
+		CanChange: auth.Allows(u.Role, db.RoleOperator), Recent: recent, RolledBackBy: undone,
+		Form: views.ChangeForm{Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High)},
+	}
+	if form != nil {
+		p.Form = *form
+	}
+	return render(c, status, views.Dashboard(p))
+}
+
+// rolledBackBy maps each applied change in list to the change that rolled it
+// back, if any.
+func (h *Handlers) rolledBackBy(ctx context.Context, list []db.Change) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	for _, c := range list {
+		if c.Status != db.StatusApplied {
+			continue
+		}
+		later, err := h.DB.RollbacksOf(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range later {
+			if r.Status == db.StatusApplied {
+				out[c.ID] = r.ID
+			}
+		}
+	}
+	return out, nil
+}

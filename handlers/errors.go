@@ -1,0 +1,81 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"portpanel/change"
+	"portpanel/db"
+	"portpanel/views"
+)
+
+// Error is echo's one error handler: it maps an error to a status and
+// answers JSON under /api/ and a page elsewhere. Only unexpected errors are
+// logged; their text never reaches the client.
+func (h *Handlers) Error(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := classify(err)
+	if status == http.StatusInternalServerError {
+		h.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	var failed *change.FailedError
+	if isAPI(c) {
+		body := map[string]any{"error": msg}
+		if errors.As(err, &failed) {
+			body["change"] = changeJSON(failed.Change)
+		}
+		err = c.JSON(status, body)
+	} else {
+		err = h.errorPage(c, status, msg)
+	}
+	if err != nil {
+		h.Log.Error("write error response", "err", err)
+	}
+}
+
+func classify(err error) (int, string) {
+	var he *echo.HTTPError
+	var failed *change.FailedError
+	switch {
+	case errors.As(err, &he):
+		if msg, ok := he.Message.(string); ok {
+			return he.Code, msg
+		}
+		return he.Code, http.StatusText(he.Code)
+	case errors.As(err, &failed):
+		if failed.KernelRefused {
+			return http.StatusUnprocessableEntity, failed.Change.Error
+		}
+		return http.StatusInternalServerError, failed.Change.Error
+	case isInvalid(err):
+		_, msg, _ := invalidField(err)
+		return http.StatusUnprocessableEntity, msg
+	case errors.Is(err, change.ErrConflict):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, db.ErrNotFound):
+		return http.StatusNotFound, "Not found."
+	}
+	return http.StatusInternalServerError, "Internal error: the details are in portpanel's log."
+}
+
+func (h *Handlers) errorPage(c echo.Context, status int, msg string) error {
+	ch, err := h.chrome(c, http.StatusText(status), "")
+	if err != nil {
+		ch = views.Chrome{Title: http.StatusText(status), Host: h.Host, Now: h.Now()}
+	}
+	return render(c, status, views.Error(views.ErrorPage{Chrome: ch, Code: status, Title: http.StatusText(status), Message: msg}))
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// Health answers 200 without login, for load balancers and systemd.
+func (h *Handlers) Health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

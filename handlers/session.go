@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"crypto/subtle"
+
+	"github.com/labstack/echo/v4"
+
+	"portpanel/db"
+	"portpanel/handlers/auth"
+)
+
+// Session keys.
+const (
+	keyUserID = "user_id"
+	keyCSRF   = "csrf"
+	keyFlash  = "flash"
+	keyFlashE = "flash_error"
+)
+
+const ctxUser = "portpanel.user"
+const ctxViaToken = "portpanel.via_token"
+
+// SetUser marks the request as made by u (viaToken: by API token).
+func SetUser(c echo.Context, u db.User, viaToken bool) {
+	c.Set(ctxUser, u)
+	c.Set(ctxViaToken, viaToken)
+}
+
+// CurrentUser is the signed-in user, if any.
+func CurrentUser(c echo.Context) (db.User, bool) {
+	u, ok := c.Get(ctxUser).(db.User)
+	return u, ok
+}
+
+// ViaToken reports whether the request was authenticated by an API token,
+// which needs no CSRF token: browsers never send it on their own.
+func ViaToken(c echo.Context) bool {
+	v, _ := c.Get(ctxViaToken).(bool)
+	return v
+}
+
+// SessionUserID is the user ID stored in the session (0 when signed out).
+func (h *Handlers) SessionUserID(c echo.Context) int64 {
+	return h.Sessions.GetInt64(c.Request().Context(), keyUserID)
+}
+
+// CSRFToken returns the session's CSRF token, creating it when missing. It
+// is a synchronizer token bound to the server-side session.
+func (h *Handlers) CSRFToken(c echo.Context) (string, error) {
+	ctx := c.Request().Context()
+	if t := h.Sessions.GetString(ctx, keyCSRF); t != "" {
+		return t, nil
+	}
+	t, err := auth.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	h.Sessions.Put(ctx, keyCSRF, t)
+	return t, nil
+}
+
+// CheckCSRF reports whether the request carries the session's CSRF token in
+// the form field "csrf" or the X-CSRF-Token header.
+func (h *Handlers) CheckCSRF(c echo.Context) bool {
+	want := h.Sessions.GetString(c.Request().Context(), keyCSRF)
+	got := c.Request().Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("csrf")
+	}
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+func (h *Handlers) flash(c echo.Context, msg string, isErr bool) {
+	ctx := c.Request().Context()
+	h.Sessions.Put(ctx, keyFlash, msg)
+	h.Sessions.Put(ctx, keyFlashE, isErr)
+}
+
+func (h *Handlers) popFlash(c echo.Context) (string, bool) {
+	ctx := c.Request().Context()
+	msg := h.Sessions.PopString(ctx, keyFlash)
+	isErr := h.Sessions.PopBool(ctx, keyFlashE)
+	return msg, isErr
+}

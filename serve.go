@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"portpanel/change"
+	"portpanel/db"
+	"portpanel/handlers"
+	"portpanel/sysctl"
+	"portpanel/web"
+)
+
+type serveConfig struct {
+	addr, dbPath, sysctlFile, configRoot, procSys, bootReader string
+	sampleInterval                                            time.Duration
+	secureCookies                                             bool
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", env("PORTPANEL_ADDR", "127.0.0.1:8080"), "listen address (env PORTPANEL_ADDR)")
+	fs.StringVar(&c.dbPath, "db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
+	fs.StringVar(&c.sysctlFile, "sysctl-file", env("PORTPANEL_SYSCTL_FILE", "/etc/sysctl.conf"), "config file portpanel writes the range to (env PORTPANEL_SYSCTL_FILE)")
+	fs.StringVar(&c.configRoot, "config-root", env("PORTPANEL_CONFIG_ROOT", "/"), "prefix of the sysctl config locations read for the boot value (env PORTPANEL_CONFIG_ROOT)")
+	fs.StringVar(&c.procSys, "proc-sys", env("PORTPANEL_PROC_SYS", "/proc/sys"), "kernel sysctl directory (env PORTPANEL_PROC_SYS)")
+	fs.StringVar(&c.bootReader, "boot-reader", env("PORTPANEL_BOOT_READER", "auto"), "what applies sysctl files at boot: auto, systemd or procps (env PORTPANEL_BOOT_READER)")
+	interval := fs.String("sample-interval", env("PORTPANEL_SAMPLE_INTERVAL", "60s"), "how often the runtime range is sampled (env PORTPANEL_SAMPLE_INTERVAL)")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark cookies Secure (set behind a TLS proxy; env PORTPANEL_SECURE_COOKIES=1)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var err error
+	if c.sampleInterval, err = time.ParseDuration(*interval); err != nil || c.sampleInterval < time.Second {
+		return c, fmt.Errorf("--sample-interval %q: give a duration of at least 1s, such as 60s", *interval)
+	}
+	if !filepath.IsAbs(c.sysctlFile) {
+		return c, fmt.Errorf("--sysctl-file %q must be an absolute path", c.sysctlFile)
+	}
+	if c.bootReader != "auto" {
+		if _, err := sysctl.ParseReader(c.bootReader); err != nil {
+			return c, fmt.Errorf("--boot-reader %q: use auto, systemd or procps", c.bootReader)
+		}
+	}
+	return c, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := os.MkdirAll(filepath.Dir(cfg.dbPath), 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	d, err := db.Open(ctx, cfg.dbPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	conf := sysctl.Config{Root: cfg.configRoot}
+	reader := conf.DetectReader()
+	if cfg.bootReader != "auto" {
+		reader, _ = sysctl.ParseReader(cfg.bootReader)
+	}
+	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: cfg.procSys}, Config: conf, Reader: reader, File: cfg.sysctlFile, DB: d, Now: time.Now}
+	// Reading is all a start does: it never writes the kernel.
+	if _, _, err := svc.Sample(ctx, db.SourceStart); err != nil {
+		return err
+	}
+	if _, err := d.AppendAudit(ctx, db.AuditEvent{Action: "server.start", Detail: fmt.Sprintf("portpanel started on %s, managing %s (boot reader %s)", cfg.addr, cfg.sysctlFile, reader)}); err != nil {
+		return err
+	}
+
+	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.secureCookies), Log: log, Now: time.Now}
+	h.Host, _ = os.Hostname()
+	h.Netns = netns()
+	if h.Setup, err = firstRunToken(ctx, d); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	if secret := h.Setup.Secret(); secret != "" {
+		// Printed, never logged: it is the only way in until an admin exists.
+		fmt.Fprintf(stdout, "No users yet. Create the first admin at http://%s/setup?token=%s\n", ln.Addr(), secret)
+	}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		log.Warn("listening on a non-loopback address without TLS: passwords and session cookies cross the network in clear text; put a TLS proxy in front", "addr", ln.Addr().String())
+	}
+	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", cfg.dbPath, "sysctl_file", cfg.sysctlFile, "boot_reader", reader)
+
+	go svc.RunSampler(ctx, cfg.sampleInterval, log)
+	srv := &http.Server{Handler: web.New(h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	_, err = d.AppendAudit(shutdown, db.AuditEvent{Action: "server.stop", Detail: "portpanel stopped"})
+	return err
+}
+
+// firstRunToken returns a live setup token when no user exists yet.
+func firstRunToken(ctx context.Context, d *db.DB) (*handlers.SetupToken, error) {
+	n, err := d.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return &handlers.SetupToken{}, err
+	}
+	return handlers.NewSetupToken()
+}
+
+// netns names the network namespace portpanel runs in when it is not the
+// host's (the range is per namespace, so the page must say which).
+func netns() string {
+	self, err1 := os.Readlink("/proc/self/ns/net")
+	host, err2 := os.Readlink("/proc/1/ns/net")
+	if err1 != nil || err2 != nil || self == host {
+		return ""
+	}
+	return self
+}

@@ -1,0 +1,133 @@
+package sysctl
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Paths of the three settings under /proc/sys.
+const (
+	rangeFile    = "net/ipv4/ip_local_port_range"
+	unprivFile   = "net/ipv4/ip_unprivileged_port_start"
+	reservedFile = "net/ipv4/ip_local_reserved_ports"
+)
+
+// Kernel reads and writes the running kernel's settings under ProcSys
+// ("/proc/sys" in production). The values are per network namespace: the
+// ones seen are those of the namespace this process runs in.
+type Kernel struct{ ProcSys string }
+
+// Read returns the range and the two settings that constrain it.
+func (k Kernel) Read() (KernelState, error) {
+	var st KernelState
+	r, err := k.ReadRange()
+	if err != nil {
+		return st, err
+	}
+	st.Range = r
+	s, err := k.read(unprivFile)
+	if err != nil {
+		return st, err
+	}
+	st.UnprivilegedPortStart, err = strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return st, fmt.Errorf("read %s: unexpected value %q", dotted(unprivFile), s)
+	}
+	s, err = k.read(reservedFile)
+	if err != nil {
+		return st, err
+	}
+	st.ReservedPorts = strings.TrimSpace(s)
+	return st, nil
+}
+
+// ReadRange returns the current range. The kernel prints "LOW\tHIGH\n";
+// any whitespace is accepted.
+func (k Kernel) ReadRange() (Range, error) {
+	s, err := k.read(rangeFile)
+	if err != nil {
+		return Range{}, err
+	}
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return Range{}, fmt.Errorf("read %s: unexpected value %q", Key, s)
+	}
+	low, err1 := strconv.Atoi(f[0])
+	high, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return Range{}, fmt.Errorf("read %s: unexpected value %q", Key, s)
+	}
+	return Range{Low: low, High: high}, nil
+}
+
+// WriteRange sets the range with a single write(2) of "LOW\tHIGH\n", so the
+// kernel sees both ends at once: either both change or neither does. It
+// never shells out: `sysctl -w K=1024 65000` without quotes sets only the
+// low end. The value is not validated here (see Validate); what the kernel
+// refuses comes back as *KernelRefusedError.
+func (k Kernel) WriteRange(r Range) error {
+	p := filepath.Join(k.ProcSys, rangeFile)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", Key, err)
+	}
+	_, werr := f.Write([]byte(strconv.Itoa(r.Low) + "\t" + strconv.Itoa(r.High) + "\n"))
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return &KernelRefusedError{Value: r, Err: bareErr(werr)}
+	}
+	return nil
+}
+
+func (k Kernel) read(name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(k.ProcSys, name))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", dotted(name), err)
+	}
+	return string(b), nil
+}
+
+func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
+
+// KernelRefusedError is returned when the kernel rejects a value written to
+// ip_local_port_range (EINVAL for low > high, an end outside 1..65535 or a
+// low below ip_unprivileged_port_start). The old value is still in force.
+type KernelRefusedError struct {
+	Value Range
+	Err   error
+}
+
+func (e *KernelRefusedError) Error() string {
+	return fmt.Sprintf("the kernel refused %d %d: %v", e.Value.Low, e.Value.High, e.Err)
+}
+
+func (e *KernelRefusedError) Unwrap() error { return e.Err }
+
+// Equal compares two sysctl values with whitespace collapsed, as the kernel
+// prints a TAB where config files usually have a space: comparing the
+// strings as they are would report a difference forever.
+func Equal(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
+
+// bareErr drops the operation and path of an *fs.PathError (or similar),
+// keeping the errno so errors.Is still works while messages stay short.
+func bareErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}

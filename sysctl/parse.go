@@ -1,0 +1,230 @@
+package sysctl
+
+import (
+	"path"
+	"strings"
+)
+
+// How the two boot readers split a config line, from procps
+// parse_setting_line() and systemd-sysctl parse_file(). They agree on
+// everything that matters for one key except the details noted here.
+const (
+	procpsSpace  = " \t\n\v\f\r" // C isspace(), used by procps
+	systemdSpace = " \t\n\r"     // systemd's WHITESPACE
+	// systemdMaxLine is systemd's LONG_LINE_MAX: reading stops at a longer
+	// line (the rest of the file is skipped).
+	systemdMaxLine = 1 << 20
+	keyPath        = "net/ipv4/ip_local_port_range"
+)
+
+type lineKind int
+
+const (
+	lineOther  lineKind = iota // blank, comment, another key, not an assignment
+	lineAssign                 // "K = V" or "-K = V"
+	lineDrop                   // bare "-K": systemd drops K; procps ignores it for an explicit K
+	lineGlob                   // a glob that matches K: "net.ipv4.ip_local_port_rang? = V"
+)
+
+// setting is one line as a reader understands it.
+type setting struct {
+	kind  lineKind
+	key   string // as written, trimmed, without the "-" prefix
+	dash  bool   // "-" prefix
+	value string // trimmed; "" for a drop
+}
+
+// parseSetting classifies one line (without its line terminator).
+func parseSetting(line string, rd Reader) setting {
+	space := procpsSpace
+	if rd == ReaderSystemd {
+		space = systemdSpace
+	}
+	t := strings.TrimLeft(line, space)
+	if t == "" || t[0] == '#' || t[0] == ';' {
+		return setting{}
+	}
+	var s setting
+	k, v, hasValue := strings.Cut(t, "=")
+	if !hasValue && t[0] != '-' {
+		return setting{} // not an assignment: both tools warn and go on
+	}
+	if k != "" && k[0] == '-' {
+		s.dash, k = true, k[1:]
+	}
+	// procps only right-trims the key after the "-", so "- K = V" is an
+	// unknown key " K" to it; systemd trims both sides.
+	if rd == ReaderSystemd {
+		k = strings.Trim(k, space)
+	} else {
+		k = strings.TrimRight(k, space)
+	}
+	s.key = k
+	s.kind = classifyKey(k, hasValue)
+	if hasValue {
+		s.value = strings.Trim(v, space)
+	}
+	if s.kind == lineOther {
+		return setting{}
+	}
+	return s
+}
+
+func classifyKey(k string, hasValue bool) lineKind {
+	p := slashdot(k)
+	if strings.ContainsAny(p, "*?[") {
+		if ok, _ := path.Match("/proc/sys/"+p, "/proc/sys/"+keyPath); ok && hasValue {
+			return lineGlob
+		}
+		return lineOther // "-glob" only excludes keys from other globs
+	}
+	if !namesKey(p) {
+		return lineOther
+	}
+	if hasValue {
+		return lineAssign
+	}
+	return lineDrop
+}
+
+// namesKey reports whether the slash path p, opened under /proc/sys, is
+// our key. It is deliberately a little generous: repeated separators, "."
+// and ".." components and a trailing separator are accepted, although one
+// tool or the other refuses some of them, so the editor never leaves such a
+// line behind believing it is someone else's key.
+func namesKey(p string) bool {
+	return p != "" && path.Clean("/proc/sys/"+p) == "/proc/sys/"+keyPath
+}
+
+// canonicalKey reports whether k is spelled so that both tools, and
+// procps' glob deduplication (a plain string compare of paths), see the
+// key: the dotted or the slash form, nothing else.
+func canonicalKey(k string) bool { return k == Key || k == keyPath }
+
+// slashdot turns a key into a path the way both tools do: if the first
+// separator is a dot, dots become slashes and slashes become dots (so a
+// mixed "net.ipv4/x" names "net/ipv4.x"); otherwise it is left alone.
+func slashdot(k string) string {
+	i := strings.IndexAny(k, "./")
+	if i < 0 || k[i] == '/' {
+		return k
+	}
+	b := []byte(k)
+	for j, c := range b {
+		switch c {
+		case '.':
+			b[j] = '/'
+		case '/':
+			b[j] = '.'
+		}
+	}
+	return string(b)
+}
+
+// readerLine is a line as a reader splits the file, numbered from 1.
+type readerLine struct {
+	n    int
+	text string
+}
+
+// splitLines splits content as rd reads it. procps uses getline() and C
+// strings: lines end at "\n" and a NUL cuts the line short. systemd's
+// read_line() also ends a line at a lone "\r" or a NUL ("\r\n" is one end).
+// tooLong is set when systemd would stop reading at an over-long line.
+func splitLines(content []byte, rd Reader) (lines []readerLine, tooLong bool) {
+	s := string(content)
+	n := 0
+	for len(s) > 0 {
+		var line string
+		if rd == ReaderSystemd {
+			i := strings.IndexAny(s, "\n\r\x00")
+			if i < 0 {
+				line, s = s, ""
+			} else {
+				term := s[i]
+				line, s = s[:i], s[i+1:]
+				if term == '\r' && s != "" && s[0] == '\n' {
+					s = s[1:]
+				}
+			}
+			if len(line) > systemdMaxLine {
+				return lines, true
+			}
+		} else {
+			line, s, _ = strings.Cut(s, "\n")
+			line, _, _ = strings.Cut(line, "\x00")
+		}
+		n++
+		lines = append(lines, readerLine{n: n, text: line})
+	}
+	return lines, false
+}
+
+// found is a line that sets, drops or globs Key.
+type found struct {
+	setting
+	line int
+}
+
+// scanKey returns the lines of content that rd reads as being about Key.
+func scanKey(content []byte, rd Reader) (out []found, tooLong bool) {
+	lines, tooLong := splitLines(content, rd)
+	for _, l := range lines {
+		if s := parseSetting(l.text, rd); s.kind != lineOther {
+			out = append(out, found{setting: s, line: l.n})
+		}
+	}
+	return out, tooLong
+}
+
+// kernelRange parses a value the way the kernel's proc_dointvec_minmax
+// does when it is written to ip_local_port_range: the first two integers,
+// base 0 (so "010" is octal), anything after them ignored. It returns nil
+// when the kernel would refuse the value or change only the low end.
+func kernelRange(v string) *Range {
+	f := strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(procpsSpace, r) })
+	if len(f) < 2 {
+		return nil
+	}
+	low, ok1 := kernelInt(f[0])
+	high, ok2 := kernelInt(f[1])
+	r := Range{Low: low, High: high}
+	if !ok1 || !ok2 || checkBounds(r) != nil {
+		return nil
+	}
+	return &r
+}
+
+// kernelInt parses like the kernel's simple_strtoul with base 0, refusing
+// trailing junk and overflow.
+func kernelInt(s string) (int, bool) {
+	base, digits := 10, s
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		base, digits = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, digits = 8, s[1:]
+	}
+	n := 0
+	for _, c := range []byte(digits) {
+		var d int
+		switch {
+		case c >= '0' && c <= '9':
+			d = int(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = int(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			d = int(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		n = n*base + d
+		if n > 1<<31 {
+			return 0, false
+		}
+	}
+	return n, digits != ""
+}

@@ -1,0 +1,108 @@
+// Package sysctl owns the kernel interface (/proc/sys) and the sysctl
+// configuration files (parse, edit, boot value) for
+// net.ipv4.ip_local_port_range. It knows nothing of HTTP or SQL, never logs,
+// and takes its roots as values so tests can point it at temp dirs or at a
+// private network namespace.
+package sysctl
+
+import "strconv"
+
+// Key is the sysctl this package manages, in dotted form.
+const Key = "net.ipv4.ip_local_port_range"
+
+// Range is an inclusive local port range.
+type Range struct {
+	Low  int `json:"low"`
+	High int `json:"high"`
+}
+
+// Size is the number of ports in the range, both ends included.
+func (r Range) Size() int {
+	if r.High < r.Low {
+		return 0
+	}
+	return r.High - r.Low + 1
+}
+
+// String is the canonical "LOW HIGH" form portpanel writes to config files.
+func (r Range) String() string {
+	return strconv.Itoa(r.Low) + " " + strconv.Itoa(r.High)
+}
+
+// KernelState is what the running kernel says about the range and the two
+// settings that constrain it.
+type KernelState struct {
+	Range                 Range
+	UnprivilegedPortStart int
+	// ReservedPorts is ip_local_reserved_ports as the kernel prints it
+	// ("" when none are reserved).
+	ReservedPorts string
+}
+
+// Reader names the program that applies sysctl config files at boot.
+type Reader string
+
+const (
+	ReaderSystemd Reader = "systemd" // systemd-sysctl
+	ReaderProcps  Reader = "procps"  // sysctl --system
+)
+
+// Location is a line in a config file.
+type Location struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Boot is the value one boot reader would apply for Key.
+type Boot struct {
+	Reader Reader
+	// Set is false when no file read by the reader assigns the key, or
+	// when systemd drops it with a bare "-key" line.
+	Set bool
+	// Value is the assignment's value as written (trimmed).
+	Value string
+	// Range is the parsed value; nil when Value is not two integers the
+	// kernel would accept.
+	Range *Range
+	// Where is the file and line of the winning assignment.
+	Where Location
+	// Dropped is set when systemd drops the key because of a "-key" line.
+	Dropped bool
+	// Globs are lines that set Key through a glob pattern
+	// ("net.ipv4.ip_local_port_rang? = ..."). Explicit assignments win
+	// over them; Value does not reflect them.
+	Globs []Location
+	// Files are the config files the reader applies, in order.
+	Files []string
+	// Problems are files that could not be read, with the reason.
+	Problems []string
+}
+
+// BootReport explains the boot value and whether a value written to the
+// managed file would survive a reboot.
+type BootReport struct {
+	Reader Reader // the reader in force
+	Boot   Boot   // what Reader applies
+	Other  Boot   // what the other reader would apply
+	// ManagedRead is true when Reader reads the managed file at all.
+	ManagedRead bool
+	// OverriddenBy is a file:line read after the managed file that assigns
+	// the key (nil when none).
+	OverriddenBy *Location
+	// Warnings are plain sentences for the admin: managed file not read,
+	// overridden, readers disagree, key dropped.
+	Warnings []string
+}
+
+// FileEdit is a planned change to the managed config file.
+type FileEdit struct {
+	Path    string
+	Existed bool
+	Before  []byte
+	After   []byte
+	// Diff is a unified diff of Before → After ("" when identical).
+	Diff string
+	// Notes say what the edit did beyond setting the value, e.g. that an
+	// earlier duplicate assignment was commented out.
+	Notes []string
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages, Go modules) and runs every
+# check CI runs. Run as root: the kernel tests use private network namespaces.
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PATH:/usr/local/go/bin"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "test.sh: run as root (sudo ./test.sh): the kernel tests need private network namespaces" >&2
+  exit 1
+fi
+
+need=()
+for pkg in chromium procps iproute2 util-linux sqlite3; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+go mod download
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+
+echo "== templ generate is up to date"
+go tool templ generate >/dev/null
+if [ -n "$(git status --porcelain -- '*_templ.go')" ]; then
+  git status --porcelain -- '*_templ.go' >&2
+  echo "templ generate changed *_templ.go: run 'go tool templ generate' and commit" >&2
+  exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== pure-Go build (CGO_ENABLED=0)"
+CGO_ENABLED=0 go build -o /dev/null .
+
+echo "== go test -race (fuzz seed corpora included)"
+CI=${CI:-1} go test -race -count=1 -timeout 20m ./...

@@ -1,0 +1,227 @@
+package views_test
+
+import (
+	"strings"
+	"testing"
+
+	"portpanel/sysctl"
+	"portpanel/views"
+)
+
+func TestDashboardRange(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		low, high int
+		value     string
+		count     string
+	}{
+		{"default range counts both ends", 32768, 60999, "32768 – 60999", "28,232 ports"},
+		{"wide range", 1024, 65535, "1024 – 65535", "64,512 ports"},
+		{"single port", 40000, 40000, "40000 – 40000", "1 port"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := dashboard()
+			p.Kernel.Range = sysctl.Range{Low: tt.low, High: tt.high}
+			doc, _ := render(t, views.Dashboard(p))
+			if got := text(doc.Find(testid("range-value"))); got != tt.value {
+				t.Errorf("range = %q, want %q", got, tt.value)
+			}
+			if got := text(doc.Find(testid("port-count"))); got != tt.count {
+				t.Errorf("count = %q, want %q", got, tt.count)
+			}
+		})
+	}
+}
+
+func TestDashboardKernelNow(t *testing.T) {
+	p := dashboard()
+	doc, _ := render(t, views.Dashboard(p))
+	if got := text(doc.Find(testid("reserved"))); got != "none" {
+		t.Errorf("reserved = %q, want none", got)
+	}
+	if got := text(doc.Find(testid("unprivileged"))); got != "1024" {
+		t.Errorf("unprivileged = %q", got)
+	}
+	p.Kernel.ReservedPorts = "8080,9000-9010"
+	doc, _ = render(t, views.Dashboard(p))
+	if got := text(doc.Find(testid("reserved"))); got != "8080,9000-9010" {
+		t.Errorf("reserved = %q", got)
+	}
+}
+
+func TestDashboardAfterReboot(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		boot      sysctl.Boot
+		drift     bool
+		value     string // substring of the boot value
+		where     string
+		wantDrift bool
+	}{
+		{"set in a file", sysctl.Boot{Reader: sysctl.ReaderSystemd, Set: true, Value: "32768 60999",
+			Range: &sysctl.Range{Low: 32768, High: 60999}, Where: sysctl.Location{File: managed, Line: 2}},
+			false, "32768 – 60999", managed + ":2", false},
+		{"differs from the kernel", sysctl.Boot{Reader: sysctl.ReaderSystemd, Set: true, Value: "20000 60999",
+			Range: &sysctl.Range{Low: 20000, High: 60999}, Where: sysctl.Location{File: "/etc/sysctl.conf", Line: 14}},
+			true, "20000 – 60999", "/etc/sysctl.conf:14", true},
+		{"not set anywhere", sysctl.Boot{Reader: sysctl.ReaderProcps},
+			false, "not set in any file — the kernel default applies", "", false},
+		{"dropped by -key", sysctl.Boot{Reader: sysctl.ReaderSystemd, Dropped: true, Where: sysctl.Location{File: "/etc/sysctl.d/99-x.conf", Line: 1}},
+			false, "-net.ipv4.ip_local_port_range", "/etc/sysctl.d/99-x.conf:1", false},
+		{"invalid value", sysctl.Boot{Reader: sysctl.ReaderSystemd, Set: true, Value: "40000", Where: sysctl.Location{File: managed, Line: 1}},
+			false, "not a valid range", managed + ":1", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := dashboard()
+			p.Boot.Boot, p.Drift = tt.boot, tt.drift
+			doc, _ := render(t, views.Dashboard(p))
+			if got := text(doc.Find(testid("boot-value"))); !strings.Contains(got, tt.value) {
+				t.Errorf("boot value = %q, want it to contain %q", got, tt.value)
+			}
+			if got := text(doc.Find(testid("boot-where"))); got != tt.where {
+				t.Errorf("where = %q, want %q", got, tt.where)
+			}
+			if got := doc.Find(testid("drift")).Length() == 1; got != tt.wantDrift {
+				t.Errorf("drift mark = %v, want %v", got, tt.wantDrift)
+			}
+			if got := text(doc.Find(testid("boot-reader"))); got == "" || got == "unknown" {
+				t.Errorf("reader = %q", got)
+			}
+		})
+	}
+}
+
+func TestDashboardWarnings(t *testing.T) {
+	p := dashboard()
+	doc, _ := render(t, views.Dashboard(p))
+	if doc.Find(testid("warnings")).Length() != 0 {
+		t.Error("warnings shown without warnings")
+	}
+	p.Warnings = []string{"low and high have the same parity", "/etc/sysctl.conf overrides the managed file"}
+	doc, _ = render(t, views.Dashboard(p))
+	items := doc.Find(testid("warnings") + " li")
+	if items.Length() != 2 {
+		t.Fatalf("warnings = %d, want 2", items.Length())
+	}
+	if got := text(items.First()); got != "⚠ Warning: low and high have the same parity" {
+		t.Errorf("warning = %q (needs an icon and words, not colour alone)", got)
+	}
+	if got := text(doc.Find(testid("managed-file"))); got != managed {
+		t.Errorf("managed file = %q", got)
+	}
+}
+
+func TestDashboardChangeForm(t *testing.T) {
+	t.Run("viewer gets no form and no rollback", func(t *testing.T) {
+		p := dashboard()
+		p.CanChange, p.Role = false, "viewer"
+		doc, _ := render(t, views.Dashboard(p))
+		if doc.Find(testid("change-form")).Length() != 0 {
+			t.Error("change form shown to a viewer")
+		}
+		if doc.Find(testid("rollback")).Length() != 0 {
+			t.Error("rollback shown to a viewer")
+		}
+	})
+	t.Run("prefilled with the form values", func(t *testing.T) {
+		doc, _ := render(t, views.Dashboard(dashboard()))
+		f := doc.Find(testid("change-form"))
+		if a, _ := f.Attr("action"); a != "/changes" {
+			t.Errorf("action = %q", a)
+		}
+		for name, want := range map[string]string{"low": "32768", "high": "60999"} {
+			in := f.Find(`input[name="` + name + `"]`)
+			if v, _ := in.Attr("value"); v != want {
+				t.Errorf("%s = %q, want %q", name, v, want)
+			}
+			if m, _ := in.Attr("inputmode"); m != "numeric" {
+				t.Errorf("%s inputmode = %q", name, m)
+			}
+		}
+		r := f.Find(`input[name="reason"]`)
+		if _, ok := r.Attr("required"); !ok {
+			t.Error("reason not required")
+		}
+		if m, _ := r.Attr("maxlength"); m != "500" {
+			t.Errorf("reason maxlength = %q", m)
+		}
+		if got := text(f.Find(`button[type="submit"]`)); got != "Apply change" {
+			t.Errorf("button = %q", got)
+		}
+	})
+	t.Run("errors sit next to their fields", func(t *testing.T) {
+		p := dashboard()
+		p.Form.Errors = map[string]string{"low": "low (40000) must not exceed high (30000)"}
+		p.Form.Error = "The kernel refused the range."
+		doc, _ := render(t, views.Dashboard(p))
+		in := doc.Find(`input[name="low"]`)
+		id, _ := in.Attr("aria-describedby")
+		if got := text(doc.Find("#" + id)); !strings.Contains(got, "must not exceed high") {
+			t.Errorf("low's described error = %q", got)
+		}
+		if v, _ := in.Attr("aria-invalid"); v != "true" {
+			t.Error("low not aria-invalid")
+		}
+		if _, ok := doc.Find(`input[name="high"]`).Attr("aria-invalid"); ok {
+			t.Error("high marked invalid")
+		}
+		if got := text(doc.Find(testid("form-error"))); !strings.Contains(got, "The kernel refused the range.") {
+			t.Errorf("form error = %q", got)
+		}
+	})
+}
+
+func TestDashboardRecentChanges(t *testing.T) {
+	doc, _ := render(t, views.Dashboard(dashboard()))
+	rows := doc.Find(testid("change-row"))
+	if rows.Length() != 3 {
+		t.Fatalf("rows = %d, want 3", rows.Length())
+	}
+	for _, tt := range []struct {
+		name         string
+		row          int
+		rollback     bool
+		rolledBackBy string
+		status       string
+	}{
+		{"applied change offers rollback", 0, true, "", "✓ applied"},
+		{"rolled back change links its rollback", 1, false, "rolled back by #3", "✓ applied"},
+		{"failed change has no rollback", 2, false, "", "✗ failed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rows.Eq(tt.row)
+			if got := r.Find(testid("rollback")).Length() == 1; got != tt.rollback {
+				t.Errorf("rollback button = %v, want %v", got, tt.rollback)
+			}
+			if got := text(r.Find(testid("rolled-back-by"))); got != tt.rolledBackBy {
+				t.Errorf("rolled back by = %q, want %q", got, tt.rolledBackBy)
+			}
+			if got := text(r.Find(testid("status"))); got != tt.status {
+				t.Errorf("status = %q, want %q", got, tt.status)
+			}
+		})
+	}
+	first := rows.First()
+	if h, _ := first.Find(`a[href="/changes/3"]`).Attr("href"); h == "" {
+		t.Error("no link to /changes/3")
+	}
+	if got := text(first); !strings.Contains(got, "20000 – 60999 → 32768 – 60999") || !strings.Contains(got, "14:02 UTC · 3 min ago") {
+		t.Errorf("row = %q", got)
+	}
+	f := first.Find("form")
+	if a, _ := f.Attr("action"); a != "/changes/3/rollback" {
+		t.Errorf("rollback action = %q", a)
+	}
+	if v, _ := f.Find(`input[type="hidden"][name="reason"]`).Attr("value"); v != "Roll back change #3" {
+		t.Errorf("rollback reason = %q", v)
+	}
+}
+
+func TestDashboardEmpty(t *testing.T) {
+	p := dashboard()
+	p.Recent = nil
+	doc, _ := render(t, views.Dashboard(p))
+	if got := text(doc.Find(testid("empty"))); got != "No changes yet. Changes made here or by hand with sysctl appear in History." {
+		t.Errorf("empty state = %q", got)
+	}
+}

@@ -1,0 +1,174 @@
+package views
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"portpanel/sysctl"
+)
+
+// thousands formats n with comma separators: 28232 → "28,232".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// rangeText is a range as admins read it: "32768 – 60999". Port numbers get
+// no separators; counts do.
+func rangeText(low, high int) string {
+	return strconv.Itoa(low) + " – " + strconv.Itoa(high)
+}
+
+// portCount is "28,232 ports" for an inclusive range.
+func portCount(low, high int) string {
+	n := sysctl.Range{Low: low, High: high}.Size()
+	if n == 1 {
+		return "1 port"
+	}
+	return thousands(n) + " ports"
+}
+
+// absTime is the time in UTC, as short as is unambiguous next to now:
+// "14:02 UTC" today, "Jul 14 14:02 UTC" this year, else with the year.
+func absTime(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	switch {
+	case !now.IsZero() && t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return t.Format("15:04 UTC")
+	case !now.IsZero() && t.Year() == now.Year():
+		return t.Format("Jan 2 15:04 UTC")
+	default:
+		return t.Format("2006-01-02 15:04 UTC")
+	}
+}
+
+// fullTime is the exact instant, for tooltips.
+func fullTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// isoTime is the machine-readable form for <time datetime>.
+func isoTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// relTime says how long ago t was, seen from now: "just now", "3 min ago",
+// "5 h ago", "2 days ago", or "in 3 min" for the future. It is computed from
+// the page's Now, never the wall clock, so renders are deterministic.
+func relTime(t, now time.Time) string {
+	if now.IsZero() || t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		s = strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		s = strconv.Itoa(int(d/time.Hour)) + " h"
+	default:
+		s = strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+// idText is "#12".
+func idText(id int64) string {
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+// changeURL is the detail page of a change.
+func changeURL(id int64) string {
+	return "/changes/" + strconv.FormatInt(id, 10)
+}
+
+// rollbackURL is where a change's rollback form posts.
+func rollbackURL(id int64) string {
+	return changeURL(id) + "/rollback"
+}
+
+// rollbackReason is the default reason of a rollback.
+func rollbackReason(id int64) string {
+	return "Roll back change " + idText(id)
+}
+
+// olderURL is the keyset link to the next older page of a list.
+func olderURL(path string, before int64, extra ...string) string {
+	q := strings.Join(append(extra, "before="+strconv.FormatInt(before, 10)), "&")
+	return path + "?" + q
+}
+
+// diffLineClass styles one line of a unified diff.
+func diffLineClass(line string) string {
+	switch {
+	case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+		return "diff-file"
+	case strings.HasPrefix(line, "+"):
+		return "diff-add"
+	case strings.HasPrefix(line, "-"):
+		return "diff-del"
+	case strings.HasPrefix(line, "@@"):
+		return "diff-hunk"
+	default:
+		return "diff-ctx"
+	}
+}
+
+// diffLines splits a diff into lines without the trailing empty one.
+func diffLines(diff string) []string {
+	return strings.Split(strings.TrimSuffix(diff, "\n"), "\n")
+}
+
+// readerName names the boot reader as admins know the program.
+func readerName(r sysctl.Reader) string {
+	switch r {
+	case sysctl.ReaderSystemd:
+		return "systemd-sysctl"
+	case sysctl.ReaderProcps:
+		return "sysctl --system (procps)"
+	case "":
+		return "unknown"
+	default:
+		return string(r)
+	}
+}
+
+// where is "file:line" (or just the file when the line is unknown).
+func where(l sysctl.Location) string {
+	if l.Line <= 0 {
+		return l.File
+	}
+	return l.File + ":" + strconv.Itoa(l.Line)
+}
+
+// roleText is the role in parentheses, or nothing.
+func roleText(role string) string {
+	if role == "" {
+		return ""
+	}
+	return " (" + role + ")"
+}

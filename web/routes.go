@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"portpanel/db"
+	"portpanel/handlers"
+)
+
+// Public marks a route that needs no sign-in.
+const Public = ""
+
+// Route is one entry of the route table: who may call what.
+type Route struct {
+	Method  string
+	Path    string
+	Role    string // the least role allowed, or Public
+	Handler echo.HandlerFunc
+}
+
+// Routes is the one table of every route and the role it needs. A test walks
+// it for every role, so a route cannot be added without a role.
+func Routes(h *handlers.Handlers) []Route {
+	get, post := http.MethodGet, http.MethodPost
+	viewer, operator := db.RoleViewer, db.RoleOperator
+	return []Route{
+		{get, "/healthz", Public, h.Health},
+		{get, "/login", Public, h.ShowLogin},
+		{post, "/login", Public, h.Login},
+		{get, "/setup", Public, h.ShowSetup},
+		{post, "/setup", Public, h.CompleteSetup},
+		{post, "/logout", viewer, h.Logout},
+
+		{get, "/", viewer, h.Dashboard},
+		{get, "/changes", viewer, h.ListChanges},
+		{post, "/changes", operator, h.CreateChange},
+		{get, "/changes/:id", viewer, h.ShowChange},
+		{post, "/changes/:id/rollback", operator, h.RollbackChange},
+		{get, "/history", viewer, h.History},
+		{get, "/audit", viewer, h.Audit},
+
+		{get, "/api/v1/range", viewer, h.APIRange},
+		{get, "/api/v1/changes", viewer, h.APIChanges},
+		{post, "/api/v1/changes", operator, h.APICreateChange},
+		{get, "/api/v1/changes/:id", viewer, h.APIChange},
+		{post, "/api/v1/changes/:id/rollback", operator, h.APIRollback},
+		{get, "/api/v1/audit", viewer, h.APIAudit},
+		{get, "/api/v1/history", viewer, h.APIHistory},
+	}
+}
