@@ -2,6 +2,7 @@ package change
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -61,7 +62,7 @@ func (s *Service) Sample(ctx context.Context, source string) (db.Sample, bool, e
 	now := s.Now().UTC()
 	last, err := s.DB.LatestSample(ctx)
 	hasLast := err == nil
-	if err != nil && err != db.ErrNotFound {
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return db.Sample{}, false, fmt.Errorf("load latest sample: %w", err)
 	}
 	changed := hasLast && (last.Low != r.Low || last.High != r.High)
