@@ -20,10 +20,12 @@ func (c Config) Boot(r Reader) (Boot, error) {
 	files, problems := c.list(r, "")
 	b := Boot{Reader: r, Problems: problems}
 	for _, f := range files {
+		if f.state == fileMasked {
+			b.Files = append(b.Files, f.listed) // reads as empty
+			continue
+		}
 		if f.state != fileOK {
-			if msg := c.problem(f, r); msg != "" {
-				b.Problems = append(b.Problems, msg)
-			}
+			b.Problems = append(b.Problems, c.problem(f, r))
 			continue
 		}
 		b.Files = append(b.Files, f.listed)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -145,7 +146,7 @@ type fileState int
 
 const (
 	fileOK         fileState = iota
-	fileMasked               // link to /dev/null; for systemd also an empty file
+	fileMasked               // link to /dev/null (or another character device): reads as empty
 	fileDangling             // symlink to nothing
 	fileNotRegular           // a directory, a FIFO...
 	fileBroken               // symlink loop or another resolution error
@@ -167,33 +168,23 @@ func (c Config) list(rd Reader, assume string) (files []confFile, problems []str
 	seen := map[string]bool{} // names taken (or masked) by an earlier directory
 	var named []confFile
 	for _, dir := range readerDirs(rd) {
-		real, _, err := c.resolve(c.path(dir))
-		var entries []os.DirEntry
-		if err == nil {
-			entries, err = os.ReadDir(real)
-		}
+		names, err := c.readDir(dir, assume)
 		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-				problems = append(problems, fmt.Sprintf("cannot list %s: %v", dir, bareErr(err)))
-			}
-			continue
+			problems = append(problems, err.Error())
 		}
-		for _, e := range entries {
-			name := e.Name()
+		for _, name := range names {
 			if !strings.HasSuffix(name, ".conf") || seen[name] {
 				continue
 			}
 			if rd == ReaderSystemd && name[0] == '.' {
 				continue // systemd skips hidden files; procps reads them
 			}
-			f := c.stat(filepath.Join(c.path(dir), name), rd, assume)
-			// systemd skips what it cannot stat or is not a regular file
-			// without letting it hide files of the same name; procps
-			// takes the name first and fails to read it afterwards.
-			if rd == ReaderProcps || f.state == fileOK || f.state == fileMasked {
-				seen[name] = true
-			}
-			named = append(named, f)
+			// Both tools take the name before looking at the file: a
+			// dangling link or a directory called x.conf hides any later
+			// x.conf and then fails to read (checked against
+			// systemd-sysctl 252; newer systemd may skip such entries).
+			seen[name] = true
+			named = append(named, c.stat(filepath.Join(c.path(dir), name), assume))
 		}
 	}
 	sort.SliceStable(named, func(i, j int) bool {
@@ -202,15 +193,37 @@ func (c Config) list(rd Reader, assume string) (files []confFile, problems []str
 	files = named
 	if rd == ReaderProcps {
 		// Read only if it is a regular file (stat follows links).
-		if f := c.stat(c.path(sysctlConf), rd, assume); f.state == fileOK {
+		if f := c.stat(c.path(sysctlConf), assume); f.state == fileOK {
 			files = append(files, f)
 		}
 	}
 	return files, problems
 }
 
-// stat resolves p and classifies it as rd would.
-func (c Config) stat(p string, rd Reader, assume string) confFile {
+// readDir lists the names in a reader directory (none if it is missing),
+// plus the name of assume if it would be created there.
+func (c Config) readDir(dir, assume string) ([]string, error) {
+	real, _, err := c.resolve(c.path(dir))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(real)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return nil, fmt.Errorf("cannot list %s: %w", dir, bareErr(err))
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if assume != "" && filepath.Dir(assume) == real && !slices.Contains(names, filepath.Base(assume)) {
+		names = append(names, filepath.Base(assume))
+		slices.Sort(names)
+	}
+	return names, nil
+}
+
+// stat resolves p and classifies what is there.
+func (c Config) stat(p, assume string) confFile {
 	f := confFile{listed: p}
 	real, isNull, err := c.resolve(p)
 	f.resolved = real
@@ -234,35 +247,30 @@ func (c Config) stat(p string, rd Reader, assume string) confFile {
 		f.state = fileMasked
 	case !fi.Mode().IsRegular():
 		f.state = fileNotRegular
-	case rd == ReaderSystemd && fi.Size() == 0:
-		f.state = fileMasked // systemd's null_or_empty(): an empty file masks too
 	}
 	return f
 }
 
-// problem explains a file that is considered but not read ("" if none).
+// problem explains a file that is considered but cannot be read.
 func (c Config) problem(f confFile, rd Reader) string {
 	p := c.display(f.listed)
 	switch f.state {
 	case fileDangling:
-		if rd == ReaderSystemd {
-			return fmt.Sprintf("%s points to %s, which does not exist: systemd-sysctl skips it", p, c.display(f.resolved))
-		}
-		return fmt.Sprintf("%s points to %s, which does not exist: sysctl --system fails to open it (and skips any %s in later directories)", p, c.display(f.resolved), filepath.Base(p))
+		return fmt.Sprintf("%s points to %s, which does not exist: %s cannot read it, and it hides any %s in later directories",
+			p, c.display(f.resolved), readerName(rd), filepath.Base(p))
 	case fileNotRegular:
-		if rd == ReaderSystemd {
-			return fmt.Sprintf("%s is not a regular file: systemd-sysctl skips it", p)
-		}
-		return fmt.Sprintf("%s is not a regular file: sysctl --system reads nothing from it (and skips any %s in later directories)", p, filepath.Base(p))
+		return fmt.Sprintf("%s is not a regular file: %s reads nothing from it, and it hides any %s in later directories",
+			p, readerName(rd), filepath.Base(p))
 	case fileBroken:
 		return fmt.Sprintf("cannot read %s: %v", p, f.err)
 	}
 	return ""
 }
 
-// Files returns the files r applies at boot, in order (a file may appear
-// twice: procps reads /etc/sysctl.conf through 99-sysctl.conf and again at
-// the end). Masked and unreadable files are left out.
+// Files returns the files r applies at boot, in order, as the tools list
+// them: a file may appear twice (procps reads /etc/sysctl.conf through
+// 99-sysctl.conf and again at the end), and masks (links to /dev/null)
+// are included. Files that cannot be read are left out (see Boot.Problems).
 func (c Config) Files(r Reader) ([]string, error) {
 	if err := checkReader(r); err != nil {
 		return nil, err
@@ -270,7 +278,7 @@ func (c Config) Files(r Reader) ([]string, error) {
 	files, _ := c.list(r, "")
 	var out []string
 	for _, f := range files {
-		if f.state == fileOK {
+		if f.state == fileOK || f.state == fileMasked {
 			out = append(out, f.listed)
 		}
 	}

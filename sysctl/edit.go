@@ -128,7 +128,7 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 // editSetting is what either reader sees on a line: the editor treats a
 // line as the key's if either tool does.
 func editSetting(text string) setting {
-	p, s := parseSetting(text, ReaderProcps), parseSetting(text, ReaderSystemd)
+	p, s := parseSetting(text, ReaderProcps), parseSetting(systemdFirst(text), ReaderSystemd)
 	for _, k := range []lineKind{lineAssign, lineDrop, lineGlob} {
 		if p.kind == k {
 			return p
@@ -146,9 +146,10 @@ func editSetting(text string) setting {
 // value moves onto its own line above.
 func rewriteLine(l editLine, s setting, r Range, n int, nl string) ([]string, []string) {
 	value, comment := splitInlineComment(s.value)
-	p, sd := parseSetting(l.text, ReaderProcps), parseSetting(l.text, ReaderSystemd)
-	bothSee := p.kind == lineAssign && sd.kind == lineAssign && canonicalKey(p.key) && canonicalKey(sd.key)
-	if bothSee && Equal(value, r.String()) {
+	p, sd := parseSetting(l.text, ReaderProcps), parseSetting(systemdFirst(l.text), ReaderSystemd)
+	bothSee := p.kind == lineAssign && sd.kind == lineAssign && canonicalKey(p.key) && canonicalKey(sd.key) &&
+		p.value == sd.value
+	if kr := kernelRange(p.value); bothSee && Equal(value, r.String()) && kr != nil && *kr == r {
 		return []string{l.text + l.eol}, nil
 	}
 	indent := l.text[:len(l.text)-len(strings.TrimLeft(l.text, " \t"))]
@@ -195,6 +196,13 @@ func isCommentedKey(text string) bool {
 	t = strings.TrimLeft(t, "#; \t")
 	s := parseSetting(t, ReaderProcps)
 	return s.kind == lineAssign
+}
+
+// systemdFirst is the part of a line systemd-sysctl reads before a lone
+// "\r", where it starts a new line.
+func systemdFirst(text string) string {
+	first, _, _ := strings.Cut(text, "\r")
+	return first
 }
 
 // checkLoneCR refuses a line that systemd-sysctl, which also ends lines at

@@ -30,13 +30,18 @@ func (k Kernel) Read() (KernelState, error) {
 		return st, err
 	}
 	st.Range = r
+	// Kernels before 4.11 have neither the setting nor the check that the
+	// range stays above it: 0 says any low is fine.
 	s, err := k.read(unprivFile)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st.UnprivilegedPortStart = 0
+	case err != nil:
 		return st, err
-	}
-	st.UnprivilegedPortStart, err = strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return st, fmt.Errorf("read %s: unexpected value %q", dotted(unprivFile), s)
+	default:
+		if st.UnprivilegedPortStart, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
+			return st, fmt.Errorf("read %s: unexpected value %q", dotted(unprivFile), s)
+		}
 	}
 	s, err = k.read(reservedFile)
 	if err != nil {

@@ -67,6 +67,34 @@ func TestKernelInNetns(t *testing.T) {
 		})
 	}
 
+	// kernelRange is the model behind Boot.Range and the editor's no-op
+	// check; here the real kernel judges it.
+	t.Run("kernelRange agrees with the kernel", func(t *testing.T) {
+		values := []string{
+			"40000 50001", "40000\t50001", "  40000   50001  ", "40000\n50001", "\v40000 50001",
+			"040000 50001", "0x9c40 0xc351", "08 50001", "0x 50001",
+			"40000 50001 7", "40000 50001 abc", "40000 50001 # note", "40000 50001\t#x",
+			"40000 50001\r", "40000\r50001", "40000\v50001", "40000 50001\v#", "40000 50001x",
+			"40000", "", "1024,65000", "+40000 50001", "-1 50001", "60000 50000", "0 100",
+			"1024 65536", "99999999999 1", "\"40000 50001\"", "40000 40000",
+		}
+		p := filepath.Join(k.ProcSys, rangeFile)
+		for _, v := range values {
+			if err := k.WriteRange(Range{Low: 32768, High: 60999}); err != nil {
+				t.Fatal(err)
+			}
+			err := os.WriteFile(p, []byte(v+"\n"), 0o644)
+			got, _ := k.ReadRange()
+			want := kernelRange(v)
+			switch {
+			case want != nil && (err != nil || got != *want):
+				t.Errorf("%q: kernel gave %v (%v), model %v", v, got, err, *want)
+			case want == nil && err == nil && got.High != 60999:
+				t.Errorf("%q: kernel accepted %v, model refuses it", v, got)
+			}
+		}
+	})
+
 	t.Run("low of 1 works once ip_unprivileged_port_start is 0", func(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(k.ProcSys, unprivFile), []byte("0\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -108,6 +136,11 @@ func TestKernelErrorsOutsideProc(t *testing.T) {
 		t.Fatal("a missing /proc file is not the kernel refusing a value")
 	}
 	os.MkdirAll(filepath.Join(k.ProcSys, "net/ipv4"), 0o755)
+	os.WriteFile(filepath.Join(k.ProcSys, rangeFile), []byte("1024\t65000\n"), 0o644)
+	os.WriteFile(filepath.Join(k.ProcSys, reservedFile), []byte("\n"), 0o644)
+	if st, err := k.Read(); err != nil || st.UnprivilegedPortStart != 0 {
+		t.Fatalf("kernel without ip_unprivileged_port_start (before 4.11): %+v, %v", st, err)
+	}
 	os.WriteFile(filepath.Join(k.ProcSys, rangeFile), []byte("1024 x\n"), 0o644)
 	if _, err := k.ReadRange(); err == nil {
 		t.Fatal("ReadRange accepted a malformed value")

@@ -178,18 +178,28 @@ func scanKey(content []byte, rd Reader) (out []found, tooLong bool) {
 }
 
 // kernelRange parses a value the way the kernel's proc_dointvec_minmax
-// does when it is written to ip_local_port_range: the first two integers,
-// base 0 (so "010" is octal), anything after them ignored. It returns nil
-// when the kernel would refuse the value or change only the low end.
+// does when a tool writes it (plus "\n") to ip_local_port_range: the first
+// two integers, base 0 (so "010" is octal), each followed by a space, tab
+// or newline ("1024 65000\r" is EINVAL), anything after them ignored. It
+// returns nil when the kernel would refuse the value or change only the
+// low end.
 func kernelRange(v string) *Range {
-	f := strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(procpsSpace, r) })
-	if len(f) < 2 {
-		return nil
+	s := v + "\n"
+	var n [2]int
+	for i := range n {
+		s = strings.TrimLeft(s, procpsSpace)
+		end := strings.IndexAny(s, procpsSpace)
+		if end <= 0 || !strings.ContainsRune(" \t\n", rune(s[end])) {
+			return nil
+		}
+		var ok bool
+		if n[i], ok = kernelInt(s[:end]); !ok {
+			return nil
+		}
+		s = s[end:]
 	}
-	low, ok1 := kernelInt(f[0])
-	high, ok2 := kernelInt(f[1])
-	r := Range{Low: low, High: high}
-	if !ok1 || !ok2 || checkBounds(r) != nil {
+	r := Range{Low: n[0], High: n[1]}
+	if checkBounds(r) != nil {
 		return nil
 	}
 	return &r

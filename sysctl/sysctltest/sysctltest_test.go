@@ -62,3 +62,13 @@ func TestReadOnlyDir(t *testing.T) {
 		t.Fatalf("file changed to %q", b)
 	}
 }
+
+// A skip inside the namespace must reach the parent as a skip, so the
+// parent of this test is itself skipped (check with -v: "--- SKIP").
+func TestSkipInsideIsASkip(t *testing.T) {
+	if !InNetns(t) {
+		t.Error("InNetns returned false for a test skipped inside")
+		return
+	}
+	t.Skip("skipping inside the namespace on purpose")
+}
