@@ -84,9 +84,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, _, err := svc.Sample(ctx, db.SourceStart); err != nil {
 		return err
 	}
-	if _, err := d.AppendAudit(ctx, db.AuditEvent{Action: "server.start", Detail: fmt.Sprintf("portpanel started on %s, managing %s (boot reader %s)", cfg.addr, cfg.sysctlFile, reader)}); err != nil {
-		return err
-	}
 
 	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.secureCookies), Log: log, Now: time.Now}
 	h.Host, _ = os.Hostname()
@@ -98,6 +95,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	if _, err := d.AppendAudit(ctx, db.AuditEvent{Action: "server.start", Detail: fmt.Sprintf("portpanel started on %s, managing %s (boot reader %s)", ln.Addr(), cfg.sysctlFile, reader)}); err != nil {
+		return err
 	}
 	if secret := h.Setup.Secret(); secret != "" {
 		// Printed, never logged: it is the only way in until an admin exists.
