@@ -15,23 +15,6 @@ import (
 	"portpanel/sysctl/sysctltest"
 )
 
-// staleProcSys builds a /proc/sys view whose range file is the real
-// kernel's but whose ip_unprivileged_port_start says 1024, as if it had been
-// raised between validation and write. The kernel's refusal is real.
-func staleProcSys(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	ipv4 := filepath.Join(dir, "net", "ipv4")
-	if err := os.MkdirAll(ipv4, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/proc/sys/net/ipv4/ip_local_port_range", filepath.Join(ipv4, "ip_local_port_range")); err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, filepath.Join(ipv4, "ip_unprivileged_port_start"), "1024\n")
-	mustWrite(t, filepath.Join(ipv4, "ip_local_reserved_ports"), "\n")
-	return dir
-}
 
 func TestKernelRefusalChangesNothing(t *testing.T) {
 	if !sysctltest.InNetns(t) {
@@ -43,7 +26,7 @@ func TestKernelRefusalChangesNothing(t *testing.T) {
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("45000"), 0); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Kernel = sysctl.Kernel{ProcSys: staleProcSys(t)}
+	f.svc.Kernel = sysctl.Kernel{ProcSys: sysctltest.StaleProcSys(t)}
 
 	_, err := f.svc.Apply(ctx, change.Request{Low: 40000, High: 50001, Reason: "race with unpriv", Actor: operator})
 	var failed *change.FailedError

@@ -118,7 +118,7 @@ func TestRollbackOfFailedChangeConflicts(t *testing.T) {
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("45000"), 0); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Kernel = sysctl.Kernel{ProcSys: staleProcSys(t)}
+	f.svc.Kernel = sysctl.Kernel{ProcSys: sysctltest.StaleProcSys(t)}
 	_, err := f.svc.Apply(ctx, change.Request{Low: 40000, High: 50001, Reason: "refused", Actor: operator})
 	var failed *change.FailedError
 	if !errors.As(err, &failed) {

@@ -190,7 +190,7 @@ func TestKernelRefusalAnswers422WithTheFailedChange(t *testing.T) {
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("45000"), 0); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, staleProcSys(t))
+	e := newEnv(t, sysctltest.StaleProcSys(t))
 	op := e.login(t, db.RoleOperator)
 	res := op.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"will be refused"}`, http.Header{"X-CSRF-Token": {op.csrf("/")}})
 	var out struct {

@@ -6,6 +6,7 @@ package sysctltest
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -119,4 +120,26 @@ func ReadOnlyDir(t *testing.T, dir string) {
 	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
 		t.Fatalf("remount %s read-only: %v", dir, err)
 	}
+}
+
+// StaleProcSys builds a /proc/sys view whose range file is the real
+// kernel's but whose ip_unprivileged_port_start says 1024, as if it had been
+// raised between validation and write: validation passes and the real kernel
+// refuses. Only meaningful inside InNetns.
+func StaleProcSys(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ipv4 := filepath.Join(dir, "net", "ipv4")
+	if err := os.MkdirAll(ipv4, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/proc/sys/net/ipv4/ip_local_port_range", filepath.Join(ipv4, "ip_local_port_range")); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"ip_unprivileged_port_start": "1024\n", "ip_local_reserved_ports": "\n"} {
+		if err := os.WriteFile(filepath.Join(ipv4, name), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
