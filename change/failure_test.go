@@ -15,7 +15,6 @@ import (
 	"portpanel/sysctl/sysctltest"
 )
 
-
 func TestKernelRefusalChangesNothing(t *testing.T) {
 	if !sysctltest.InNetns(t) {
 		return

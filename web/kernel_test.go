@@ -16,4 +16,3 @@ func assertKernel(t *testing.T, want sysctl.Range) {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
-
