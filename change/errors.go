@@ -38,3 +38,15 @@ type FailedError struct {
 func (e *FailedError) Error() string { return e.Change.Error }
 
 func (e *FailedError) Unwrap() error { return e.Err }
+
+// ErrForbidden is returned when the actor may not do this to this change,
+// whatever their role (approving their own proposal).
+var ErrForbidden = errors.New("forbidden")
+
+// ForbiddenError says why.
+type ForbiddenError struct{ Message string }
+
+func (e *ForbiddenError) Error() string { return e.Message }
+
+// Unwrap lets callers test errors.Is(err, ErrForbidden).
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }

@@ -1,7 +1,8 @@
 // Package change is the one place where the range is changed: validate,
-// write the kernel, read it back, persist the config file, record the result
-// and its audit event; and roll back. It holds the lock that makes applies
-// one at a time. It imports db and sysctl and never HTTP.
+// preview, propose and approve, write the kernel, read it back, persist the
+// config file, record the result and its audit event; confirm, revert, roll
+// back, and recover an apply a crash interrupted. It holds the lock that
+// makes all of these one at a time. It imports db and sysctl and never HTTP.
 package change
 
 import (
@@ -19,7 +20,16 @@ import (
 // MaxReasonLen is the longest reason accepted, in characters.
 const MaxReasonLen = 500
 
-// Service changes the range. Its zero value is not usable: set every field.
+// MaxConfirmWithin bounds the commit-confirmed window: a day is already
+// longer than anyone should leave a change unconfirmed.
+const MaxConfirmWithin = 24 * time.Hour
+
+// SystemUser is the name the audit log gives portpanel's own actions
+// (automatic reverts, crash recovery).
+const SystemUser = "portpanel"
+
+// Service changes the range. Its zero value is not usable: set every field
+// except RequireApproval.
 type Service struct {
 	Kernel sysctl.Kernel
 	Config sysctl.Config
@@ -28,6 +38,9 @@ type Service struct {
 	File string
 	DB   *db.DB
 	Now  func() time.Time
+	// RequireApproval makes every change a proposal that another user with
+	// role approver or admin must approve before it is applied.
+	RequireApproval bool
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.
@@ -38,13 +51,41 @@ type Service struct {
 type Actor struct {
 	ID   int64
 	Name string
+	Role string
 }
+
+// canApprove reports whether a's role may approve (and so act without
+// approval in an emergency).
+func (a Actor) canApprove() bool { return a.Role == db.RoleApprover || a.Role == db.RoleAdmin }
 
 // Request is a change of the range to Low–High for Reason.
 type Request struct {
 	Low, High int
 	Reason    string
 	Actor     Actor
+	// Base is the running range the author saw; if the kernel has another
+	// value now, the request is stale and refused. nil: not checked.
+	Base *sysctl.Range
+	// BaseFile is the managed file's state the author reviewed (Preview's
+	// FileState); if the file differs now, the request is refused. "": not
+	// checked.
+	BaseFile string
+	// ConfirmWithin, if not zero, reverts the change automatically unless
+	// someone confirms it within this time.
+	ConfirmWithin time.Duration
+}
+
+// Preview is what a request would do, computed without changing anything.
+type Preview struct {
+	Before, Target sysctl.Range
+	Warnings       []string
+	Notes          []string
+	File           string
+	Diff           string
+	// FileState is the managed file's state now, to send back as
+	// Request.BaseFile so the file reviewed is the file changed.
+	FileState        string
+	RequiresApproval bool
 }
 
 // CheckReason returns the trimmed reason or an InvalidError.
@@ -59,119 +100,77 @@ func CheckReason(reason string) (string, error) {
 	return reason, nil
 }
 
-// Apply validates req and, if it is valid, applies it to the kernel and the
-// managed file and records the result.
+// CheckConfirmWithin refuses a negative, overlong or fractional
+// commit-confirmed window: the deadline is kept in whole seconds.
+func CheckConfirmWithin(d time.Duration) error {
+	if d < 0 || d > MaxConfirmWithin || d%time.Second != 0 {
+		return &InvalidError{Field: "confirm_within", Message: fmt.Sprintf(
+			"The confirmation window must be a whole number of seconds between 0 (off) and %d.", int(MaxConfirmWithin.Seconds()))}
+	}
+	return nil
+}
+
+// Preview validates req as Apply would and returns what it would do. It
+// writes nothing.
+func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.plan(ctx, req)
+	if err != nil {
+		return Preview{}, err
+	}
+	if c.Error != "" {
+		return Preview{}, &InvalidError{Field: "file", Message: c.Error}
+	}
+	return Preview{
+		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
+		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
+		RequiresApproval: s.RequireApproval,
+	}, nil
+}
+
+// Apply validates req and applies it to the kernel and the managed file,
+// recording the result; or, when approval is required, records it as a
+// proposal and changes nothing.
 func (s *Service) Apply(ctx context.Context, req Request) (db.Change, error) {
-	reason, err := CheckReason(req.Reason)
-	if err != nil {
-		return db.Change{}, err
-	}
-	target := sysctl.Range{Low: req.Low, High: req.High}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.Kernel.Read()
-	if err != nil {
-		return db.Change{}, fmt.Errorf("read kernel: %w", err)
-	}
-	warnings, err := sysctl.Validate(target, st)
+	c, err := s.plan(ctx, req)
 	if err != nil {
 		return db.Change{}, err
 	}
-	p := plan{target: target, before: st.Range, reason: reason, actor: req.Actor, warnings: warnings}
-	p.edit, p.editErr = sysctl.PlanFile(s.File, target)
-	if p.editErr == nil && target == st.Range && p.edit.Diff == "" {
-		return db.Change{}, &InvalidError{Field: "value", Message: fmt.Sprintf(
-			"%d–%d is already the running value and the value in %s: there is nothing to change.", target.Low, target.High, s.File)}
+	if s.RequireApproval && c.Error == "" {
+		return s.propose(ctx, c)
 	}
-	return s.run(ctx, p)
+	return s.start(ctx, c, "")
 }
 
-// Rollback restores the before value of applied change id, through the same
-// pipeline, as a new change that points to it.
-func (s *Service) Rollback(ctx context.Context, id int64, reason string, actor Actor) (db.Change, error) {
-	if strings.TrimSpace(reason) == "" {
-		reason = fmt.Sprintf("Roll back change #%d", id)
-	}
-	reason, err := CheckReason(reason)
+// propose records c as a proposal waiting for approval.
+func (s *Service) propose(ctx context.Context, c db.Change) (db.Change, error) {
+	c.Status = db.StatusProposed
+	stored, _, err := s.DB.RecordChange(ctx, c, db.AuditEvent{
+		At: c.CreatedAt, User: c.User, Action: "change.proposed", Detail: detail(c) + diffDetail(c.Diff)}, nil)
 	if err != nil {
-		return db.Change{}, err
+		return db.Change{}, fmt.Errorf("record proposal: %w", err)
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	orig, err := s.DB.Change(ctx, id)
-	if err != nil {
-		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
-	}
-	if orig.Status != db.StatusApplied {
-		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d was not applied (%s): there is nothing to roll back.", id, orig.Status)}
-	}
-	if undone, err := s.appliedRollback(ctx, id); err != nil {
-		return db.Change{}, err
-	} else if undone != 0 {
-		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d was already rolled back by change #%d.", id, undone)}
-	}
-	st, err := s.Kernel.Read()
-	if err != nil {
-		return db.Change{}, fmt.Errorf("read kernel: %w", err)
-	}
-	target := sysctl.Range{Low: orig.BeforeLow, High: orig.BeforeHigh}
-	// The world may have moved on since the change (ip_unprivileged_port_start
-	// raised, say): the old value must pass today's rules.
-	warnings, err := sysctl.Validate(target, st)
-	if err != nil {
-		return db.Change{}, err
-	}
-	p := plan{target: target, before: st.Range, reason: reason, actor: actor, warnings: warnings, rollbackOf: &id}
-	p.edit, p.removeFile, p.editErr = s.rollbackEdit(orig, target)
-	return s.run(ctx, p)
+	return stored, nil
 }
 
-func (s *Service) appliedRollback(ctx context.Context, id int64) (int64, error) {
-	later, err := s.DB.RollbacksOf(ctx, id)
-	if err != nil {
-		return 0, fmt.Errorf("load rollbacks of change %d: %w", id, err)
-	}
-	for _, c := range later {
-		if c.Status == db.StatusApplied {
-			return c.ID, nil
-		}
-	}
-	return 0, nil
-}
-
-// rollbackEdit restores the file byte for byte when nothing touched it since
-// orig wrote it (so an appended line disappears again); otherwise it only
-// sets the key back.
-func (s *Service) rollbackEdit(orig db.Change, target sysctl.Range) (e sysctl.FileEdit, remove bool, err error) {
-	if orig.File != s.File || orig.FileAfterHash == "" {
-		e, err = sysctl.PlanFile(s.File, target)
-		return e, false, err
-	}
-	current, existed, err := sysctl.ReadConfigFile(s.File)
-	if err != nil {
-		return sysctl.FileEdit{}, false, err
-	}
-	if fileState(current, existed) != orig.FileAfterHash {
-		e, err = sysctl.PlanFile(s.File, target)
-		return e, false, err
-	}
-	e = sysctl.FileEdit{Path: s.File, Existed: existed, Before: current, After: orig.FileBefore}
-	if orig.FileExisted {
-		e.Notes = []string{fmt.Sprintf("restored the file exactly as it was before change #%d", orig.ID)}
-	} else {
-		e.Notes = []string{fmt.Sprintf("removed the file: change #%d created it", orig.ID)}
-	}
-	e.Diff = sysctl.UnifiedDiff(s.File, current, e.After)
-	return e, !orig.FileExisted, nil
-}
-
-// fileState is the hash recorded for a file after a change; "absent" when
-// the change left no file, so a rollback can tell that nothing recreated it.
+// fileState is the state of a file as the database records it: the hex
+// SHA-256 of its content, or "absent", so a missing file and an empty one
+// differ.
 func fileState(content []byte, existed bool) string {
 	if !existed {
 		return "absent"
 	}
 	return sysctl.FileHash(content)
+}
+
+// currentFileState reads the managed file's state now.
+func (s *Service) currentFileState() (string, error) {
+	content, existed, err := sysctl.ReadConfigFile(s.File)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", s.File, err)
+	}
+	return fileState(content, existed), nil
 }

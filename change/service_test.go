@@ -106,8 +106,10 @@ func TestApplyWritesKernelFileAndRecord(t *testing.T) {
 	if !strings.Contains(c.Diff, "+net.ipv4.ip_local_port_range = 40000 50001") {
 		t.Errorf("diff lacks the added line:\n%s", c.Diff)
 	}
+	// Newest first: the intent, recorded before the kernel was touched, then the outcome.
 	events, err := f.svc.DB.Audit(ctx, 10, 0)
-	if err != nil || len(events) != 1 || events[0].Action != "change.applied" || events[0].ChangeID == nil || *events[0].ChangeID != c.ID {
+	if err != nil || len(events) != 2 || events[0].Action != "change.applied" || events[1].Action != "change.applying" ||
+		events[0].ChangeID == nil || *events[0].ChangeID != c.ID {
 		t.Fatalf("audit = %+v, %v", events, err)
 	}
 	if !strings.Contains(events[0].Detail, "more ports for the proxy") {

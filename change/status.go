@@ -102,9 +102,9 @@ func (s *Service) RunSampler(ctx context.Context, interval time.Duration, log *s
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if sm, stored, err := s.Sample(ctx, db.SourceSample); err != nil {
+			if sm, stored, err := s.Sample(ctx, db.SourceSample); err != nil && ctx.Err() == nil {
 				log.Error("sample port range", "err", err)
-			} else if stored && sm.Source == db.SourceExternal {
+			} else if err == nil && stored && sm.Source == db.SourceExternal {
 				log.Warn("port range changed outside portpanel", "low", sm.Low, "high", sm.High)
 			}
 		}

@@ -2,32 +2,29 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // knownStatuses is checked in Go rather than by a CHECK constraint, which
-// SQLite cannot alter: the approval workflow will add statuses.
+// SQLite cannot alter: the approval workflow added statuses without a
+// table rebuild, and later ones can be added the same way.
 var knownStatuses = map[string]bool{
-	StatusApplied: true,
-	StatusFailed:  true,
+	StatusProposed: true, StatusApproved: true, StatusRejected: true,
+	StatusApplying: true, StatusApplied: true, StatusFailed: true,
+	StatusReverted: true, StatusConfirmed: true,
 }
 
 // RecordChange stores a change, the audit event describing it (its ChangeID
 // set to the new change) and, if s is not nil, the sample taken after it,
 // all in one transaction: either all three are stored or none. c.ID is
-// ignored; a zero c.CreatedAt means now.
+// ignored; a zero c.CreatedAt means now, and c.UpdatedAt is set to it.
 func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample) (Change, AuditEvent, error) {
-	if !knownStatuses[c.Status] {
-		return Change{}, AuditEvent{}, fmt.Errorf("record change: unknown status %q", c.Status)
-	}
 	c.CreatedAt = orNow(c.CreatedAt)
-	c.Warnings = normWarnings(c.Warnings)
-	c.FileBefore = normFileBefore(c.FileExisted, c.FileBefore)
-	warnings, err := json.Marshal(c.Warnings)
+	c.UpdatedAt = c.CreatedAt
+	mutable, err := mutableValues(&c)
 	if err != nil {
-		return Change{}, AuditEvent{}, fmt.Errorf("record change: encode warnings: %w", err)
+		return Change{}, AuditEvent{}, fmt.Errorf("record change: %w", err)
 	}
 
 	tx, err := d.sql.BeginTx(ctx, nil)
@@ -36,13 +33,10 @@ func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample
 	}
 	defer tx.Rollback()
 
-	err = tx.QueryRowContext(ctx, `INSERT INTO changes (status, low, high, before_low, before_high,
-		reason, user_id, user_name, created_at, file, diff, error, rollback_of, warnings,
-		file_existed, file_before, file_after_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.Status, c.Low, c.High, c.BeforeLow, c.BeforeHigh,
-		c.Reason, c.UserID, c.User, toMS(c.CreatedAt), c.File, c.Diff, c.Error, c.RollbackOf, string(warnings),
-		c.FileExisted, c.FileBefore, c.FileAfterHash).Scan(&c.ID)
+	args := append([]any{c.Reason, c.UserID, c.User, toMS(c.CreatedAt), c.File, c.RollbackOf}, mutable...)
+	err = tx.QueryRowContext(ctx, `INSERT INTO changes (reason, user_id, user_name, created_at,
+		file, rollback_of, `+mutableColumns+`) VALUES (?`+strings.Repeat(", ?", len(args)-1)+`)
+		RETURNING id`, args...).Scan(&c.ID)
 	if err != nil {
 		return Change{}, AuditEvent{}, fmt.Errorf("insert change: %w", err)
 	}
@@ -62,57 +56,13 @@ func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample
 	return c, e, nil
 }
 
-// normWarnings makes "no warnings" one value (nil), whatever was passed.
-func normWarnings(w []string) []string {
-	if len(w) == 0 {
-		return nil
-	}
-	return w
-}
-
-// normFileBefore keeps "file absent" (nil, stored NULL) apart from "file
-// existed and was empty" (non-nil, stored as an empty BLOB), which a
-// rollback must restore differently.
-func normFileBefore(existed bool, b []byte) []byte {
-	switch {
-	case !existed:
-		return nil
-	case b == nil:
-		return []byte{}
-	}
-	return b
-}
-
-const changeColumns = `id, status, low, high, before_low, before_high, reason, user_id,
-	user_name, created_at, file, diff, error, rollback_of, warnings, file_existed,
-	file_before, file_after_hash`
-
-func scanChange(row interface{ Scan(...any) error }) (Change, error) {
-	var c Change
-	var created int64
-	var rollbackOf sql.NullInt64
-	var warnings string
-	err := row.Scan(&c.ID, &c.Status, &c.Low, &c.High, &c.BeforeLow, &c.BeforeHigh, &c.Reason,
-		&c.UserID, &c.User, &created, &c.File, &c.Diff, &c.Error, &rollbackOf, &warnings,
-		&c.FileExisted, &c.FileBefore, &c.FileAfterHash)
-	if err != nil {
-		return Change{}, err
-	}
-	c.CreatedAt = fromMS(created)
-	if rollbackOf.Valid {
-		c.RollbackOf = &rollbackOf.Int64
-	}
-	if err := json.Unmarshal([]byte(warnings), &c.Warnings); err != nil {
-		return Change{}, fmt.Errorf("decode warnings of change %d: %w", c.ID, err)
-	}
-	c.Warnings = normWarnings(c.Warnings)
-	c.FileBefore = normFileBefore(c.FileExisted, c.FileBefore)
-	return c, nil
-}
-
 // Change returns the change with the given id, or ErrNotFound.
 func (d *DB) Change(ctx context.Context, id int64) (Change, error) {
-	c, err := scanChange(d.sql.QueryRowContext(ctx,
+	return changeByID(ctx, d.sql, id)
+}
+
+func changeByID(ctx context.Context, q queryer, id int64) (Change, error) {
+	c, err := scanChange(q.QueryRowContext(ctx,
 		`SELECT `+changeColumns+` FROM changes WHERE id = ?`, id))
 	return c, notFound(err, "change %d", id)
 }
@@ -139,4 +89,39 @@ func (d *DB) RollbacksOf(ctx context.Context, id int64) ([]Change, error) {
 		return nil, fmt.Errorf("list rollbacks of change %d: %w", id, err)
 	}
 	return collect(rows, scanChange, fmt.Sprintf("list rollbacks of change %d", id))
+}
+
+// ChangesByStatus returns the changes in any of statuses, oldest first
+// (the review queue's order, and the order crash recovery resolves them
+// in). No statuses means no changes; an unknown status is an error, so a
+// misspelt one does not silently match nothing.
+func (d *DB) ChangesByStatus(ctx context.Context, statuses ...string) ([]Change, error) {
+	what := fmt.Sprintf("list changes with status %s", strings.Join(statuses, ", "))
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(statuses))
+	for i, s := range statuses {
+		if !knownStatuses[s] {
+			return nil, fmt.Errorf("%s: unknown status %q", what, s)
+		}
+		args[i] = s
+	}
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes
+		WHERE status IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return collect(rows, scanChange, what)
+}
+
+// AwaitingConfirmation returns the applied changes that revert unless
+// confirmed, the nearest deadline first.
+func (d *DB) AwaitingConfirmation(ctx context.Context) ([]Change, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes
+		WHERE status = ? AND confirm_by IS NOT NULL ORDER BY confirm_by, id`, StatusApplied)
+	if err != nil {
+		return nil, fmt.Errorf("list changes awaiting confirmation: %w", err)
+	}
+	return collect(rows, scanChange, "list changes awaiting confirmation")
 }

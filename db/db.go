@@ -77,23 +77,33 @@ func (d *DB) setUp(ctx context.Context) error {
 	return d.migrate(ctx)
 }
 
-// migrate applies the embedded migrations with a goose Provider: no global
-// goose state, and no output unless WithVerbose, which we leave off.
+// migrate applies the pending migrations.
 func (d *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrationFiles, "migrations")
+	p, err := newMigrator(d.sql)
 	if err != nil {
-		return fmt.Errorf("read embedded migrations: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.sql, fsys,
-		goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("set up migrations: %w", err)
+		return err
 	}
 	// Not p.Close(): that would close d.sql.
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil
+}
+
+// newMigrator returns a goose Provider for the embedded SQL migrations and
+// the Go ones (rolesMigration): no global goose state, and no output
+// unless WithVerbose, which we leave off.
+func newMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys,
+		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(rolesMigration))
+	if err != nil {
+		return nil, fmt.Errorf("set up migrations: %w", err)
+	}
+	return p, nil
 }
 
 // Close closes the database.

@@ -11,13 +11,15 @@ import (
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrConflict is returned when a row would violate a uniqueness rule.
+// ErrConflict is returned when a row would violate a uniqueness rule, or
+// when another request changed it first (see StatusConflictError).
 var ErrConflict = errors.New("already exists")
 
 // Roles, from least to most privileged.
 const (
 	RoleViewer   = "viewer"
 	RoleOperator = "operator"
+	RoleApprover = "approver" // operator rights plus approving others' changes
 	RoleAdmin    = "admin"
 )
 
@@ -39,10 +41,22 @@ type Token struct {
 	LastUsedAt *time.Time
 }
 
-// Change statuses.
+// Change statuses. The lifecycle (README, "Change lifecycle"):
+//
+//	proposed ─approve─▶ approved ─▶ applying ─▶ applied ─confirm─▶ confirmed
+//	    └─reject─▶ rejected            │            └─deadline/rollback─▶ reverted
+//	                                   └─▶ failed
+//
+// Without approval a change is created as applying.
 const (
-	StatusApplied = "applied"
-	StatusFailed  = "failed"
+	StatusProposed  = "proposed"
+	StatusApproved  = "approved"
+	StatusRejected  = "rejected"
+	StatusApplying  = "applying"
+	StatusApplied   = "applied"
+	StatusFailed    = "failed"
+	StatusReverted  = "reverted"
+	StatusConfirmed = "confirmed"
 )
 
 // Change is one attempted change of the range, applied or failed.
@@ -65,9 +79,37 @@ type Change struct {
 	// kept so a rollback can restore it byte for byte.
 	FileExisted bool
 	FileBefore  []byte
-	// FileAfterHash is the hex SHA-256 of the file as written ("" when the
-	// file was not written), to tell whether anything touched it since.
+	// FileAfterHash is the state of the file after the change: hex SHA-256
+	// of FileAfter, or "absent" when the change removes the file; "" when
+	// the change never got as far as planning the file.
 	FileAfterHash string
+
+	// Notes say what the file editor did ("added at the end of the file").
+	Notes []string
+	// FileAfter is the planned content of the managed file (nil when the
+	// change removes it), written by the apply and by crash recovery.
+	FileAfter  []byte
+	RemoveFile bool
+	// BaseFileHash is the state of the managed file the change was planned
+	// on (same encoding as FileAfterHash): if the file differs at apply
+	// time, someone edited it since and the change is refused as stale.
+	BaseFileHash string
+	// ConfirmWithin is the commit-confirmed window (0: none); ConfirmBy is
+	// the deadline, set when the change is applied.
+	ConfirmWithin time.Duration
+	ConfirmBy     *time.Time
+	// DecidedBy approved or rejected a proposal, at DecidedAt, with
+	// DecisionReason (required for a rejection).
+	DecidedBy      string
+	DecidedAt      *time.Time
+	DecisionReason string
+	ConfirmedBy    string
+	ConfirmedAt    *time.Time
+	// Emergency marks a rollback applied without approval while approval
+	// is required (by an approver or admin).
+	Emergency bool
+	// UpdatedAt is when the status last changed (CreatedAt at first).
+	UpdatedAt time.Time
 }
 
 // AuditEvent is one entry of the append-only, hash-chained audit log.

@@ -18,7 +18,7 @@ type queryer interface {
 // ValidRole reports whether role is one of the Role constants.
 func ValidRole(role string) bool {
 	switch role {
-	case RoleViewer, RoleOperator, RoleAdmin:
+	case RoleViewer, RoleOperator, RoleApprover, RoleAdmin:
 		return true
 	}
 	return false
@@ -29,7 +29,7 @@ func (d *DB) CreateUser(ctx context.Context, name, role, passwordHash string) (U
 	// The table's CHECK enforces the same; checking here gives a sentence
 	// instead of a constraint name.
 	if !ValidRole(role) {
-		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator or admin", name, role)
+		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator, approver or admin", name, role)
 	}
 	u := User{Name: name, Role: role, PasswordHash: passwordHash, CreatedAt: now()}
 	err := d.sql.QueryRowContext(ctx,

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ func TestCreateUser(t *testing.T) {
 	}{
 		{name: "viewer", user: "v", role: db.RoleViewer},
 		{name: "operator", user: "o", role: db.RoleOperator},
+		{name: "approver", user: "p", role: db.RoleApprover},
 		{name: "admin", user: "a", role: db.RoleAdmin},
 		{name: "taken name is a conflict", user: "taken", role: db.RoleAdmin, wantErr: true, conflict: true},
 		{name: "unknown role is refused", user: "r", role: "root", wantErr: true},
@@ -61,11 +63,28 @@ func TestCreateUser(t *testing.T) {
 	}
 }
 
+// TestRoleCheckedByDatabase goes around CreateUser: the table's own CHECK
+// (rebuilt by migration 3 to allow approver) must agree with ValidRole.
 func TestRoleCheckedByDatabase(t *testing.T) {
 	d := dbtest.Open(t)
-	_, err := d.SQL().Exec(`INSERT INTO users (name, role, password_hash, created_at) VALUES ('x', 'root', '', 0)`)
-	if err == nil {
-		t.Fatal("raw insert of role 'root' succeeded, want CHECK failure")
+	tests := []struct {
+		role string
+		ok   bool
+	}{
+		{db.RoleViewer, true}, {db.RoleOperator, true}, {db.RoleApprover, true}, {db.RoleAdmin, true},
+		{"root", false}, {"", false},
+	}
+	for _, tt := range tests {
+		t.Run("role "+strconv.Quote(tt.role), func(t *testing.T) {
+			_, err := d.SQL().Exec(`INSERT INTO users (name, role, password_hash, created_at)
+				VALUES (?, ?, '', 0)`, "raw-"+tt.role, tt.role)
+			if (err == nil) != tt.ok {
+				t.Errorf("raw insert of role %q: error %v, want ok = %v", tt.role, err, tt.ok)
+			}
+			if db.ValidRole(tt.role) != tt.ok {
+				t.Errorf("ValidRole(%q) = %v, want %v", tt.role, !tt.ok, tt.ok)
+			}
+		})
 	}
 }
 

@@ -136,13 +136,48 @@ func target(path string) (string, error) {
 // with "." and does not end in ".conf", so neither tool reads it. Errors
 // say what failed and keep the errno (errors.Is(err, syscall.EROFS)).
 func WriteFileAtomic(path string, content []byte) error {
-	if err := writeFileAtomic(path, content); err != nil {
+	return WriteFileAtomicHooked(path, content, nil)
+}
+
+// WriteFileAtomicHooked is WriteFileAtomic calling beforeRename, if not
+// nil, once the temp file is complete and synced and before it replaces
+// the file: the crash tests stop the process there.
+func WriteFileAtomicHooked(path string, content []byte, beforeRename func()) error {
+	if err := writeFileAtomic(path, content, beforeRename); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
 
-func writeFileAtomic(path string, content []byte) (err error) {
+// tempPrefix names WriteFileAtomic's temp files beside path's target.
+func tempPrefix(dst string) string { return "." + filepath.Base(dst) + ".portpanel-tmp-" }
+
+// RemoveTempFiles deletes temp files a crashed WriteFileAtomic left beside
+// path's target, and returns their names. They are inert (neither tool
+// reads them) but would accumulate.
+func RemoveTempFiles(path string) ([]string, error) {
+	dst, err := target(path)
+	if err != nil {
+		return nil, fmt.Errorf("clean temp files of %s: resolve symlinks: %w", path, bareErr(err))
+	}
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(dst), globEscape(tempPrefix(dst))+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("clean temp files of %s: %w", path, err)
+	}
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("clean temp files of %s: %w", path, bareErr(err))
+		}
+	}
+	return matches, nil
+}
+
+// globEscape quotes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
+}
+
+func writeFileAtomic(path string, content []byte, beforeRename func()) (err error) {
 	dst, err := target(path)
 	if err != nil {
 		return fmt.Errorf("resolve symlinks: %w", bareErr(err))
@@ -158,7 +193,7 @@ func writeFileAtomic(path string, content []byte) (err error) {
 			uid, gid = int(st.Uid), int(st.Gid)
 		}
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".portpanel-tmp-")
+	tmp, err := os.CreateTemp(dir, tempPrefix(dst))
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", bareErr(err))
 	}
@@ -182,6 +217,12 @@ func writeFileAtomic(path string, content []byte) (err error) {
 			return tmp.Chown(uid, gid)
 		}},
 		{"close temporary file", tmp.Close},
+		{"prepare rename", func() error {
+			if beforeRename != nil {
+				beforeRename()
+			}
+			return nil
+		}},
 		{"rename temporary file", func() error { return os.Rename(tmp.Name(), dst) }},
 	}
 	for _, s := range steps {

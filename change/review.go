@@ -1,0 +1,139 @@
+package change
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"portpanel/db"
+	"portpanel/sysctl"
+)
+
+// Approve approves proposal id and applies it. Nobody approves their own
+// proposal. The proposal is checked again first: the kernel must still have
+// the value it was based on and the file must be unchanged (else 409, and
+// it stays proposed), and its value must pass today's rules.
+func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment string) (db.Change, error) {
+	comment = strings.TrimSpace(comment)
+	if len([]rune(comment)) > MaxReasonLen {
+		return db.Change{}, &InvalidError{Field: "reason", Message: fmt.Sprintf("Keep the comment to %d characters.", MaxReasonLen)}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.proposal(ctx, id, actor, "approve")
+	if err != nil {
+		return db.Change{}, err
+	}
+	var except int64
+	if c.RollbackOf != nil {
+		except = *c.RollbackOf
+	}
+	if err := s.refuseWhileAwaiting(ctx, except); err != nil {
+		return db.Change{}, err
+	}
+	st, err := s.checkStill(c)
+	if err != nil {
+		return db.Change{}, err
+	}
+	if c.Warnings, err = sysctl.Validate(sysctl.Range{Low: c.Low, High: c.High}, st); err != nil {
+		return db.Change{}, err
+	}
+	var followers []db.Transition
+	if c.RollbackOf != nil {
+		orig, err := s.rollbackable(ctx, *c.RollbackOf)
+		if err != nil {
+			return db.Change{}, err
+		}
+		followers = append(followers, revertedBy(orig, s.Now().UTC()))
+	}
+
+	now := s.Now().UTC()
+	c.Status, c.UpdatedAt = db.StatusApproved, now
+	c.DecidedBy, c.DecidedAt, c.DecisionReason = actor.Name, &now, comment
+	d := fmt.Sprintf("Approved change #%d by %s", c.ID, c.User)
+	if comment != "" {
+		d += ": " + comment
+	}
+	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusProposed, Change: c}},
+		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.approved", Detail: d}}, nil)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("approve change %d: %w", id, err)
+	}
+	return s.start(ctx, stored[0], db.StatusApproved, followers...)
+}
+
+// Reject rejects proposal id with a reason; nothing is applied. The author
+// may reject (withdraw) their own proposal.
+func (s *Service) Reject(ctx context.Context, id int64, actor Actor, reason string) (db.Change, error) {
+	reason, err := CheckReason(reason)
+	if err != nil {
+		return db.Change{}, &InvalidError{Field: "reason", Message: "Say why the change is rejected: the author and the audit log need it."}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.DB.Change(ctx, id)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
+	}
+	if c.Status != db.StatusProposed {
+		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d is %s, not waiting for approval.", id, c.Status)}
+	}
+	if c.UserID != actor.ID && !actor.canApprove() {
+		return db.Change{}, &ForbiddenError{fmt.Sprintf("Only an approver, an admin or its author may reject change #%d.", id)}
+	}
+	now := s.Now().UTC()
+	c.Status, c.UpdatedAt = db.StatusRejected, now
+	c.DecidedBy, c.DecidedAt, c.DecisionReason = actor.Name, &now, reason
+	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusProposed, Change: c}},
+		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.rejected",
+			Detail: fmt.Sprintf("Rejected change #%d by %s: %s", id, c.User, reason)}}, nil)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("reject change %d: %w", id, err)
+	}
+	return stored[0], nil
+}
+
+// proposal loads change id for actor to decide on.
+func (s *Service) proposal(ctx context.Context, id int64, actor Actor, verb string) (db.Change, error) {
+	c, err := s.DB.Change(ctx, id)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
+	}
+	if c.Status != db.StatusProposed {
+		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d is %s, not waiting for approval.", id, c.Status)}
+	}
+	if c.UserID == actor.ID {
+		return db.Change{}, &ForbiddenError{fmt.Sprintf("You proposed change #%d: another approver must %s it.", id, verb)}
+	}
+	// The routes check the role too; the rule belongs here as well.
+	if !actor.canApprove() {
+		return db.Change{}, &ForbiddenError{fmt.Sprintf("Only an approver or an admin may %s change #%d.", verb, id)}
+	}
+	return c, nil
+}
+
+// Confirm keeps change id, which would otherwise revert at its deadline.
+func (s *Service) Confirm(ctx context.Context, id int64, actor Actor) (db.Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.DB.Change(ctx, id)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
+	}
+	if c.Status != db.StatusApplied || c.ConfirmBy == nil {
+		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d is %s and does not await confirmation.", id, c.Status)}
+	}
+	now := s.Now().UTC()
+	if now.After(*c.ConfirmBy) {
+		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d was not confirmed by its deadline and is being reverted.", id)}
+	}
+	c.Status, c.UpdatedAt = db.StatusConfirmed, now
+	c.ConfirmedBy, c.ConfirmedAt = actor.Name, &now
+	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusApplied, Change: c}},
+		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.confirmed", Detail: fmt.Sprintf(
+			"Confirmed change #%d (%s %d %d), %s before its automatic revert", id, sysctl.Key, c.Low, c.High, c.ConfirmBy.Sub(now).Round(1e9))}}, nil)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("confirm change %d: %w", id, err)
+	}
+	return stored[0], nil
+}

@@ -1,0 +1,154 @@
+package db
+
+// Internal tests: they stop migrations part way, which only the package's
+// own goose Provider can do.
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+)
+
+// openAt returns a fresh database migrated up to version only, and the
+// Provider to migrate it further.
+func openAt(t *testing.T, version int64) (*DB, *goose.Provider) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "portpanel.db")
+	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+dsnOptions)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	p, err := newMigrator(sqlDB)
+	if err != nil {
+		t.Fatalf("migrator: %v", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatalf("migrate to version %d: %v", version, err)
+	}
+	return &DB{sql: sqlDB}, p
+}
+
+// insertRole tries a raw insert, around ValidRole, to probe the CHECK.
+func insertRole(d *DB, name, role string) error {
+	_, err := d.sql.Exec(`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, '', 0)`, name, role)
+	return err
+}
+
+// requireForeignKeysOnPool fails unless every pooled connection enforces
+// foreign keys. It holds as many connections as the pool has open at
+// once, so it gets each of them (database/sql hands out idle ones first).
+func requireForeignKeysOnPool(t *testing.T, d *DB) {
+	t.Helper()
+	ctx := context.Background()
+	n := d.sql.Stats().OpenConnections
+	if n < 2 {
+		t.Fatalf("pool has %d open connections, want the migration's and goose's", n)
+	}
+	for i := range n {
+		c, err := d.sql.Conn(ctx)
+		if err != nil {
+			t.Fatalf("conn %d: %v", i, err)
+		}
+		defer c.Close()
+		var on int
+		if err := c.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
+			t.Errorf("pooled conn %d: foreign_keys = %d (%v), want 1", i, on, err)
+		}
+	}
+}
+
+func TestRolesMigrationKeepsTokens(t *testing.T) {
+	ctx := context.Background()
+	d, p := openAt(t, 2)
+	if err := insertRole(d, "early", RoleApprover); err == nil {
+		t.Fatal("approver accepted at version 2: the test no longer starts from the old CHECK")
+	}
+	u, err := d.CreateUser(ctx, "alice", RoleOperator, "h")
+	if err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	hash := sha256.Sum256([]byte("secret"))
+	tok, err := d.CreateToken(ctx, u.ID, "ci", hash[:])
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrate to latest: %v", err)
+	}
+	gotU, gotT, err := d.UserByTokenHash(ctx, hash[:])
+	if err != nil || gotU.ID != u.ID || gotU.Name != "alice" || gotT.ID != tok.ID {
+		t.Fatalf("UserByTokenHash after the migration = %+v, %+v, %v; want alice's token %d", gotU, gotT, err, tok.ID)
+	}
+	if err := insertRole(d, "late", RoleApprover); err != nil {
+		t.Errorf("approver refused after the migration: %v", err)
+	}
+	requireForeignKeysOnPool(t, d)
+	// tokens must still reference the rebuilt users table, cascade and all.
+	if _, err := d.sql.Exec(`DELETE FROM users WHERE id = ?`, u.ID); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	var n int
+	if err := d.sql.QueryRow(`SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d tokens (%v) after deleting their user, want 0 (ON DELETE CASCADE)", n, err)
+	}
+}
+
+func TestSafeChangeMigrationKeepsOldChanges(t *testing.T) {
+	ctx := context.Background()
+	d, p := openAt(t, 1)
+	_, err := d.sql.Exec(`INSERT INTO changes (id, status, low, high, before_low, before_high, reason,
+		user_id, user_name, created_at, file, diff, error, warnings, file_existed, file_after_hash)
+		VALUES (1, 'applied', 20000, 60999, 32768, 60999, 'r', 1, 'alice', 1000, '/f', '', '', '["w"]', 0, 'h')`)
+	if err != nil {
+		t.Fatalf("insert a version 1 change: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrate to latest: %v", err)
+	}
+	c, err := d.Change(ctx, 1)
+	if err != nil {
+		t.Fatalf("read the old change: %v", err)
+	}
+	if !c.UpdatedAt.Equal(fromMS(1000)) || c.Notes != nil || c.FileAfter != nil || c.RemoveFile ||
+		c.ConfirmWithin != 0 || c.ConfirmBy != nil || c.DecidedAt != nil || c.ConfirmedAt != nil ||
+		c.Emergency || c.Status != StatusApplied || len(c.Warnings) != 1 {
+		t.Errorf("old change after the migration = %+v; want updated at its creation and no new field set", c)
+	}
+}
+
+// TestMigrationsDownAndUp: the Down migrations work, keep tokens, and make
+// approvers operators (the old schema has no approver; operator grants
+// nothing more).
+func TestMigrationsDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	d, p := openAt(t, 3)
+	u, err := d.CreateUser(ctx, "bob", RoleApprover, "h")
+	if err != nil {
+		t.Fatalf("create approver: %v", err)
+	}
+	hash := sha256.Sum256([]byte("secret"))
+	if _, err := d.CreateToken(ctx, u.ID, "ci", hash[:]); err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	if _, err := p.DownTo(ctx, 1); err != nil {
+		t.Fatalf("migrate down to 1: %v", err)
+	}
+	if got, _, err := d.UserByTokenHash(ctx, hash[:]); err != nil || got.Role != RoleOperator {
+		t.Errorf("after down: token's user %+v, %v; want bob, now operator", got, err)
+	}
+	requireForeignKeysOnPool(t, d)
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrate up again: %v", err)
+	}
+	if _, _, err := d.RecordChange(ctx, Change{Status: StatusProposed, Notes: []string{"n"}},
+		AuditEvent{Action: "change.proposed"}, nil); err != nil {
+		t.Errorf("RecordChange after down and up: %v", err)
+	}
+}
