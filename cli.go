@@ -38,7 +38,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
-	role := fs.String("role", "", "viewer, operator or admin")
+	role := fs.String("role", "", "viewer, operator, approver or admin")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	name, err := parseWithName(fs, args)
 	if err != nil {
@@ -48,7 +48,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("user name %q: %s", name, msg)
 	}
 	if !auth.ValidRole(*role) {
-		return fmt.Errorf("--role must be viewer, operator or admin")
+		return fmt.Errorf("--role must be viewer, operator, approver or admin")
 	}
 	if !*fromStdin {
 		// A password on the command line would land in shell history and ps.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"portpanel/change"
@@ -23,7 +24,7 @@ import (
 type serveConfig struct {
 	addr, dbPath, sysctlFile, configRoot, procSys, bootReader string
 	sampleInterval                                            time.Duration
-	secureCookies                                             bool
+	secureCookies, requireApproval                            bool
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -38,6 +39,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.bootReader, "boot-reader", env("PORTPANEL_BOOT_READER", "auto"), "what applies sysctl files at boot: auto, systemd or procps (env PORTPANEL_BOOT_READER)")
 	interval := fs.String("sample-interval", env("PORTPANEL_SAMPLE_INTERVAL", "60s"), "how often the runtime range is sampled (env PORTPANEL_SAMPLE_INTERVAL)")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark cookies Secure (set behind a TLS proxy; env PORTPANEL_SECURE_COOKIES=1)")
+	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -79,8 +81,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.bootReader != "auto" {
 		reader, _ = sysctl.ParseReader(cfg.bootReader)
 	}
-	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: cfg.procSys}, Config: conf, Reader: reader, File: cfg.sysctlFile, DB: d, Now: time.Now}
-	// Reading is all a start does: it never writes the kernel.
+	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: cfg.procSys}, Config: conf, Reader: reader, File: cfg.sysctlFile, DB: d, Now: time.Now,
+		RequireApproval: cfg.requireApproval}
+	// A start writes the kernel only to finish or undo an apply a crash
+	// interrupted (and, below, for deadlines that passed while it was down).
+	recovered, err := svc.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("recover interrupted changes: %w", err)
+	}
+	for _, c := range recovered {
+		log.Warn("resolved a change interrupted by a crash", "change", c.ID, "status", c.Status, "error", c.Error)
+	}
 	if _, _, err := svc.Sample(ctx, db.SourceStart); err != nil {
 		return err
 	}
@@ -108,7 +119,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", cfg.dbPath, "sysctl_file", cfg.sysctlFile, "boot_reader", reader)
 
-	go svc.RunSampler(ctx, cfg.sampleInterval, log)
+	// Background work stops with ctx, and shutdown waits for it, so the
+	// stop event is the last thing written.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { svc.RunSampler(bg, cfg.sampleInterval, log) })
+	wg.Go(func() { svc.RunDeadlines(bg, time.Second, log) })
+	defer func() { stopBG(); wg.Wait() }()
 	srv := &http.Server{Handler: web.New(h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -122,6 +139,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopBG()
+	wg.Wait()
 	_, err = d.AppendAudit(shutdown, db.AuditEvent{Action: "server.stop", Detail: "portpanel stopped"})
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/sysctl"
 )
 
 type rangeJSON struct {
@@ -55,25 +56,75 @@ type changeRequest struct {
 	Low    *int   `json:"low"`
 	High   *int   `json:"high"`
 	Reason string `json:"reason"`
+	// DryRun returns what the change would do and changes nothing.
+	DryRun bool `json:"dry_run"`
+	// Base is what the author saw; a change made meanwhile makes it 409.
+	Base *struct {
+		Low       *int   `json:"low"`
+		High      *int   `json:"high"`
+		FileState string `json:"file_state"`
+	} `json:"base"`
+	// ConfirmWithin, in seconds, reverts the change unless confirmed.
+	ConfirmWithin int `json:"confirm_within"`
 }
 
-// APICreateChange is POST /api/v1/changes.
+// APICreateChange is POST /api/v1/changes: apply (201), propose when
+// approval is required (202), or with dry_run preview (200).
 func (h *Handlers) APICreateChange(c echo.Context) error {
-	var req changeRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var body changeRequest
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if req.Low == nil || req.High == nil {
+	if body.Low == nil || body.High == nil {
 		return &change.InvalidError{Field: "value", Message: `Both "low" and "high" are required, as integers.`}
 	}
-	ch, err := h.Changes.Apply(c.Request().Context(), change.Request{Low: *req.Low, High: *req.High, Reason: req.Reason, Actor: actor(c)})
+	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
+		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second}
+	if b := body.Base; b != nil {
+		if (b.Low == nil) != (b.High == nil) {
+			return &change.InvalidError{Field: "value", Message: `"base" needs both "low" and "high", or neither.`}
+		}
+		if b.Low != nil {
+			req.Base = &sysctl.Range{Low: *b.Low, High: *b.High}
+		}
+		req.BaseFile = b.FileState
+	}
+	ctx := c.Request().Context()
+	if body.DryRun {
+		pv, err := h.Changes.Preview(ctx, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, previewJSON(pv))
+	}
+	ch, err := h.Changes.Apply(ctx, req)
 	if err != nil {
 		return err
+	}
+	if ch.Status == db.StatusProposed {
+		return c.JSON(http.StatusAccepted, changeJSON(ch))
 	}
 	return c.JSON(http.StatusCreated, changeJSON(ch))
 }
 
-// APIRollback is POST /api/v1/changes/{id}/rollback.
+func previewJSON(pv change.Preview) map[string]any {
+	return map[string]any{
+		"dry_run": true, "before": rangeJSON{pv.Before.Low, pv.Before.High}, "after": rangeJSON{pv.Target.Low, pv.Target.High},
+		"size_before": pv.Before.Size(), "size_after": pv.Target.Size(),
+		"warnings": nonNil(pv.Warnings), "notes": nonNil(pv.Notes), "file": pv.File, "diff": pv.Diff,
+		"file_state": pv.FileState, "requires_approval": pv.RequiresApproval,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// APIRollback is POST /api/v1/changes/{id}/rollback: 201 when applied, 202
+// when it became a proposal.
 func (h *Handlers) APIRollback(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -82,14 +133,56 @@ func (h *Handlers) APIRollback(c echo.Context) error {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodeOptionalJSON(c, &req); err != nil {
 		return err
 	}
 	ch, err := h.Changes.Rollback(c.Request().Context(), id, req.Reason, actor(c))
 	if err != nil {
 		return err
 	}
+	if ch.Status == db.StatusProposed {
+		return c.JSON(http.StatusAccepted, changeJSON(ch))
+	}
 	return c.JSON(http.StatusCreated, changeJSON(ch))
+}
+
+// APIApprove is POST /api/v1/changes/{id}/approve, {"reason"} optional.
+func (h *Handlers) APIApprove(c echo.Context) error {
+	return h.apiDecide(c, func(id int64, reason string) (db.Change, error) {
+		return h.Changes.Approve(c.Request().Context(), id, actor(c), reason)
+	})
+}
+
+// APIReject is POST /api/v1/changes/{id}/reject, {"reason"} required.
+func (h *Handlers) APIReject(c echo.Context) error {
+	return h.apiDecide(c, func(id int64, reason string) (db.Change, error) {
+		return h.Changes.Reject(c.Request().Context(), id, actor(c), reason)
+	})
+}
+
+// APIConfirm is POST /api/v1/changes/{id}/confirm.
+func (h *Handlers) APIConfirm(c echo.Context) error {
+	return h.apiDecide(c, func(id int64, _ string) (db.Change, error) {
+		return h.Changes.Confirm(c.Request().Context(), id, actor(c))
+	})
+}
+
+func (h *Handlers) apiDecide(c echo.Context, do func(id int64, reason string) (db.Change, error)) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
+	ch, err := do(id, req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, changeJSON(ch))
 }
 
 // APIChanges is GET /api/v1/changes (newest first; ?before=ID pages).
@@ -145,16 +238,32 @@ func (h *Handlers) APIHistory(c echo.Context) error {
 }
 
 func changeJSON(ch db.Change) map[string]any {
-	warnings := ch.Warnings
-	if warnings == nil {
-		warnings = []string{}
-	}
 	return map[string]any{
 		"id": ch.ID, "status": ch.Status, "low": ch.Low, "high": ch.High,
 		"before": rangeJSON{ch.BeforeLow, ch.BeforeHigh}, "reason": ch.Reason, "user": ch.User,
-		"created_at": ch.CreatedAt.UTC().Format(time.RFC3339Nano), "file": ch.File, "diff": ch.Diff,
-		"error": ch.Error, "rollback_of": ch.RollbackOf, "warnings": warnings,
+		"created_at": ch.CreatedAt.UTC().Format(time.RFC3339Nano), "updated_at": ch.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		"file": ch.File, "diff": ch.Diff, "error": ch.Error, "rollback_of": ch.RollbackOf,
+		"warnings": nonNil(ch.Warnings), "notes": nonNil(ch.Notes), "file_state_before": ch.BaseFileHash,
+		"confirm_within": int(ch.ConfirmWithin.Seconds()), "confirm_by": timeJSON(ch.ConfirmBy),
+		"decided_by": ch.DecidedBy, "decided_at": timeJSON(ch.DecidedAt), "decision_reason": ch.DecisionReason,
+		"confirmed_by": ch.ConfirmedBy, "confirmed_at": timeJSON(ch.ConfirmedAt), "emergency": ch.Emergency,
 	}
+}
+
+// timeJSON is an optional time as RFC 3339 or null.
+func timeJSON(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// decodeOptionalJSON is decodeJSON for bodies that may be empty.
+func decodeOptionalJSON(c echo.Context, v any) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(c, v)
 }
 
 // decodeJSON reads one JSON object into v, refusing unknown fields (a typo

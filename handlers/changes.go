@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,16 +19,38 @@ import (
 
 const changesPerPage = 50
 
-// CreateChange applies the change form. Invalid input shows the form again
-// with 422; an attempt the kernel or the file refused is recorded and shown.
+// CreateChange handles the change form. A plain submit shows the review
+// page and changes nothing; confirm=yes applies (or proposes) exactly what
+// was reviewed; edit=yes goes back to the form with its values. Invalid
+// input shows the form again with 422; an attempt the kernel or the file
+// refused is recorded and shown.
 func (h *Handlers) CreateChange(c echo.Context) error {
-	form := views.ChangeForm{Low: c.FormValue("low"), High: c.FormValue("high"), Reason: c.FormValue("reason")}
-	low, lerr := sysctl.ParsePort("low", form.Low)
-	high, herr := sysctl.ParsePort("high", form.High)
-	if err := errors.Join(lerr, herr); err != nil {
-		return h.formErrors(c, form, lerr, herr)
+	form, req, errs := h.changeForm(c)
+	if c.FormValue("edit") == "yes" {
+		return h.dashboard(c, http.StatusOK, &form)
 	}
-	ch, err := h.Changes.Apply(c.Request().Context(), change.Request{Low: low, High: high, Reason: form.Reason, Actor: actor(c)})
+	if len(errs) > 0 {
+		return h.formErrors(c, form, errs...)
+	}
+	ctx := c.Request().Context()
+	if c.FormValue("confirm") != "yes" {
+		pv, err := h.Changes.Preview(ctx, req)
+		if isInvalid(err) {
+			return h.formErrors(c, form, err)
+		} else if err != nil {
+			return err
+		}
+		form.BaseFile = pv.FileState
+		ch, err := h.chrome(c, "Review change", "dashboard")
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.Review(views.ReviewPage{
+			Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
+			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval,
+		}))
+	}
+	chg, err := h.Changes.Apply(ctx, req)
 	var failed *change.FailedError
 	switch {
 	case errors.As(err, &failed):
@@ -37,8 +61,56 @@ func (h *Handlers) CreateChange(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Applied: the range is now %d – %d, in the kernel and in %s.", ch.Low, ch.High, ch.File), false)
-	return c.Redirect(http.StatusSeeOther, changePath(ch.ID))
+	h.flash(c, appliedMessage(chg), false)
+	return c.Redirect(http.StatusSeeOther, changePath(chg.ID))
+}
+
+// appliedMessage is the flash after a change was submitted.
+func appliedMessage(chg db.Change) string {
+	switch {
+	case chg.Status == db.StatusProposed:
+		return fmt.Sprintf("Change #%d is waiting for approval by a second person; nothing was changed yet.", chg.ID)
+	case chg.ConfirmBy != nil:
+		return fmt.Sprintf("Applied: the range is now %d – %d. Confirm it before %s UTC or it reverts automatically.",
+			chg.Low, chg.High, chg.ConfirmBy.UTC().Format(time.TimeOnly))
+	}
+	return fmt.Sprintf("Applied: the range is now %d – %d, in the kernel and in %s.", chg.Low, chg.High, chg.File)
+}
+
+// changeForm reads the change form into the values to show again and the
+// request to make.
+func (h *Handlers) changeForm(c echo.Context) (views.ChangeForm, change.Request, []error) {
+	form := views.ChangeForm{
+		Low: c.FormValue("low"), High: c.FormValue("high"), Reason: c.FormValue("reason"),
+		ConfirmWithin: c.FormValue("confirm_within"), BaseLow: c.FormValue("base_low"), BaseHigh: c.FormValue("base_high"),
+		BaseFile: c.FormValue("base_file"),
+	}
+	if form.ConfirmWithin == "" {
+		form.ConfirmWithin = "0"
+	}
+	req := change.Request{Reason: form.Reason, Actor: actor(c), BaseFile: form.BaseFile}
+	var errs []error
+	var err error
+	if req.Low, err = sysctl.ParsePort("low", form.Low); err != nil {
+		errs = append(errs, err)
+	}
+	if req.High, err = sysctl.ParsePort("high", form.High); err != nil {
+		errs = append(errs, err)
+	}
+	secs, err := strconv.Atoi(form.ConfirmWithin)
+	if err != nil {
+		errs = append(errs, &change.InvalidError{Field: "confirm_within", Message: "Pick an auto-revert time from the list."})
+	}
+	req.ConfirmWithin = time.Duration(secs) * time.Second
+	if form.BaseLow != "" || form.BaseHigh != "" {
+		bl, lerr := strconv.Atoi(strings.TrimSpace(form.BaseLow))
+		bh, herr := strconv.Atoi(strings.TrimSpace(form.BaseHigh))
+		if lerr != nil || herr != nil {
+			errs = append(errs, &change.InvalidError{Field: "value", Message: "The form's base value is malformed: reload the page and start again."})
+		}
+		req.Base = &sysctl.Range{Low: bl, High: bh}
+	}
+	return form, req, errs
 }
 
 // formErrors shows the dashboard again with the form's errors by field.
@@ -49,7 +121,7 @@ func (h *Handlers) formErrors(c echo.Context, form views.ChangeForm, errs ...err
 		switch {
 		case !ok:
 			continue
-		case field == "low" || field == "high" || field == "reason":
+		case field == "low" || field == "high" || field == "reason" || field == "confirm_within":
 			form.Errors[field] = msg
 		default:
 			form.Error = msg
@@ -80,7 +152,7 @@ func (h *Handlers) ListChanges(c echo.Context) error {
 	}))
 }
 
-// ShowChange shows one change with its diff.
+// ShowChange shows one change with its diff and what the viewer may do.
 func (h *Handlers) ShowChange(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := pathID(c)
@@ -102,12 +174,22 @@ func (h *Handlers) ShowChange(c echo.Context) error {
 	u, _ := CurrentUser(c)
 	undone := false
 	for _, r := range later {
-		undone = undone || r.Status == db.StatusApplied
+		undone = undone || isInForce(r.Status)
 	}
+	operator := auth.Allows(u.Role, db.RoleOperator)
 	return render(c, http.StatusOK, views.Change(views.ChangePage{
 		Chrome: ch, Change: chg, RolledBackBy: later,
-		CanRollback: chg.Status == db.StatusApplied && !undone && auth.Allows(u.Role, db.RoleOperator),
+		CanRollback:      isInForce(chg.Status) && !undone && operator,
+		CanDecide:        chg.Status == db.StatusProposed && auth.Allows(u.Role, db.RoleApprover) && chg.UserID != u.ID,
+		CanConfirm:       chg.Status == db.StatusApplied && chg.ConfirmBy != nil && operator,
+		RollbackProposes: h.Changes.RequireApproval && !auth.Allows(u.Role, db.RoleApprover),
 	}))
+}
+
+// isInForce reports whether a change with status is what the host runs
+// (until something later replaces it).
+func isInForce(status string) bool {
+	return status == db.StatusApplied || status == db.StatusConfirmed
 }
 
 // RollbackChange rolls back an applied change and shows the new change.
@@ -128,7 +210,11 @@ func (h *Handlers) RollbackChange(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Rolled back change #%d: the range is %d – %d again.", id, ch.Low, ch.High), false)
+	if ch.Status == db.StatusProposed {
+		h.flash(c, fmt.Sprintf("Rollback of change #%d proposed as change #%d: an approver must approve it.", id, ch.ID), false)
+	} else {
+		h.flash(c, fmt.Sprintf("Rolled back change #%d: the range is %d – %d again.", id, ch.Low, ch.High), false)
+	}
 	return c.Redirect(http.StatusSeeOther, changePath(ch.ID))
 }
 
@@ -136,5 +222,5 @@ func changePath(id int64) string { return "/changes/" + strconv.FormatInt(id, 10
 
 func actor(c echo.Context) change.Actor {
 	u, _ := CurrentUser(c)
-	return change.Actor{ID: u.ID, Name: u.Name}
+	return change.Actor{ID: u.ID, Name: u.Name, Role: u.Role}
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"github.com/labstack/echo/v4"
 
+	"portpanel/db"
+	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -16,8 +18,24 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 	ch.Flash, ch.FlashError = h.popFlash(c)
 	if u, ok := CurrentUser(c); ok {
 		ch.User, ch.Role = u.Name, u.Role
-		if st, err := h.Changes.Status(c.Request().Context()); err == nil && st.Drift {
+		ctx := c.Request().Context()
+		if st, err := h.Changes.Status(ctx); err == nil && st.Drift {
 			ch.Banners = append(ch.Banners, "The running range differs from the value the host will boot with.")
+		}
+		awaiting, err := h.DB.AwaitingConfirmation(ctx)
+		if err != nil {
+			return views.Chrome{}, err
+		}
+		if len(awaiting) > 0 {
+			ch.Awaiting = &awaiting[0]
+			ch.CanConfirm = auth.Allows(u.Role, db.RoleOperator)
+		}
+		if ch.RequireApproval = h.Changes.RequireApproval; ch.RequireApproval {
+			pending, err := h.DB.ChangesByStatus(ctx, db.StatusProposed)
+			if err != nil {
+				return views.Chrome{}, err
+			}
+			ch.Pending = len(pending)
 		}
 	}
 	return ch, nil

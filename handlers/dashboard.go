@@ -44,7 +44,10 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	p := views.DashboardPage{
 		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
 		CanChange: auth.Allows(u.Role, db.RoleOperator), Recent: recent, RolledBackBy: undone,
-		Form: views.ChangeForm{Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High)},
+		Form: views.ChangeForm{
+			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
+			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),
+		},
 	}
 	if form != nil {
 		p.Form = *form
@@ -57,7 +60,7 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 func (h *Handlers) rolledBackBy(ctx context.Context, list []db.Change) (map[int64]int64, error) {
 	out := map[int64]int64{}
 	for _, c := range list {
-		if c.Status != db.StatusApplied {
+		if !isInForce(c.Status) && c.Status != db.StatusReverted {
 			continue
 		}
 		later, err := h.DB.RollbacksOf(ctx, c.ID)
@@ -65,7 +68,7 @@ func (h *Handlers) rolledBackBy(ctx context.Context, list []db.Change) (map[int6
 			return nil, err
 		}
 		for _, r := range later {
-			if r.Status == db.StatusApplied {
+			if isInForce(r.Status) || r.Status == db.StatusReverted {
 				out[c.ID] = r.ID
 			}
 		}

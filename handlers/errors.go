@@ -57,6 +57,15 @@ func classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, msg
 	case errors.Is(err, change.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.Is(err, db.ErrConflict):
+		// Another request moved the change first; db's message says to what.
+		var moved *db.StatusConflictError
+		if errors.As(err, &moved) {
+			return http.StatusConflict, "Not done: " + moved.Error() + "."
+		}
+		return http.StatusConflict, "Not done: it conflicts with the current state."
+	case errors.Is(err, change.ErrForbidden):
+		return http.StatusForbidden, err.Error()
 	case errors.Is(err, db.ErrNotFound):
 		return http.StatusNotFound, "Not found."
 	}
@@ -68,7 +77,13 @@ func (h *Handlers) errorPage(c echo.Context, status int, msg string) error {
 	if err != nil {
 		ch = views.Chrome{Title: http.StatusText(status), Host: h.Host, Now: h.Now()}
 	}
-	return render(c, status, views.Error(views.ErrorPage{Chrome: ch, Code: status, Title: http.StatusText(status), Message: msg}))
+	p := views.ErrorPage{Chrome: ch, Code: status, Title: http.StatusText(status), Message: msg}
+	if status == http.StatusConflict {
+		// Most conflicts are a change made meanwhile: the way on is a fresh
+		// form, which shows the current state.
+		p.NextLabel, p.NextHref = "Start a new change from the current state", "/"
+	}
+	return render(c, status, views.Error(p))
 }
 
 func isAPI(c echo.Context) bool {

@@ -1,5 +1,6 @@
 // portpanel: optional enhancement only. Keeps "3 min ago" beside absolute
-// times current while a page stays open; pages are complete without it.
+// times current and counts down to auto-revert deadlines while a page stays
+// open; pages are complete without it (the server renders both).
 (function () {
   "use strict";
   function rel(ms) {
@@ -18,4 +19,37 @@
     });
   }
   setInterval(tick, 30e3);
+
+  // Same format as the server's countdown (views/status.go): seconds
+  // rounded up, "m:ss left", "h:mm:ss left" from an hour.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function left(ms) {
+    var s = Math.ceil(ms / 1e3);
+    if (s >= 3600) return Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60) + " left";
+    return Math.floor(s / 60) + ":" + pad(s % 60) + " left";
+  }
+  // The server reverts at the deadline; reload once, a little after, to
+  // show the result. A page that arrives already past its deadline does
+  // not reload, so a server that is late to revert cannot cause a loop.
+  var loadedAt = Date.now(), reloading = false;
+  function countdown() {
+    var now = Date.now();
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var t = Date.parse(el.getAttribute("data-deadline"));
+      if (isNaN(t)) return;
+      if (t - now > 0) {
+        el.textContent = left(t - now);
+        return;
+      }
+      el.textContent = "reverting…";
+      if (!reloading && t > loadedAt) {
+        reloading = true;
+        setTimeout(function () { window.location.reload(); }, 2e3);
+      }
+    });
+  }
+  if (document.querySelector("[data-deadline]")) {
+    countdown();
+    setInterval(countdown, 1e3);
+  }
 })();

@@ -61,3 +61,26 @@ func TestAuditEmpty(t *testing.T) {
 		t.Error("empty audit log: want empty state and no Older link")
 	}
 }
+
+func TestAuditDetailWithDiff(t *testing.T) {
+	p := audit()
+	p.Events[0].Detail = "net.ipv4.ip_local_port_range 32768 60999 → 20000 60999. Reason: more ports\n" + diff
+	doc, _ := render(t, views.Audit(p))
+	row := doc.Find(testid("audit-row")).First()
+	if got := text(row.Find(testid("audit-detail"))); got != "net.ipv4.ip_local_port_range 32768 60999 → 20000 60999. Reason: more ports" {
+		t.Errorf("summary = %q", got)
+	}
+	more := row.Find(testid("audit-more"))
+	if got := strings.TrimSpace(more.Find(".diff-add").Text()); got != "+net.ipv4.ip_local_port_range = 20000 60999" {
+		t.Errorf("diff added line = %q", got)
+	}
+	if more.Find(".diff-hunk").Length() != 1 {
+		t.Error("diff not rendered line by line")
+	}
+	if doc.Find(testid("audit-row")).Eq(1).Find(testid("audit-more")).Length() != 0 {
+		t.Error("one-line detail got a diff block")
+	}
+	if !row.Find("td").Eq(1).HasClass("nowrap") {
+		t.Error("user column wraps")
+	}
+}

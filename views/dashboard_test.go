@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"portpanel/sysctl"
 	"portpanel/views"
 )
@@ -145,8 +147,34 @@ func TestDashboardChangeForm(t *testing.T) {
 		if m, _ := r.Attr("maxlength"); m != "500" {
 			t.Errorf("reason maxlength = %q", m)
 		}
-		if got := text(f.Find(`button[type="submit"]`)); got != "Apply change" {
-			t.Errorf("button = %q", got)
+		if got := text(f.Find(`button[type="submit"]`)); got != "Review change" {
+			t.Errorf("button = %q, want Review change (submitting reviews, it does not apply)", got)
+		}
+		if f.Find(testid("review")).Length() != 1 {
+			t.Error("no review button")
+		}
+	})
+	t.Run("carries the range the author saw", func(t *testing.T) {
+		p := dashboard()
+		p.Form.BaseLow, p.Form.BaseHigh = "32768", "60999"
+		doc, _ := render(t, views.Dashboard(p))
+		f := doc.Find(testid("change-form"))
+		for name, want := range map[string]string{"base_low": "32768", "base_high": "60999"} {
+			if v, ok := f.Find(`input[type="hidden"][name="` + name + `"]`).Attr("value"); !ok || v != want {
+				t.Errorf("%s = %q, %v; want %q", name, v, ok, want)
+			}
+		}
+	})
+	t.Run("approval note only when approval is required", func(t *testing.T) {
+		p := dashboard()
+		doc, _ := render(t, views.Dashboard(p))
+		if doc.Find(testid("approval-note")).Length() != 0 {
+			t.Error("approval note without approval")
+		}
+		p.RequireApproval = true
+		doc, _ = render(t, views.Dashboard(p))
+		if got := text(doc.Find(testid("approval-note"))); !strings.Contains(got, "approval by a second person") {
+			t.Errorf("approval note = %q", got)
 		}
 	})
 	t.Run("errors sit next to their fields", func(t *testing.T) {
@@ -224,4 +252,50 @@ func TestDashboardEmpty(t *testing.T) {
 	if got := text(doc.Find(testid("empty"))); got != "No changes yet. Changes made here or by hand with sysctl appear in History." {
 		t.Errorf("empty state = %q", got)
 	}
+}
+
+func TestDashboardAutoRevertSelect(t *testing.T) {
+	for _, tt := range []struct {
+		name, value, selected string
+	}{
+		{"defaults to off", "", "Off"},
+		{"off", "0", "Off"},
+		{"keeps the chosen window", "900", "15 minutes"},
+		{"an hour", "3600", "60 minutes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := dashboard()
+			p.Form.ConfirmWithin = tt.value
+			doc, _ := render(t, views.Dashboard(p))
+			sel := doc.Find(testid("change-form") + ` select[name="confirm_within"]`)
+			id, _ := sel.Attr("id")
+			if got := text(doc.Find(`label[for="` + id + `"]`)); got != "Auto-revert unless confirmed" {
+				t.Errorf("label = %q", got)
+			}
+			var opts []string
+			sel.Find("option").Each(func(_ int, o *goquery.Selection) {
+				v, _ := o.Attr("value")
+				opts = append(opts, v+"="+text(o))
+			})
+			if got := strings.Join(opts, " "); got != "0=Off 120=2 minutes 300=5 minutes 900=15 minutes 3600=60 minutes" {
+				t.Errorf("options = %q", got)
+			}
+			if s := sel.Find("option[selected]"); s.Length() != 1 || text(s) != tt.selected {
+				t.Errorf("selected = %q (%d), want %q", text(s), s.Length(), tt.selected)
+			}
+		})
+	}
+	t.Run("error sits next to the select", func(t *testing.T) {
+		p := dashboard()
+		p.Form.ConfirmWithin = "7"
+		p.Form.Errors = map[string]string{"confirm_within": "Pick an auto-revert time from the list."}
+		doc, _ := render(t, views.Dashboard(p))
+		sel := doc.Find(`select[name="confirm_within"]`)
+		if v, _ := sel.Attr("aria-invalid"); v != "true" {
+			t.Error("select not aria-invalid")
+		}
+		if got := text(doc.Find(testid("confirm_within-error"))); !strings.Contains(got, "Pick an auto-revert time") {
+			t.Errorf("error = %q", got)
+		}
+	})
 }

@@ -109,6 +109,39 @@ func audit() views.AuditPage {
 	}
 }
 
+func review() views.ReviewPage {
+	return views.ReviewPage{
+		Chrome: chrome("dashboard"),
+		Form: views.ChangeForm{Low: "20000", High: "60999", Reason: "more ports for haproxy", ConfirmWithin: "300",
+			BaseLow: "32768", BaseHigh: "60999", BaseFile: "sha256:abc"},
+		Before: sysctl.Range{Low: 32768, High: 60999}, After: sysctl.Range{Low: 20000, High: 60999},
+		Warnings: []string{"low and high have the same parity"},
+		Notes:    []string{"The setting is added at the end of the file."},
+		File:     managed, Diff: diff,
+	}
+}
+
+// proposals are #5 by bob (someone else's for alice) and #6 by alice.
+func proposals() []db.Change {
+	return []db.Change{
+		{ID: 5, Status: db.StatusProposed, Low: 20000, High: 60999, BeforeLow: 32768, BeforeHigh: 60999,
+			Reason: "more ports for haproxy", User: "bob", CreatedAt: now.Add(-10 * time.Minute), File: managed, Diff: diff,
+			Warnings: []string{"low and high have the same parity"}},
+		{ID: 6, Status: db.StatusProposed, Low: 30000, High: 60999, BeforeLow: 32768, BeforeHigh: 60999,
+			Reason: "a few more", User: "alice", CreatedAt: now.Add(-5 * time.Minute), File: managed, Diff: diff},
+	}
+}
+
+// awaiting is chrome with change #3 reverting at now + 4:32.
+func awaiting(nav string) views.Chrome {
+	c := chrome(nav)
+	a := changes()[0]
+	by := now.Add(4*time.Minute + 32*time.Second)
+	a.ConfirmBy, a.ConfirmWithin = &by, 5*time.Minute
+	c.Awaiting, c.CanConfirm = &a, true
+	return c
+}
+
 // allPages is one representative render of every page.
 func allPages() map[string]templ.Component {
 	anon := views.Chrome{Title: "Sign in", CSRF: "csrf-token-1", Host: "web-01", Now: now}
@@ -122,5 +155,10 @@ func allPages() map[string]templ.Component {
 		"audit":     views.Audit(audit()),
 		"history":   views.History(history()),
 		"error":     views.Error(views.ErrorPage{Chrome: anon, Code: 404, Title: "Not found", Message: "No such page."}),
+		"review":    views.Review(review()),
+		"pending":   views.Pending(views.PendingPage{Chrome: awaiting("pending"), Proposals: proposals(), CanDecide: true}),
+		"decide":    views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: proposals()[0], CanDecide: true}),
+		"confirm": views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: *awaiting("").Awaiting, CanConfirm: true,
+			CanRollback: true, RollbackProposes: true}),
 	}
 }

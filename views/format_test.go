@@ -3,6 +3,8 @@ package views
 import (
 	"testing"
 	"time"
+
+	"portpanel/sysctl"
 )
 
 func TestThousands(t *testing.T) {
@@ -98,5 +100,31 @@ func TestOlderURL(t *testing.T) {
 	}
 	if got := olderURL("/audit", 7); got != "/audit?before=7" {
 		t.Errorf("olderURL = %q", got)
+	}
+}
+
+func TestConfirmWindowLabel(t *testing.T) {
+	for secs, want := range map[int]string{0: "Off", 60: "1 minute", 120: "2 minutes", 3600: "60 minutes", 90: "90 seconds"} {
+		if got := confirmWindowLabel(secs); got != want {
+			t.Errorf("confirmWindowLabel(%d) = %q, want %q", secs, got, want)
+		}
+	}
+}
+
+func TestPortDelta(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		before, after sysctl.Range
+		want          string
+	}{
+		{"wider", sysctl.Range{Low: 32768, High: 60999}, sysctl.Range{Low: 20000, High: 60999}, "12,768 more"},
+		{"narrower", sysctl.Range{Low: 32768, High: 60999}, sysctl.Range{Low: 32768, High: 59999}, "1,000 fewer"},
+		{"shifted", sysctl.Range{Low: 1000, High: 2000}, sysctl.Range{Low: 3000, High: 4000}, "same number"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := portDelta(tt.before, tt.after); got != tt.want {
+				t.Errorf("portDelta = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -28,6 +28,15 @@ type Chrome struct {
 	// Banners are warnings shown above everything on every page (e.g. drift).
 	Banners []string
 	Now     time.Time
+	// Awaiting is the applied change that reverts itself at Awaiting.ConfirmBy
+	// unless confirmed: every page shows it as a banner with a countdown and,
+	// when CanConfirm, Confirm and Roll back buttons. nil when none.
+	Awaiting   *db.Change
+	CanConfirm bool
+	// Pending is the number of proposals waiting for approval, shown in the
+	// navigation (Nav "pending") when approval is required.
+	Pending         int
+	RequireApproval bool
 }
 
 // LoginPage is the sign-in form.
@@ -49,8 +58,46 @@ type SetupPage struct {
 // ("low", "high", "reason"); Error is a message not tied to one field.
 type ChangeForm struct {
 	Low, High, Reason string
-	Errors            map[string]string
-	Error             string
+	// ConfirmWithin is the auto-revert window in seconds: "0" (off), "120",
+	// "300", "900" or "3600".
+	ConfirmWithin string
+	// BaseLow and BaseHigh are the running range the author saw, sent as
+	// hidden fields so a change made meanwhile is refused as stale.
+	BaseLow, BaseHigh string
+	// BaseFile is the managed file's state shown in the review, sent back
+	// on confirm so a file edited meanwhile is refused as stale.
+	BaseFile string
+	Errors   map[string]string
+	Error    string
+}
+
+// ConfirmWindows are the auto-revert choices the form offers, in seconds.
+var ConfirmWindows = []int{0, 120, 300, 900, 3600}
+
+// ReviewPage shows what a change will do before anything is touched:
+// runtime and port count before and after, warnings, and the diff of the
+// managed file exactly as it will be written. Confirming posts Form again
+// with confirm=yes.
+type ReviewPage struct {
+	Chrome
+	Form          ChangeForm
+	Before, After sysctl.Range
+	Warnings      []string
+	// Notes say what the file editor will do ("added at the end").
+	Notes []string
+	File  string
+	Diff  string
+	// RequiresApproval: confirming records a proposal for a second person.
+	RequiresApproval bool
+}
+
+// PendingPage lists proposals waiting for approval, oldest first.
+type PendingPage struct {
+	Chrome
+	Proposals []db.Change
+	// CanDecide is true for approvers and admins; nobody decides on their
+	// own proposal (Chrome.User), which the page says instead of a button.
+	CanDecide bool
 }
 
 // DashboardPage shows the range now and after reboot, warnings, the change
@@ -86,6 +133,12 @@ type ChangePage struct {
 	Change       db.Change
 	RolledBackBy []db.Change
 	CanRollback  bool
+	// CanDecide: the viewer may approve or reject this proposal.
+	CanDecide bool
+	// CanConfirm: the change awaits confirmation and the viewer may confirm it.
+	CanConfirm bool
+	// RollbackProposes: a rollback by this viewer becomes a proposal.
+	RollbackProposes bool
 }
 
 // AuditPage lists audit events newest first.
@@ -119,4 +172,7 @@ type ErrorPage struct {
 	Code    int
 	Title   string
 	Message string
+	// NextLabel and NextHref offer the way on, e.g. "Start a new change
+	// from the current state" after a stale change (409).
+	NextLabel, NextHref string
 }

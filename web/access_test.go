@@ -24,7 +24,7 @@ func TestEveryRouteEnforcesItsRole(t *testing.T) {
 	routes := web.Routes(e.h)
 	// Sign-out ends the session, so it goes last.
 	sort.SliceStable(routes, func(i, j int) bool { return routes[j].Path == "/logout" && routes[i].Path != "/logout" })
-	for _, role := range []string{"", db.RoleViewer, db.RoleOperator, db.RoleAdmin} {
+	for _, role := range []string{"", db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin} {
 		c := e.client(t)
 		if role != "" {
 			c = e.login(t, role)

@@ -164,7 +164,7 @@ func TestFormApplyAndOneClickRollback(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	op := e.login(t, db.RoleOperator)
-	res := op.post("/changes", url.Values{"low": {"40000"}, "high": {"50001"}, "reason": {"form change"}, "csrf": {op.csrf("/")}})
+	res := op.post("/changes", url.Values{"low": {"40000"}, "high": {"50001"}, "reason": {"form change"}, "confirm": {"yes"}, "csrf": {op.csrf("/")}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/changes/1" {
 		t.Fatalf("POST /changes: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body(res))
 	}

@@ -24,7 +24,7 @@ type Route struct {
 // it for every role, so a route cannot be added without a role.
 func Routes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
-	viewer, operator := db.RoleViewer, db.RoleOperator
+	viewer, operator, approver := db.RoleViewer, db.RoleOperator, db.RoleApprover
 	return []Route{
 		{get, "/healthz", Public, h.Health},
 		{get, "/login", Public, h.ShowLogin},
@@ -36,8 +36,12 @@ func Routes(h *handlers.Handlers) []Route {
 		{get, "/", viewer, h.Dashboard},
 		{get, "/changes", viewer, h.ListChanges},
 		{post, "/changes", operator, h.CreateChange},
+		{get, "/changes/pending", viewer, h.PendingChanges},
 		{get, "/changes/:id", viewer, h.ShowChange},
 		{post, "/changes/:id/rollback", operator, h.RollbackChange},
+		{post, "/changes/:id/approve", approver, h.ApproveChange},
+		{post, "/changes/:id/reject", approver, h.RejectChange},
+		{post, "/changes/:id/confirm", operator, h.ConfirmChange},
 		{get, "/history", viewer, h.History},
 		{get, "/audit", viewer, h.Audit},
 
@@ -46,6 +50,9 @@ func Routes(h *handlers.Handlers) []Route {
 		{post, "/api/v1/changes", operator, h.APICreateChange},
 		{get, "/api/v1/changes/:id", viewer, h.APIChange},
 		{post, "/api/v1/changes/:id/rollback", operator, h.APIRollback},
+		{post, "/api/v1/changes/:id/approve", approver, h.APIApprove},
+		{post, "/api/v1/changes/:id/reject", approver, h.APIReject},
+		{post, "/api/v1/changes/:id/confirm", operator, h.APIConfirm},
 		{get, "/api/v1/audit", viewer, h.APIAudit},
 		{get, "/api/v1/history", viewer, h.APIHistory},
 	}

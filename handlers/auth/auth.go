@@ -86,8 +86,10 @@ func rank(role string) int {
 		return 1
 	case db.RoleOperator:
 		return 2
-	case db.RoleAdmin:
+	case db.RoleApprover:
 		return 3
+	case db.RoleAdmin:
+		return 4
 	}
 	return 0
 }
