@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -22,7 +23,19 @@ func (h *Handlers) loginPage(c echo.Context, status int, name, msg string) error
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.Login(views.LoginPage{Chrome: ch, Username: name, Error: msg}))
+	return render(c, status, views.Login(views.LoginPage{Chrome: ch, Username: name, Error: msg, Next: localPath(c.FormValue("next"))}))
+}
+
+// localPath returns p if it is a path on this server, else "/": a "next"
+// parameter must never send a user who just signed in to another site
+// ("//evil.example", "/\\evil.example", "https://…").
+func localPath(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+		strings.ContainsAny(p, "\\\r\n\t") || u.Scheme != "" || u.Host != "" || strings.HasPrefix(p, "/login") {
+		return "/"
+	}
+	return p
 }
 
 // Login checks the password and starts a new session. Unknown names and
@@ -53,7 +66,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	if _, err := h.DB.AppendAudit(ctx, db.AuditEvent{User: u.Name, Action: "login", Detail: "signed in from " + c.RealIP()}); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("next")))
 }
 
 // Logout ends the session on the server.
@@ -64,9 +77,15 @@ func (h *Handlers) Logout(c echo.Context) error {
 			return err
 		}
 	}
-	if err := h.Sessions.Destroy(ctx); err != nil {
+	// Renew rather than destroy: the old session ID dies on the server just
+	// the same, and the new, anonymous session can carry the flash.
+	if err := h.Sessions.Clear(ctx); err != nil {
 		return err
 	}
+	if err := h.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.flash(c, "Signed out.", false)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 

@@ -68,7 +68,7 @@ func (t *SetupToken) unclaim(s string) {
 func (h *Handlers) ShowSetup(c echo.Context) error {
 	token := c.QueryParam("token")
 	if !h.Setup.valid(token) {
-		return echo.NewHTTPError(http.StatusNotFound, "This setup link is not valid (any more). Sign in instead, or create a user with `portpanel user add`.")
+		return echo.NewHTTPError(http.StatusNotFound, "This setup link is not valid (any more). Sign in instead, or create a user with: portpanel user add NAME --role admin --password-stdin")
 	}
 	return h.setupPage(c, http.StatusOK, views.SetupPage{Token: token})
 }

@@ -44,6 +44,9 @@ type LoginPage struct {
 	Chrome
 	Username string
 	Error    string
+	// Next is the local path to go to after signing in (the page that sent
+	// the user here).
+	Next string
 }
 
 // SetupPage creates the first admin with the one-time setup token.
