@@ -65,6 +65,9 @@ func (s *Service) resolve(ctx context.Context, c db.Change) (db.Change, error) {
 		if err := s.Kernel.WriteRange(before); err != nil {
 			return db.Change{}, fmt.Errorf("restore kernel to %d %d: %w", before.Low, before.High, err)
 		}
+		if got, err := s.Kernel.ReadRange(); err != nil || got != before {
+			return db.Change{}, fmt.Errorf("restore kernel to %d %d: it reads back %v (%v)", before.Low, before.High, got, err)
+		}
 		notes = append(notes, fmt.Sprintf("the kernel was restored to %d %d", before.Low, before.High))
 	default:
 		notes = append(notes, fmt.Sprintf("the kernel has %d %d, set by someone else, and was left alone", kernel.Low, kernel.High))
