@@ -44,7 +44,10 @@
       el.textContent = "reverting…";
       if (!reloading && t > loadedAt) {
         reloading = true;
-        setTimeout(function () { window.location.reload(); }, 2e3);
+        // A GET of the current address, never reload(): reload() would
+        // send again the POST this page may be the answer to (a review
+        // page, a 409), applying a change nobody submitted.
+        setTimeout(function () { window.location.assign(window.location.href); }, 2e3);
       }
     });
   }

@@ -19,3 +19,17 @@ func TestAssetsAreSelfContained(t *testing.T) {
 		}
 	}
 }
+
+// A page the countdown reloads may be the answer to a POST (the review
+// page, a 409): location.reload() would send that form again and could
+// apply a change nobody submitted. Navigating to the address is a GET.
+func TestCountdownNeverResubmitsAForm(t *testing.T) {
+	b, err := fs.ReadFile(FS, "app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`(?m)^\s*//.*$`).ReplaceAll(b, nil) // comments may name it
+	if m := regexp.MustCompile(`\.reload\s*\(|history\.go\s*\(\s*0?\s*\)`).Find(code); m != nil {
+		t.Errorf("app.js calls %q, which re-sends a POST; navigate with location.assign instead", m)
+	}
+}

@@ -65,6 +65,9 @@ func New(h *handlers.Handlers) *echo.Echo {
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRemoteIP: true,
+		// Run the error handler first, so the status logged is the one sent
+		// (a ConflictError becomes 409 only there).
+		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			log.Info("request", "method", v.Method, "path", v.URIPath, "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds(), "remote", v.RemoteIP)
