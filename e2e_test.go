@@ -104,6 +104,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 		{"*", "32768", "60999", "28,232", "start"},
 	})
 	b.wantMatch(`[data-testid="marker"] > title`, regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d UTC: changed in portpanel to 40000 – 50001$`))
+	// The usage chart is drawn from the sampler's scans, with the change
+	// marked (in both of its plots) and linked to the change's page.
+	b.wantVisible(`[data-testid="usage-chart"] svg`)
+	markers := b.texts(`[data-testid="usage-chart"] a[data-testid="chart-marker"][href="/changes/` + changeID + `"] > title`)
+	if len(markers) == 0 {
+		b.fatalf("the usage chart has no marker linking to change #%s", changeID)
+	}
+	for _, m := range markers {
+		if !strings.Contains(m, "40000 – 50001") {
+			b.fatalf("usage chart marker reads %q, want the change to 40000 – 50001", m)
+		}
+	}
 	b.screenshot("history")
 
 	b.open("/audit", "/audit")

@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +16,13 @@ import (
 	"syscall"
 )
 
-const usage = `usage:
+const usageText = `usage:
   portpanel serve [flags]                      start the web panel
   portpanel user add NAME --role ROLE --password-stdin [--db PATH]
   portpanel token create --user NAME [--name LABEL] [--db PATH]
   portpanel audit verify [--db PATH]
+  portpanel version                            print the version, commit and Go release
+  portpanel help                               print this text
 
 Run "portpanel serve -h" for the server's flags.
 `
@@ -26,16 +30,39 @@ Run "portpanel serve -h" for the server's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "portpanel:", err)
-		os.Exit(1)
 	}
+	if code := exitCode(err); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// usageError is a command portpanel does not know (or none at all): exit
+// status 2, the usual one for a usage error, so a script can tell a typo from
+// a command that ran and failed.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitCode is 0 for success and for -h (the flag package printed the help
+// asked for), 2 for a usage error and 1 for a command that failed.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("no command given")
+		fmt.Fprint(stderr, usageText)
+		return usageError{"no command given"}
 	}
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
@@ -46,12 +73,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return tokenCreate(ctx, rest[1:], stdout, stderr)
 	case cmd == "audit" && len(rest) > 0 && rest[0] == "verify":
 		return auditVerify(ctx, rest[1:], stdout, stderr)
+	case cmd == "version" || cmd == "--version":
+		return version(stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	fmt.Fprint(stderr, usageText)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
 }
 
 // env returns the environment variable key, or def when it is unset, so

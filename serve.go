@@ -18,6 +18,7 @@ import (
 	"portpanel/db"
 	"portpanel/handlers"
 	"portpanel/sysctl"
+	"portpanel/sysctl/usage"
 	"portpanel/web"
 )
 
@@ -25,6 +26,9 @@ type serveConfig struct {
 	addr, dbPath, sysctlFile, configRoot, procSys, bootReader string
 	sampleInterval                                            time.Duration
 	secureCookies, requireApproval                            bool
+	logFormat, metricsToken, procNet                          string
+	retainRaw, retainHourly                                   time.Duration
+	riskWarning, riskCritical                                 float64
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -37,9 +41,25 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.configRoot, "config-root", env("PORTPANEL_CONFIG_ROOT", "/"), "prefix of the sysctl config locations read for the boot value (env PORTPANEL_CONFIG_ROOT)")
 	fs.StringVar(&c.procSys, "proc-sys", env("PORTPANEL_PROC_SYS", "/proc/sys"), "kernel sysctl directory (env PORTPANEL_PROC_SYS)")
 	fs.StringVar(&c.bootReader, "boot-reader", env("PORTPANEL_BOOT_READER", "auto"), "what applies sysctl files at boot: auto, systemd or procps (env PORTPANEL_BOOT_READER)")
-	interval := fs.String("sample-interval", env("PORTPANEL_SAMPLE_INTERVAL", "60s"), "how often the runtime range is sampled (env PORTPANEL_SAMPLE_INTERVAL)")
+	interval := fs.String("sample-interval", env("PORTPANEL_SAMPLE_INTERVAL", "30s"), "how often the range and the port usage are sampled (env PORTPANEL_SAMPLE_INTERVAL)")
+	retainRaw := fs.String("retain-raw", env("PORTPANEL_RETAIN_RAW", "168h"), "how long raw usage samples are kept (env PORTPANEL_RETAIN_RAW)")
+	retainHourly := fs.String("retain-hourly", env("PORTPANEL_RETAIN_HOURLY", "8760h"), "how long hourly usage aggregates are kept (env PORTPANEL_RETAIN_HOURLY)")
+	fs.Float64Var(&c.riskWarning, "risk-warning", 70, "exhaustion risk, in percent of capacity, shown as a warning (env PORTPANEL_RISK_WARNING)")
+	fs.Float64Var(&c.riskCritical, "risk-critical", 90, "exhaustion risk, in percent of capacity, shown as critical (env PORTPANEL_RISK_CRITICAL)")
+	fs.StringVar(&c.metricsToken, "metrics-token", env("PORTPANEL_METRICS_TOKEN", ""), "bearer token that may read /metrics and nothing else (env PORTPANEL_METRICS_TOKEN; prefer the env, a flag shows in ps)")
+	fs.StringVar(&c.procNet, "proc-net", env("PORTPANEL_PROC_NET", "/proc/net"), "where /proc/net is, for the socket scan's fallback and totals (env PORTPANEL_PROC_NET)")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark cookies Secure (set behind a TLS proxy; env PORTPANEL_SECURE_COOKIES=1)")
+	fs.StringVar(&c.logFormat, "log-format", env("PORTPANEL_LOG_FORMAT", "text"), "log line format on stderr: text or json (env PORTPANEL_LOG_FORMAT)")
 	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
+	// Numbers from the environment go through the flag's own parser, so a
+	// malformed value is refused, not silently replaced by the default.
+	for name, key := range map[string]string{"risk-warning": "PORTPANEL_RISK_WARNING", "risk-critical": "PORTPANEL_RISK_CRITICAL"} {
+		if v, ok := os.LookupEnv(key); ok {
+			if err := fs.Set(name, v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", key, v, err)
+			}
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -49,6 +69,15 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var err error
 	if c.sampleInterval, err = time.ParseDuration(*interval); err != nil || c.sampleInterval < time.Second {
 		return c, fmt.Errorf("--sample-interval %q: give a duration of at least 1s, such as 60s", *interval)
+	}
+	if c.retainRaw, err = time.ParseDuration(*retainRaw); err != nil || c.retainRaw < time.Hour {
+		return c, fmt.Errorf("--retain-raw %q: give a duration of at least 1h, such as 168h", *retainRaw)
+	}
+	if c.retainHourly, err = time.ParseDuration(*retainHourly); err != nil || c.retainHourly < c.retainRaw {
+		return c, fmt.Errorf("--retain-hourly %q: give a duration at least as long as --retain-raw, such as 8760h", *retainHourly)
+	}
+	if c.riskWarning <= 0 || c.riskCritical > 100 || c.riskWarning >= c.riskCritical {
+		return c, fmt.Errorf("--risk-warning %g and --risk-critical %g: need 0 < warning < critical <= 100 (percent)", c.riskWarning, c.riskCritical)
 	}
 	if !filepath.IsAbs(c.sysctlFile) {
 		return c, fmt.Errorf("--sysctl-file %q must be an absolute path", c.sysctlFile)
@@ -66,7 +95,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(cfg.logFormat, stderr)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(cfg.dbPath), 0o700); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
@@ -82,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		reader, _ = sysctl.ParseReader(cfg.bootReader)
 	}
 	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: cfg.procSys}, Config: conf, Reader: reader, File: cfg.sysctlFile, DB: d, Now: time.Now,
-		RequireApproval: cfg.requireApproval}
+		RequireApproval: cfg.requireApproval, Sockets: usage.Reader{ProcNet: cfg.procNet}}
 	// A start writes the kernel only to finish or undo an apply a crash
 	// interrupted (and, below, for deadlines that passed while it was down).
 	recovered, err := svc.Recover(ctx)
@@ -95,8 +127,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, _, err := svc.Sample(ctx, db.SourceStart); err != nil {
 		return err
 	}
+	// A failed scan must not keep the panel from starting: changing the
+	// range is its job, usage is advice.
+	if _, err := svc.SampleUsage(ctx); err != nil {
+		log.Error("sample port usage", "err", err)
+	}
 
-	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.secureCookies), Log: log, Now: time.Now}
+	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.secureCookies), Log: log, Now: time.Now,
+		MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
 	h.Host, _ = os.Hostname()
 	h.Netns = netns()
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
@@ -125,8 +163,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { svc.RunSampler(bg, cfg.sampleInterval, log) })
 	wg.Go(func() { svc.RunDeadlines(bg, time.Second, log) })
+	wg.Go(func() {
+		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
+	})
 	defer func() { stopBG(); wg.Wait() }()
-	srv := &http.Server{Handler: web.New(h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -162,12 +203,16 @@ func netns() string {
 		return ""
 	}
 	host, err := os.Readlink("/proc/1/ns/net")
-	if err != nil {
-		// Where pid 1 is hidden (a sandbox), recent kernels still give the
-		// initial namespace a fixed inode, PROC_NET_INIT_INO (0xEFFFFFF9).
-		host = "net:[4026531833]"
+	if err == nil {
+		if self == host {
+			return ""
+		}
+		return self
 	}
-	if self == host {
+	// pid 1 is hidden (a sandbox, or the systemd unit's ProtectProc). Some
+	// net.core sysctls exist only in the initial namespace; recent kernels
+	// also give it a fixed inode, PROC_NET_INIT_INO (0xEFFFFFF9).
+	if _, err := os.Stat("/proc/sys/net/core/netdev_max_backlog"); err == nil || self == "net:[4026531833]" {
 		return ""
 	}
 	return self

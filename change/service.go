@@ -15,6 +15,7 @@ import (
 
 	"portpanel/db"
 	"portpanel/sysctl"
+	"portpanel/sysctl/usage"
 )
 
 // MaxReasonLen is the longest reason accepted, in characters.
@@ -41,10 +42,13 @@ type Service struct {
 	// RequireApproval makes every change a proposal that another user with
 	// role approver or admin must approve before it is applied.
 	RequireApproval bool
+	// Sockets reads the namespace's sockets for the usage sampler.
+	Sockets usage.Reader
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.
-	mu sync.Mutex
+	mu    sync.Mutex
+	usage usageState
 }
 
 // Actor is who asks for a change.
@@ -86,6 +90,10 @@ type Preview struct {
 	// Request.BaseFile so the file reviewed is the file changed.
 	FileState        string
 	RequiresApproval bool
+	// Impact is what a narrower range would do to the sockets of the
+	// sampler's latest scan; nil when the range does not narrow or there
+	// is no scan yet.
+	Impact *usage.Impact
 }
 
 // CheckReason returns the trimmed reason or an InvalidError.
@@ -122,10 +130,14 @@ func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
 	if c.Error != "" {
 		return Preview{}, &InvalidError{Field: "file", Message: c.Error}
 	}
+	st, err := s.Kernel.Read()
+	if err != nil {
+		return Preview{}, fmt.Errorf("read kernel: %w", err)
+	}
 	return Preview{
 		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
 		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
-		RequiresApproval: s.RequireApproval,
+		RequiresApproval: s.RequireApproval, Impact: s.impact(st, sysctl.Range{Low: c.Low, High: c.High}),
 	}, nil
 }
 

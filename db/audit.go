@@ -107,13 +107,7 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 // Audit returns up to limit audit events, newest first, with ids below
 // beforeID (0: from the newest). Limits as for Changes.
 func (d *DB) Audit(ctx context.Context, limit int, beforeID int64) ([]AuditEvent, error) {
-	rows, err := d.sql.QueryContext(ctx,
-		`SELECT `+auditColumns+` FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT ?`,
-		beforeOrMax(beforeID), clampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	return collect(rows, scanAudit, "list audit events")
+	return d.AuditFiltered(ctx, Filter{}, limit, beforeID)
 }
 
 // ChainError says where and how the audit chain is broken.

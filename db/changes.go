@@ -72,13 +72,34 @@ func changeByID(ctx context.Context, q queryer, id int64) (Change, error) {
 // of the next: keyset paging stays fast and stable while rows are added.
 // A limit of 0 or less means 50; more than 1000 means 1000.
 func (d *DB) Changes(ctx context.Context, limit int, beforeID int64) ([]Change, error) {
-	rows, err := d.sql.QueryContext(ctx,
-		`SELECT `+changeColumns+` FROM changes WHERE id < ? ORDER BY id DESC LIMIT ?`,
-		beforeOrMax(beforeID), clampLimit(limit))
+	return d.ChangesFiltered(ctx, Filter{}, limit, beforeID)
+}
+
+// ChangeCounts returns how many changes there are in each status, every
+// known status included (0 when none), so a metric labelled by status has
+// all its series from the start instead of appearing with the first change.
+func (d *DB) ChangeCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT status, COUNT(*) FROM changes GROUP BY status`)
 	if err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
+		return nil, fmt.Errorf("count changes by status: %w", err)
 	}
-	return collect(rows, scanChange, "list changes")
+	defer rows.Close()
+	counts := make(map[string]int, len(knownStatuses))
+	for s := range knownStatuses {
+		counts[s] = 0
+	}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("count changes by status: %w", err)
+		}
+		counts[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count changes by status: %w", err)
+	}
+	return counts, nil
 }
 
 // RollbacksOf returns the changes that rolled back change id, oldest first.

@@ -19,7 +19,8 @@ func TestOpenMigratesFreshFileAndReopens(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first open: %v", err)
 	}
-	for _, table := range []string{"users", "tokens", "changes", "audit_events", "samples", "sessions"} {
+	for _, table := range []string{"users", "tokens", "changes", "audit_events", "samples", "sessions",
+		"usage_samples", "usage_hourly"} {
 		var n int
 		err := d.SQL().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n)
 		if err != nil || n != 1 {

@@ -152,3 +152,33 @@ func TestMigrationsDownAndUp(t *testing.T) {
 		t.Errorf("RecordChange after down and up: %v", err)
 	}
 }
+
+// TestUsageMigrationDownAndUp: version 4 goes down to 3 without touching
+// the rest, and comes back usable.
+func TestUsageMigrationDownAndUp(t *testing.T) {
+	ctx := context.Background()
+	d, p := openAt(t, 4)
+	if _, err := d.InsertUsage(ctx, UsageSample{Source: UsageSourceProc}); err != nil {
+		t.Fatalf("insert usage at version 4: %v", err)
+	}
+	if _, err := d.CreateUser(ctx, "carol", RoleApprover, "h"); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	if _, err := p.DownTo(ctx, 3); err != nil {
+		t.Fatalf("migrate down to 3: %v", err)
+	}
+	var n int
+	err := d.sql.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'usage%'`).Scan(&n)
+	if err != nil || n != 0 {
+		t.Errorf("%d usage tables and indexes (%v) after down, want 0", n, err)
+	}
+	if u, err := d.UserByName(ctx, "carol"); err != nil || u.Role != RoleApprover {
+		t.Errorf("user after down = %+v, %v; want carol, still approver", u, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrate up again: %v", err)
+	}
+	if _, err := d.InsertUsage(ctx, UsageSample{Source: UsageSourceNetlink}); err != nil {
+		t.Errorf("InsertUsage after down and up: %v", err)
+	}
+}

@@ -140,3 +140,42 @@ type Sample struct {
 	High   int
 	Source string
 }
+
+// Usage sources: how the sampler read the sockets.
+const (
+	UsageSourceNetlink = "netlink"
+	UsageSourceProc    = "proc"
+)
+
+// MaxUsageDestinations is how many destinations a UsageSample keeps.
+const MaxUsageDestinations = 10
+
+// UsageDestination is one destination's share of the ephemeral ports.
+type UsageDestination struct {
+	LocalIP     string  `json:"local_ip"`
+	Destination string  `json:"destination"` // "IP:PORT"
+	Sockets     int     `json:"sockets"`
+	Risk        float64 `json:"risk"` // Sockets / capacity, 0..1
+}
+
+// UsageSample is one sampler snapshot of ephemeral port usage.
+type UsageSample struct {
+	ID                  int64
+	At                  time.Time
+	Source              string // UsageSourceNetlink or UsageSourceProc
+	RangeLow, RangeHigh int
+	Capacity            int
+	InUse               int // sockets with a local port in the range
+	Bound, UDP          int
+	TCPTotal            int
+	TimeWait            int
+	Established         int
+	BusiestDestination  string // "IP:PORT", "" when there is none
+	BusiestSockets      int
+	BusiestRisk         float64
+	SharedUse           float64
+	TCPStates           map[string]int // nil when empty
+	// Destinations are the busiest first, at most MaxUsageDestinations;
+	// nil when empty.
+	Destinations []UsageDestination
+}

@@ -185,9 +185,14 @@ func (h *Handlers) apiDecide(c echo.Context, do func(id int64, reason string) (d
 	return c.JSON(http.StatusOK, changeJSON(ch))
 }
 
-// APIChanges is GET /api/v1/changes (newest first; ?before=ID pages).
+// APIChanges is GET /api/v1/changes (newest first; ?before=ID pages;
+// user, from and to filter as on the page).
 func (h *Handlers) APIChanges(c echo.Context) error {
-	list, err := h.DB.Changes(c.Request().Context(), changesPerPage, cursor(c))
+	f, _, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.ChangesFiltered(c.Request().Context(), f, changesPerPage, cursor(c))
 	if err != nil {
 		return err
 	}
@@ -211,17 +216,29 @@ func (h *Handlers) APIChange(c echo.Context) error {
 	return c.JSON(http.StatusOK, changeJSON(ch))
 }
 
-// APIAudit is GET /api/v1/audit (newest first).
+// APIAudit is GET /api/v1/audit (newest first; ?before=ID pages; user,
+// from and to filter as on the page).
 func (h *Handlers) APIAudit(c echo.Context) error {
-	list, err := h.DB.Audit(c.Request().Context(), eventsPerPage, cursor(c))
+	f, _, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.AuditFiltered(c.Request().Context(), f, eventsPerPage, cursor(c))
 	if err != nil {
 		return err
 	}
 	out := make([]map[string]any, 0, len(list))
 	for _, e := range list {
-		out = append(out, map[string]any{"id": e.ID, "at": e.At.UTC().Format(time.RFC3339Nano), "user": e.User, "action": e.Action, "detail": e.Detail, "change_id": e.ChangeID})
+		out = append(out, auditJSON(e))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"events": out})
+}
+
+// auditJSON is an audit event as the API and the JSON export give it, with
+// the chain's hashes so the log can be verified outside portpanel.
+func auditJSON(e db.AuditEvent) map[string]any {
+	return map[string]any{"id": e.ID, "at": e.At.UTC().Format(time.RFC3339Nano), "user": e.User, "action": e.Action,
+		"detail": e.Detail, "change_id": e.ChangeID, "prev_hash": e.PrevHash, "hash": e.Hash}
 }
 
 // APIHistory is GET /api/v1/history (newest first).

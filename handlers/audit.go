@@ -10,11 +10,16 @@ import (
 
 const eventsPerPage = 100
 
-// Audit lists audit events newest first and says whether the hash chain
-// still verifies.
+// Audit lists audit events newest first, filtered by user and time, and
+// says whether the hash chain (the whole log, whatever the filter) still
+// verifies.
 func (h *Handlers) Audit(c echo.Context) error {
 	ctx := c.Request().Context()
-	list, err := h.DB.Audit(ctx, eventsPerPage, cursor(c))
+	f, filter, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.AuditFiltered(ctx, f, eventsPerPage, cursor(c))
 	if err != nil {
 		return err
 	}
@@ -22,7 +27,7 @@ func (h *Handlers) Audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.AuditPage{Chrome: ch, Events: list, Next: nextCursor(len(list), eventsPerPage, func(i int) int64 { return list[i].ID })}
+	p := views.AuditPage{Chrome: ch, Filter: filter, Events: list, Next: nextCursor(len(list), eventsPerPage, func(i int) int64 { return list[i].ID })}
 	p.Verified, err = h.DB.VerifyAudit(ctx)
 	p.ChainOK = err == nil
 	if err != nil {

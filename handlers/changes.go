@@ -47,7 +47,7 @@ func (h *Handlers) CreateChange(c echo.Context) error {
 		}
 		return render(c, http.StatusOK, views.Review(views.ReviewPage{
 			Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
-			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval,
+			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval, Impact: pv.Impact, Risk: h.viewRisk(),
 		}))
 	}
 	chg, err := h.Changes.Apply(ctx, req)
@@ -130,10 +130,15 @@ func (h *Handlers) formErrors(c echo.Context, form views.ChangeForm, errs ...err
 	return h.dashboard(c, http.StatusUnprocessableEntity, &form)
 }
 
-// ListChanges lists changes, newest first, 50 a page.
+// ListChanges lists changes, newest first, 50 a page, filtered by user and
+// time.
 func (h *Handlers) ListChanges(c echo.Context) error {
 	ctx := c.Request().Context()
-	list, err := h.DB.Changes(ctx, changesPerPage, cursor(c))
+	f, filter, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, cursor(c))
 	if err != nil {
 		return err
 	}
@@ -147,7 +152,7 @@ func (h *Handlers) ListChanges(c echo.Context) error {
 	}
 	u, _ := CurrentUser(c)
 	return render(c, http.StatusOK, views.Changes(views.ChangesPage{
-		Chrome: ch, Changes: list, RolledBackBy: undone, Next: nextCursor(len(list), changesPerPage, func(i int) int64 { return list[i].ID }),
+		Chrome: ch, Filter: filter, Changes: list, RolledBackBy: undone, Next: nextCursor(len(list), changesPerPage, func(i int) int64 { return list[i].ID }),
 		CanChange: auth.Allows(u.Role, db.RoleOperator),
 	}))
 }

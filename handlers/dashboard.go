@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -36,6 +37,10 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	if err != nil {
 		return err
 	}
+	use, err := h.latestUsage(ctx)
+	if err != nil {
+		return err
+	}
 	ch, err := h.chrome(c, "Dashboard", "dashboard")
 	if err != nil {
 		return err
@@ -44,6 +49,7 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	p := views.DashboardPage{
 		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
 		CanChange: auth.Allows(u.Role, db.RoleOperator), Recent: recent, RolledBackBy: undone,
+		Usage: use, Risk: h.viewRisk(),
 		Form: views.ChangeForm{
 			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
 			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),
@@ -74,4 +80,20 @@ func (h *Handlers) rolledBackBy(ctx context.Context, list []db.Change) (map[int6
 		}
 	}
 	return out, nil
+}
+
+// latestUsage is the sampler's latest usage snapshot, nil before the first.
+func (h *Handlers) latestUsage(ctx context.Context) (*db.UsageSample, error) {
+	u, err := h.DB.LatestUsage(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// viewRisk is the risk thresholds as the views take them.
+func (h *Handlers) viewRisk() views.RiskThresholds {
+	return views.RiskThresholds{Warning: h.Risk.Warning, Critical: h.Risk.Critical}
 }

@@ -28,6 +28,27 @@ type Handlers struct {
 	Host  string
 	Netns string
 	Now   func() time.Time
+	// MetricsToken, when set, is a bearer token that may read /metrics
+	// and nothing else (--metrics-token), for a Prometheus server that
+	// should hold no user's API token.
+	MetricsToken string
+	// Risk holds the exhaustion-risk thresholds (--risk-warning, --risk-critical).
+	Risk RiskThresholds
+}
+
+// RiskThresholds are the shares of capacity at which a destination's
+// exhaustion risk is shown as a warning or as critical.
+type RiskThresholds struct{ Warning, Critical float64 }
+
+// Level names where risk stands: "ok", "warning" or "critical".
+func (t RiskThresholds) Level(risk float64) string {
+	switch {
+	case t.Critical > 0 && risk >= t.Critical:
+		return "critical"
+	case t.Warning > 0 && risk >= t.Warning:
+		return "warning"
+	}
+	return "ok"
 }
 
 // render buffers page and sends it, so a failed render never leaves half a

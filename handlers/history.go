@@ -1,19 +1,33 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/db"
 	"portpanel/views"
 )
 
 const samplesPerPage = 100
 
-var windows = map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
+var windows = map[string]time.Duration{
+	"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour,
+}
 
-// History charts the range over a window and lists samples newest first.
+// hourlyFrom is the shortest window the usage chart draws from hourly
+// aggregates; shorter ones use the raw samples.
+const hourlyFrom = 7 * 24 * time.Hour
+
+// changeLinkLookback is how long before the window a change may have been
+// created (proposed) and still take effect inside it: the charts link
+// each change marker to its change among those created since.
+const changeLinkLookback = 30 * 24 * time.Hour
+
+// History charts the range and its usage over a window and lists samples
+// newest first.
 func (h *Handlers) History(c echo.Context) error {
 	ctx := c.Request().Context()
 	window := c.QueryParam("window")
@@ -27,6 +41,14 @@ func (h *Handlers) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	use, err := h.usagePoints(ctx, from, span >= hourlyFrom)
+	if err != nil {
+		return err
+	}
+	changes, err := h.DB.ChangesFiltered(ctx, db.Filter{From: from.Add(-changeLinkLookback)}, 1000, 0)
+	if err != nil {
+		return err
+	}
 	list, err := h.DB.Samples(ctx, samplesPerPage, cursor(c))
 	if err != nil {
 		return err
@@ -37,6 +59,34 @@ func (h *Handlers) History(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.History(views.HistoryPage{
 		Chrome: ch, Chart: chart, ChartFrom: from, ChartTo: to, Window: window, Samples: list,
-		Next: nextCursor(len(list), samplesPerPage, func(i int) int64 { return list[i].ID }),
+		Next:  nextCursor(len(list), samplesPerPage, func(i int) int64 { return list[i].ID }),
+		Usage: use, Changes: changes, Risk: h.viewRisk(),
 	}))
+}
+
+// usagePoints are the usage chart's points from from on, oldest first.
+// With hourly, the hours already folded come from the hourly aggregates
+// and the rest (the current hour, and any hour the background prune has
+// not folded yet) from the raw samples after the last folded hour; raw
+// samples outlive their hour's folding, so starting after it counts none
+// twice.
+func (h *Handlers) usagePoints(ctx context.Context, from time.Time, hourly bool) ([]db.UsagePoint, error) {
+	if !hourly {
+		return h.DB.UsageSince(ctx, from, false)
+	}
+	hours, err := h.DB.UsageSince(ctx, from, true)
+	if err != nil {
+		return nil, err
+	}
+	rawFrom := from
+	if n := len(hours); n > 0 {
+		if end := hours[n-1].At.Add(time.Hour); end.After(rawFrom) {
+			rawFrom = end
+		}
+	}
+	raw, err := h.DB.UsageSince(ctx, rawFrom, false)
+	if err != nil {
+		return nil, err
+	}
+	return append(hours, raw...), nil
 }

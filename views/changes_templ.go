@@ -43,7 +43,16 @@ func Changes(p ChangesPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(p.Changes) == 0 {
+			templ_7745c5c3_Err = listFilter("/changes", "changes", p.Filter).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if len(p.Changes) == 0 && p.Filter.active() {
+				templ_7745c5c3_Err = filteredEmpty("/changes", "changes").Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else if len(p.Changes) == 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"empty\" data-testid=\"empty\">No changes yet. Changes made on the dashboard appear in this list; changes made by hand with sysctl appear in History.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -59,7 +68,7 @@ func Changes(p ChangesPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Next != 0 {
-				templ_7745c5c3_Err = olderLink(olderURL("/changes", p.Next)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = olderLink(olderFiltered("/changes", p.Next, p.Filter)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

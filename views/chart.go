@@ -93,7 +93,7 @@ func capTicks(ticks []float64, limit float64) []float64 {
 
 // timeSteps are the spacings tried for the time axis, smallest first.
 var timeSteps = []time.Duration{
-	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+	5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
 	24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour,
 }
 
@@ -138,13 +138,6 @@ type tick struct {
 }
 
 type point struct{ X, Y float64 }
-
-// chartMarker is a vertical line at a change, with its tooltip.
-type chartMarker struct {
-	X     float64
-	Class string
-	Title string
-}
 
 // chartView is everything history.templ draws.
 type chartView struct {
@@ -239,8 +232,9 @@ func num(v float64) string {
 }
 
 // buildChart lays out the low and high step lines of samples over
-// [from, to], with axes and a marker per change.
-func buildChart(samples []db.Sample, from, to time.Time) chartView {
+// [from, to], with axes and a marker per change, linked to the change by
+// links (sample ID → change ID, see changeLinks; may be nil).
+func buildChart(samples []db.Sample, from, to time.Time, links map[int64]int64) chartView {
 	v := chartView{
 		Left: chartLeft, Right: chartW - chartRight,
 		Top: chartTop, Bottom: chartH - chartBottom,
@@ -276,27 +270,8 @@ func buildChart(samples []db.Sample, from, to time.Time) chartView {
 	}
 	v.Band = pathData(band, true)
 
-	changes := 0
-	for _, s := range samples {
-		if !s.At.After(from) || s.At.After(to) {
-			continue
-		}
-		var what string
-		switch s.Source {
-		case db.SourceChange:
-			what = "changed in portpanel to "
-		case db.SourceExternal:
-			what = "changed outside portpanel to "
-		default:
-			continue
-		}
-		changes++
-		v.Markers = append(v.Markers, chartMarker{
-			X:     x(s.At),
-			Class: "marker marker-" + s.Source,
-			Title: s.At.UTC().Format("2006-01-02 15:04 UTC") + ": " + what + rangeText(s.Low, s.High),
-		})
-	}
+	v.Markers = changeMarkers(samples, from, to, x, links)
+	changes := len(v.Markers)
 	first, last := segs[0], segs[len(segs)-1]
 	v.Summary = "Port range " + rangeText(first.Low, first.High) + " at the start, " +
 		rangeText(last.Low, last.High) + " at the end, " + strconv.Itoa(changes) + " change"

@@ -139,7 +139,7 @@ func TestBuildChart(t *testing.T) {
 		{At: from.Add(12 * time.Hour), Low: 40000, High: 60000, Source: db.SourceChange},
 		{At: from.Add(18 * time.Hour), Low: 40000, High: 60000, Source: db.SourceSample},
 	}
-	v := buildChart(samples, from, to)
+	v := buildChart(samples, from, to, nil)
 	if v.Empty {
 		t.Fatal("chart empty")
 	}
@@ -168,10 +168,10 @@ func TestBuildChart(t *testing.T) {
 		t.Errorf("summary = %q", v.Summary)
 	}
 
-	if !buildChart(nil, from, to).Empty {
+	if !buildChart(nil, from, to, nil).Empty {
 		t.Error("no samples: want empty")
 	}
-	if !buildChart(samples[:1], from, from).Empty {
+	if !buildChart(samples[:1], from, from, nil).Empty {
 		t.Error("empty window: want empty")
 	}
 }

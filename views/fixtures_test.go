@@ -71,6 +71,8 @@ func dashboard() views.DashboardPage {
 		Form:         views.ChangeForm{Low: "32768", High: "60999"},
 		Recent:       changes(),
 		RolledBackBy: map[int64]int64{2: 3},
+		Usage:        usageSample(),
+		Risk:         risk,
 	}
 }
 
@@ -95,6 +97,7 @@ func history() views.HistoryPage {
 	return views.HistoryPage{
 		Chrome: chrome("history"), Chart: s, ChartFrom: now.Add(-24 * time.Hour), ChartTo: now,
 		Window: "24h", Samples: newest, Next: 1,
+		Usage: rawUsage(), Changes: changes(), Risk: risk,
 	}
 }
 
@@ -156,8 +159,18 @@ func allPages() map[string]templ.Component {
 		"history":   views.History(history()),
 		"error":     views.Error(views.ErrorPage{Chrome: anon, Code: 404, Title: "Not found", Message: "No such page."}),
 		"review":    views.Review(review()),
-		"pending":   views.Pending(views.PendingPage{Chrome: awaiting("pending"), Proposals: proposals(), CanDecide: true}),
-		"decide":    views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: proposals()[0], CanDecide: true}),
+		"review-impact": views.Review(func() views.ReviewPage {
+			p := review()
+			p.Impact, p.Risk = impact(0.95), risk
+			return p
+		}()),
+		"dashboard-no-usage": views.Dashboard(func() views.DashboardPage {
+			p := dashboard()
+			p.Usage = nil
+			return p
+		}()),
+		"pending": views.Pending(views.PendingPage{Chrome: awaiting("pending"), Proposals: proposals(), CanDecide: true}),
+		"decide":  views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: proposals()[0], CanDecide: true}),
 		"confirm": views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: *awaiting("").Awaiting, CanConfirm: true,
 			CanRollback: true, RollbackProposes: true}),
 	}

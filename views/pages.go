@@ -8,6 +8,7 @@ import (
 
 	"portpanel/db"
 	"portpanel/sysctl"
+	"portpanel/sysctl/usage"
 )
 
 // Chrome is what every page's frame needs: title, navigation, who is signed
@@ -92,6 +93,11 @@ type ReviewPage struct {
 	Diff  string
 	// RequiresApproval: confirming records a proposal for a second person.
 	RequiresApproval bool
+	// Impact is what the new range would do to the sockets open now; nil
+	// unless the range narrows and the sampler has scanned. Risk levels
+	// the busiest destination's new share.
+	Impact *usage.Impact
+	Risk   RiskThresholds
 }
 
 // PendingPage lists proposals waiting for approval, oldest first.
@@ -118,11 +124,24 @@ type DashboardPage struct {
 	Recent    []db.Change
 	// RolledBackBy maps a change ID to the change that rolled it back.
 	RolledBackBy map[int64]int64
+	// Usage is the sampler's latest snapshot; nil before the first one.
+	Usage *db.UsageSample
+	Risk  RiskThresholds
+}
+
+// ListFilter is the filter of the changes and audit lists as given in the
+// query string, each field "" when not set. From and To are kept as typed
+// (a date from the form, or an RFC 3339 time), so paging and export links
+// carry exactly the same filter.
+type ListFilter struct {
+	User     string
+	From, To string
 }
 
 // ChangesPage lists changes newest first, with keyset paging.
 type ChangesPage struct {
 	Chrome
+	Filter       ListFilter
 	Changes      []db.Change
 	RolledBackBy map[int64]int64
 	CanChange    bool
@@ -147,6 +166,7 @@ type ChangePage struct {
 // AuditPage lists audit events newest first.
 type AuditPage struct {
 	Chrome
+	Filter ListFilter
 	Events []db.AuditEvent
 	Next   int64
 	// ChainOK is the result of verifying the hash chain; ChainError says why not.
@@ -163,10 +183,18 @@ type HistoryPage struct {
 	Chart     []db.Sample
 	ChartFrom time.Time
 	ChartTo   time.Time
-	// Window is the chart's span: "24h", "7d" or "30d".
+	// Window is the chart's span: "1h", "24h", "7d" or "30d".
 	Window  string
 	Samples []db.Sample
 	Next    int64
+	// Usage holds the usage chart's points oldest first: raw samples, or
+	// for 7d and 30d hourly aggregates followed by the raw samples of the
+	// hours not folded yet.
+	Usage []db.UsagePoint
+	// Changes are the changes that may have taken effect in the window,
+	// so the charts can link each change marker to its change.
+	Changes []db.Change
+	Risk    RiskThresholds
 }
 
 // ErrorPage is a styled error with what to do next.

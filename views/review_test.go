@@ -106,3 +106,71 @@ func TestReviewRequiringApproval(t *testing.T) {
 		t.Errorf("approval = %q", got)
 	}
 }
+
+func TestReviewImpact(t *testing.T) {
+	doc, _ := render(t, views.Review(review()))
+	if doc.Find(testid("review-impact")).Length() != 0 {
+		t.Fatal("impact box without an impact")
+	}
+	for _, tt := range []struct {
+		share            float64
+		pct, level, pill string
+		full             bool
+	}{
+		{0.5, "50%", "ok", "✓ OK", false},
+		{0.846, "84.6%", "warning", "⚠ Warning", false},
+		{0.9, "90%", "critical", "✗ Critical", false},
+		{1, "100%", "critical", "✗ Critical", true},
+	} {
+		t.Run(tt.level, func(t *testing.T) {
+			p := review()
+			p.Impact, p.Risk = impact(tt.share), risk
+			doc, _ := render(t, views.Review(p))
+			box := doc.Find(testid("review-impact"))
+			if box.Length() != 1 {
+				t.Fatal("no impact box")
+			}
+			if got := text(box.Find("h2")); got != "Impact on current connections" {
+				t.Errorf("heading = %q", got)
+			}
+			if got := text(box.Find(testid("impact-outside"))); !strings.HasPrefix(got, "1,234 sockets use local ports outside 20000 – 60999.") {
+				t.Errorf("outside = %q", got)
+			}
+			if got := text(box.Find(testid("impact-capacity"))); got != "24,000 ports under the new range · ≈ 400 new connections/s to any one destination" {
+				t.Errorf("capacity = %q", got)
+			}
+			want := "10.0.0.5:443 from 10.0.0.1 · 20,304 sockets would be " + tt.pct + " of the new capacity " + tt.pill
+			if got := text(box.Find(testid("impact-busiest"))); !strings.HasPrefix(got, want) {
+				t.Errorf("busiest = %q, want %q", got, want)
+			}
+			if lvl, _ := box.Find(testid("level")).Attr("data-level"); lvl != tt.level {
+				t.Errorf("level = %q", lvl)
+			}
+			if got := box.Find(testid("impact-full")).Length() == 1; got != tt.full {
+				t.Errorf("full warning shown = %v, want %v", got, tt.full)
+			}
+			if !box.HasClass("card-warn") {
+				t.Error("sockets outside the new range: the box should warn")
+			}
+		})
+	}
+}
+
+func TestReviewImpactCalm(t *testing.T) {
+	p := review()
+	p.Impact, p.Risk = impact(0.1), risk
+	p.Impact.Outside = 0
+	doc, _ := render(t, views.Review(p))
+	box := doc.Find(testid("review-impact"))
+	if got := text(box.Find(testid("impact-outside"))); got != "No socket uses a local port outside 20000 – 60999." {
+		t.Errorf("outside = %q", got)
+	}
+	if box.HasClass("card-warn") {
+		t.Error("nothing outside and the share is ok: no warning styling")
+	}
+	p.Impact.Busiest, p.Impact.BusiestRisk = nil, 0
+	doc, _ = render(t, views.Review(p))
+	if got := text(doc.Find(testid("impact-busiest"))); !strings.HasPrefix(got, "none") {
+		t.Errorf("busiest = %q", got)
+	}
+}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -25,6 +27,14 @@ func authenticate(h *handlers.Handlers) echo.MiddlewareFunc {
 				if !ok || secret == "" {
 					return echo.NewHTTPError(http.StatusUnauthorized, "Use Authorization: Bearer TOKEN.")
 				}
+				// The metrics token reads /metrics as a viewer would and
+				// nothing else; a user's API token or session works there
+				// too, and without --metrics-token only they do: /metrics
+				// tells about the host, so it is never open like /healthz.
+				if c.Path() == MetricsPath && h.MetricsToken != "" && sameSecret(secret, h.MetricsToken) {
+					handlers.SetUser(c, metricsScraper, true)
+					return next(c)
+				}
 				u, _, err := h.DB.UserByTokenHash(ctx, auth.HashToken(secret))
 				if errors.Is(err, db.ErrNotFound) {
 					return echo.NewHTTPError(http.StatusUnauthorized, "Unknown or revoked API token.")
@@ -48,6 +58,15 @@ func authenticate(h *handlers.Handlers) echo.MiddlewareFunc {
 	}
 }
 
+// metricsScraper is who a request with the metrics token acts as.
+var metricsScraper = db.User{Name: "metrics token", Role: db.RoleViewer}
+
+// sameSecret compares in constant time; hashing first hides the length too.
+func sameSecret(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
 // authorize enforces the route's role, and the CSRF token on every unsafe
 // request that a browser could have sent on its own (that is, any not
 // authenticated by a bearer token).
@@ -57,7 +76,9 @@ func authorize(h *handlers.Handlers, role string) echo.MiddlewareFunc {
 			u, signedIn := handlers.CurrentUser(c)
 			if role != Public {
 				switch {
-				case !signedIn && strings.HasPrefix(c.Request().URL.Path, "/api/"):
+				case !signedIn && (strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == MetricsPath):
+					// A script or a Prometheus server cannot use a login page.
+					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="portpanel"`)
 					return echo.NewHTTPError(http.StatusUnauthorized, "Sign in or send an API token.")
 				case !signedIn && c.Request().Method == http.MethodGet:
 					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))

@@ -12,6 +12,10 @@ import (
 // Public marks a route that needs no sign-in.
 const Public = ""
 
+// MetricsPath is the Prometheus endpoint: the one route that also takes
+// the metrics token, and that answers 401 rather than a login page.
+const MetricsPath = "/metrics"
+
 // Route is one entry of the route table: who may call what.
 type Route struct {
 	Method  string
@@ -27,6 +31,7 @@ func Routes(h *handlers.Handlers) []Route {
 	viewer, operator, approver := db.RoleViewer, db.RoleOperator, db.RoleApprover
 	return []Route{
 		{get, "/healthz", Public, h.Health},
+		{get, "/readyz", Public, h.Readyz},
 		{get, "/login", Public, h.ShowLogin},
 		{post, "/login", Public, h.Login},
 		{get, "/setup", Public, h.ShowSetup},
@@ -37,6 +42,7 @@ func Routes(h *handlers.Handlers) []Route {
 		{get, "/changes", viewer, h.ListChanges},
 		{post, "/changes", operator, h.CreateChange},
 		{get, "/changes/pending", viewer, h.PendingChanges},
+		{get, "/changes/export", viewer, h.ExportChanges},
 		{get, "/changes/:id", viewer, h.ShowChange},
 		{post, "/changes/:id/rollback", operator, h.RollbackChange},
 		{post, "/changes/:id/approve", approver, h.ApproveChange},
@@ -44,16 +50,24 @@ func Routes(h *handlers.Handlers) []Route {
 		{post, "/changes/:id/confirm", operator, h.ConfirmChange},
 		{get, "/history", viewer, h.History},
 		{get, "/audit", viewer, h.Audit},
+		{get, "/audit/export", viewer, h.ExportAudit},
 
 		{get, "/api/v1/range", viewer, h.APIRange},
 		{get, "/api/v1/changes", viewer, h.APIChanges},
 		{post, "/api/v1/changes", operator, h.APICreateChange},
+		{get, "/api/v1/changes/export", viewer, h.ExportChanges},
 		{get, "/api/v1/changes/:id", viewer, h.APIChange},
 		{post, "/api/v1/changes/:id/rollback", operator, h.APIRollback},
 		{post, "/api/v1/changes/:id/approve", approver, h.APIApprove},
 		{post, "/api/v1/changes/:id/reject", approver, h.APIReject},
 		{post, "/api/v1/changes/:id/confirm", operator, h.APIConfirm},
 		{get, "/api/v1/audit", viewer, h.APIAudit},
+		{get, "/api/v1/audit/export", viewer, h.ExportAudit},
 		{get, "/api/v1/history", viewer, h.APIHistory},
+		{get, "/api/v1/usage", viewer, h.APIUsage},
+
+		// Signed-in users and API tokens may scrape; so may --metrics-token,
+		// which authenticate accepts on this path only.
+		{get, MetricsPath, viewer, h.Metrics()},
 	}
 }

@@ -1,0 +1,121 @@
+package change
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"portpanel/db"
+	"portpanel/sysctl"
+	"portpanel/sysctl/usage"
+)
+
+// usageState is the sampler's latest scan, kept so the review page can
+// preview a change's impact without scanning sockets per request.
+type usageState struct {
+	mu    sync.Mutex
+	socks []usage.Socket
+	snap  *usage.Snapshot
+}
+
+// SampleUsage scans the sockets, stores the aggregates in the usage history
+// and keeps the scan for Impact. Only the sampler calls it: a scan of tens
+// of thousands of sockets is not something to do per request.
+func (s *Service) SampleUsage(ctx context.Context) (usage.Snapshot, error) {
+	// The lock keeps the range read and the scan on the same side of an
+	// apply, so a snapshot never mixes two ranges.
+	s.mu.Lock()
+	st, err := s.Kernel.Read()
+	if err != nil {
+		s.mu.Unlock()
+		return usage.Snapshot{}, fmt.Errorf("read kernel: %w", err)
+	}
+	snap, socks, err := s.Sockets.Take(ctx, st, s.Now().UTC())
+	s.mu.Unlock()
+	if err != nil {
+		return usage.Snapshot{}, fmt.Errorf("scan sockets: %w", err)
+	}
+	if _, err := s.DB.InsertUsage(ctx, usageRow(snap)); err != nil {
+		return usage.Snapshot{}, fmt.Errorf("store usage sample: %w", err)
+	}
+	s.usage.mu.Lock()
+	s.usage.socks, s.usage.snap = socks, &snap
+	s.usage.mu.Unlock()
+	return snap, nil
+}
+
+// LatestUsage is the sampler's latest snapshot, if it has taken one.
+func (s *Service) LatestUsage() (usage.Snapshot, bool) {
+	s.usage.mu.Lock()
+	defer s.usage.mu.Unlock()
+	if s.usage.snap == nil {
+		return usage.Snapshot{}, false
+	}
+	return *s.usage.snap, true
+}
+
+// impact previews target against the latest scan under st; nil when there
+// is no scan yet or target does not narrow the range.
+func (s *Service) impact(st sysctl.KernelState, target sysctl.Range) *usage.Impact {
+	if target.Low <= st.Range.Low && target.High >= st.Range.High {
+		return nil
+	}
+	s.usage.mu.Lock()
+	socks, ok := s.usage.socks, s.usage.snap != nil
+	s.usage.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	im, err := usage.ImpactOf(socks, st, target)
+	if err != nil {
+		return nil // target was validated already; a refusal here only loses the preview
+	}
+	return &im
+}
+
+func usageRow(snap usage.Snapshot) db.UsageSample {
+	u := db.UsageSample{
+		At: snap.At, Source: string(snap.Source), RangeLow: snap.Range.Low, RangeHigh: snap.Range.High,
+		Capacity: snap.Capacity, InUse: snap.InRange, Bound: snap.Bound, UDP: snap.UDP,
+		TimeWait: snap.TCP["TIME_WAIT"], Established: snap.TCP["ESTABLISHED"], SharedUse: snap.SharedUse,
+		TCPStates: snap.TCP,
+	}
+	for _, n := range snap.TCP {
+		u.TCPTotal += n
+	}
+	for _, d := range snap.Destinations {
+		u.Destinations = append(u.Destinations, db.UsageDestination{
+			LocalIP: d.LocalIP.String(), Destination: d.Remote.String(), Sockets: d.Sockets, Risk: d.Risk})
+	}
+	if b := snap.Busiest; b != nil {
+		u.BusiestDestination, u.BusiestSockets, u.BusiestRisk = b.Remote.String(), b.Sockets, b.Risk
+	}
+	return u
+}
+
+// RunUsage scans sockets every interval and prunes the usage history every
+// hour, until ctx ends. It is an edge of the program, so it logs its own
+// failures.
+func (s *Service) RunUsage(ctx context.Context, interval time.Duration, keep db.Retention, log interface {
+	Error(msg string, args ...any)
+}) {
+	sample := time.NewTicker(interval)
+	defer sample.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sample.C:
+			if _, err := s.SampleUsage(ctx); err != nil && ctx.Err() == nil {
+				log.Error("sample port usage", "err", err)
+			}
+		case <-prune.C:
+			if _, err := s.DB.PruneUsage(ctx, s.Now().UTC(), keep); err != nil && ctx.Err() == nil {
+				log.Error("prune usage history", "err", err)
+			}
+		}
+	}
+}
