@@ -48,7 +48,11 @@ func (h *Handlers) APIRange(c echo.Context) error {
 		"unprivileged_port_start": st.Kernel.UnprivilegedPortStart,
 		"reserved_ports":          st.Kernel.ReservedPorts,
 		"drift":                   st.Drift,
-		"warnings":                warnings,
+		// The managed file's value is not what the host boots with: a file
+		// read after it sets the key again.
+		"file_overridden": st.Boot.OverriddenBy != nil,
+		"overridden_by":   st.Boot.OverriddenBy,
+		"warnings":        warnings,
 	})
 }
 
