@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,42 +14,22 @@ import (
 	"portpanel/handlers/auth"
 )
 
-// authenticate finds who makes the request: an API bearer token or the
-// session's user. It rejects a bad token outright rather than falling back
-// to the session, so a script never acts as someone else by accident.
+// authenticate finds who makes the request: an API bearer token, a user
+// named by a trusted reverse proxy, or the session's user. It rejects a bad
+// token outright rather than falling back to the session, so a script never
+// acts as someone else by accident. Each way in lives in its own file
+// (auth_token.go, auth_proxy.go, auth_session.go) and answers whether it
+// decided.
 func authenticate(h *handlers.Handlers) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ctx := c.Request().Context()
-			if authz := c.Request().Header.Get(echo.HeaderAuthorization); authz != "" {
-				secret, ok := strings.CutPrefix(authz, "Bearer ")
-				if !ok || secret == "" {
-					return echo.NewHTTPError(http.StatusUnauthorized, "Use Authorization: Bearer TOKEN.")
-				}
-				// The metrics token reads /metrics as a viewer would and
-				// nothing else; a user's API token or session works there
-				// too, and without --metrics-token only they do: /metrics
-				// tells about the host, so it is never open like /healthz.
-				if c.Path() == MetricsPath && h.MetricsToken != "" && sameSecret(secret, h.MetricsToken) {
-					handlers.SetUser(c, metricsScraper, true)
-					return next(c)
-				}
-				u, _, err := h.DB.UserByTokenHash(ctx, auth.HashToken(secret))
-				if errors.Is(err, db.ErrNotFound) {
-					return echo.NewHTTPError(http.StatusUnauthorized, "Unknown or revoked API token.")
-				} else if err != nil {
+			for _, way := range []func(*handlers.Handlers, echo.Context) (bool, error){tokenUser, proxyUser, sessionUser} {
+				done, err := way(h, c)
+				if err != nil {
 					return err
 				}
-				handlers.SetUser(c, u, true)
-				return next(c)
-			}
-			if id := h.SessionUserID(c); id != 0 {
-				u, err := h.DB.UserByID(ctx, id)
-				if err != nil && !errors.Is(err, db.ErrNotFound) {
-					return err
-				}
-				if err == nil {
-					handlers.SetUser(c, u, false)
+				if done {
+					break
 				}
 			}
 			return next(c)
