@@ -18,8 +18,14 @@ import (
 
 const usageText = `usage:
   portpanel serve [flags]                      start the web panel
+  portpanel user list [--db PATH]
   portpanel user add NAME --role ROLE --password-stdin [--db PATH]
-  portpanel token create --user NAME [--name LABEL] [--db PATH]
+  portpanel user disable|enable NAME [--db PATH]
+  portpanel user set-role NAME ROLE [--db PATH]
+  portpanel user passwd NAME --password-stdin [--db PATH]   set a password (no change forced)
+  portpanel token create --user NAME [--name LABEL] [--role ROLE] [--expires 90d|YYYY-MM-DD] [--db PATH]
+  portpanel token list [--user NAME] [--db PATH]
+  portpanel token revoke ID [--db PATH]
   portpanel audit verify [--db PATH]
   portpanel version                            print the version, commit and Go release
   portpanel help                               print this text
@@ -67,10 +73,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
 		return serve(ctx, rest, stdout, stderr)
-	case cmd == "user" && len(rest) > 0 && rest[0] == "add":
-		return userAdd(ctx, rest[1:], stdin, stdout, stderr)
-	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
-		return tokenCreate(ctx, rest[1:], stdout, stderr)
+	case cmd == "user":
+		return userCmd(ctx, rest, stdin, stdout, stderr)
+	case cmd == "token":
+		return tokenCmd(ctx, rest, stdout, stderr)
 	case cmd == "audit" && len(rest) > 0 && rest[0] == "verify":
 		return auditVerify(ctx, rest[1:], stdout, stderr)
 	case cmd == "version" || cmd == "--version":

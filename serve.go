@@ -17,6 +17,7 @@ import (
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/handlers"
+	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
 	"portpanel/sysctl/usage"
 	"portpanel/web"
@@ -29,6 +30,9 @@ type serveConfig struct {
 	logFormat, metricsToken, procNet                          string
 	retainRaw, retainHourly                                   time.Duration
 	riskWarning, riskCritical                                 float64
+	sessionIdle, sessionLifetime                              time.Duration
+	tlsCert, tlsKey, authHeader                               string
+	trustedProxies                                            proxyList
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -48,9 +52,13 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Float64Var(&c.riskCritical, "risk-critical", 90, "exhaustion risk, in percent of capacity, shown as critical (env PORTPANEL_RISK_CRITICAL)")
 	fs.StringVar(&c.metricsToken, "metrics-token", env("PORTPANEL_METRICS_TOKEN", ""), "bearer token that may read /metrics and nothing else (env PORTPANEL_METRICS_TOKEN; prefer the env, a flag shows in ps)")
 	fs.StringVar(&c.procNet, "proc-net", env("PORTPANEL_PROC_NET", "/proc/net"), "where /proc/net is, for the socket scan's fallback and totals (env PORTPANEL_PROC_NET)")
-	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark cookies Secure (set behind a TLS proxy; env PORTPANEL_SECURE_COOKIES=1)")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark the session cookie Secure and name it __Host-portpanel_session: set it behind a TLS-terminating proxy; --tls-cert implies it (env PORTPANEL_SECURE_COOKIES=1)")
 	fs.StringVar(&c.logFormat, "log-format", env("PORTPANEL_LOG_FORMAT", "text"), "log line format on stderr: text or json (env PORTPANEL_LOG_FORMAT)")
 	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
+	checkSecurity, envErr := c.addSecurityFlags(fs)
+	if envErr != nil {
+		return c, envErr
+	}
 	// Numbers from the environment go through the flag's own parser, so a
 	// malformed value is refused, not silently replaced by the default.
 	for name, key := range map[string]string{"risk-warning": "PORTPANEL_RISK_WARNING", "risk-critical": "PORTPANEL_RISK_CRITICAL"} {
@@ -65,6 +73,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := checkSecurity(); err != nil {
+		return c, err
 	}
 	var err error
 	if c.sampleInterval, err = time.ParseDuration(*interval); err != nil || c.sampleInterval < time.Second {
@@ -96,6 +107,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log, err := newLogger(cfg.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	tlsConf, err := cfg.tlsConfig()
 	if err != nil {
 		return err
 	}
@@ -133,9 +148,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Error("sample port usage", "err", err)
 	}
 
-	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.secureCookies), Log: log, Now: time.Now,
-		MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
+	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.sessions()), Log: log, Now: time.Now,
+		Throttle: throttle.New(throttle.Config{}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
 	h.Host, _ = os.Hostname()
+	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
 	h.Netns = netns()
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
 		return err
@@ -150,12 +166,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if secret := h.Setup.Secret(); secret != "" {
 		// Printed, never logged: it is the only way in until an admin exists.
-		fmt.Fprintf(stdout, "No users yet. Create the first admin at http://%s/setup?token=%s\n", ln.Addr(), secret)
+		fmt.Fprintf(stdout, "No users yet. Create the first admin at %s://%s/setup?token=%s\n", scheme(tlsConf), ln.Addr(), secret)
 	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); tlsConf == nil && !net.ParseIP(host).IsLoopback() {
 		log.Warn("listening on a non-loopback address without TLS: passwords and session cookies cross the network in clear text; put a TLS proxy in front", "addr", ln.Addr().String())
 	}
-	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", cfg.dbPath, "sysctl_file", cfg.sysctlFile, "boot_reader", reader)
+	if len(h.TrustedProxies) > 0 && !cfg.sessions().Secure {
+		log.Warn("--trusted-proxy without --secure-cookies: if the proxy serves HTTPS, set --secure-cookies so the session cookie never travels over plain HTTP")
+	}
+	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", cfg.dbPath, "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
 
 	// Background work stops with ctx, and shutdown waits for it, so the
 	// stop event is the last thing written.
@@ -167,9 +186,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
 	})
 	defer func() { stopBG(); wg.Wait() }()
-	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConf != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -98,6 +98,11 @@ type Preview struct {
 
 // CheckReason returns the trimmed reason or an InvalidError.
 func CheckReason(reason string) (string, error) {
+	// Refused, not repaired: the audit log stores what was typed, and its
+	// exports (CSV, JSON) and hash chain need text that survives them.
+	if !utf8.ValidString(reason) || strings.ContainsRune(reason, 0) {
+		return "", &InvalidError{Field: "reason", Message: "The reason must be plain text (valid UTF-8, no NUL characters)."}
+	}
 	reason = strings.TrimSpace(reason)
 	switch n := utf8.RuneCountInString(reason); {
 	case n == 0:

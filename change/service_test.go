@@ -146,6 +146,8 @@ func TestInvalidRequestsChangeNothing(t *testing.T) {
 		{"zero low", change.Request{Low: 0, High: 60999, Reason: "x"}, "low"},
 		{"empty reason", change.Request{Low: 40000, High: 50001, Reason: "   "}, "reason"},
 		{"reason too long", change.Request{Low: 40000, High: 50001, Reason: strings.Repeat("r", 501)}, "reason"},
+		{"reason not UTF-8", change.Request{Low: 40000, High: 50001, Reason: "more \xff\xfe ports"}, "reason"},
+		{"reason with NUL", change.Request{Low: 40000, High: 50001, Reason: "more\x00ports"}, "reason"},
 		{"nothing to change", change.Request{Low: 32768, High: 60999, Reason: "x"}, "value"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,10 @@ const (
 	RoleAdmin    = "admin"
 )
 
+// ErrLastAdmin is returned when a change would leave no enabled admin:
+// nobody could then manage users from the panel.
+var ErrLastAdmin = errors.New("the last enabled admin cannot be demoted or disabled")
+
 // User is a local account.
 type User struct {
 	ID           int64
@@ -30,15 +34,38 @@ type User struct {
 	Role         string
 	PasswordHash string
 	CreatedAt    time.Time
+	// Disabled users can neither sign in nor use their sessions or tokens.
+	Disabled bool
+	// MustChangePassword is set when an admin chose the password (a new
+	// user, a reset): every page but the account page asks for a new one.
+	MustChangePassword bool
+	PasswordChangedAt  time.Time
+	// SessionEpoch goes up whenever the password changes or the user is
+	// disabled; a session started at an older epoch is no longer valid.
+	SessionEpoch int64
 }
 
 // Token is an API token; only its SHA-256 hash is stored.
 type Token struct {
-	ID         int64
-	UserID     int64
-	Name       string
+	ID     int64
+	UserID int64
+	Name   string
+	// Role is the most the token may do; it never does more than its
+	// owner's current role. "" (tokens from before roles) means the
+	// owner's role.
+	Role       string
 	CreatedAt  time.Time
+	ExpiresAt  *time.Time // nil: never
 	LastUsedAt *time.Time
+}
+
+// OwnedToken is a token with its owner as lists show it: name, current
+// role, and whether the owner is disabled (which stops the token).
+type OwnedToken struct {
+	Token
+	Owner         string
+	OwnerRole     string
+	OwnerDisabled bool
 }
 
 // Change statuses. The lifecycle (README, "Change lifecycle"):

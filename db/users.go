@@ -24,35 +24,46 @@ func ValidRole(role string) bool {
 	return false
 }
 
-// CreateUser adds a user. It returns ErrConflict if the name is taken.
+// CreateUser adds an enabled user who need not change the password. It
+// returns ErrConflict if the name is taken.
 func (d *DB) CreateUser(ctx context.Context, name, role, passwordHash string) (User, error) {
+	return d.InsertUser(ctx, User{Name: name, Role: role, PasswordHash: passwordHash})
+}
+
+// InsertUser adds u (name, role, password hash, disabled, must change
+// password) and returns it as stored. It returns ErrConflict if the name is
+// taken.
+func (d *DB) InsertUser(ctx context.Context, u User) (User, error) {
 	// The table's CHECK enforces the same; checking here gives a sentence
 	// instead of a constraint name.
-	if !ValidRole(role) {
-		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator, approver or admin", name, role)
+	if !ValidRole(u.Role) {
+		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator, approver or admin", u.Name, u.Role)
 	}
-	u := User{Name: name, Role: role, PasswordHash: passwordHash, CreatedAt: now()}
+	u.CreatedAt = now()
+	u.PasswordChangedAt, u.SessionEpoch = u.CreatedAt, 0
 	err := d.sql.QueryRowContext(ctx,
-		`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
-		u.Name, u.Role, u.PasswordHash, toMS(u.CreatedAt)).Scan(&u.ID)
+		`INSERT INTO users (name, role, password_hash, created_at, disabled, must_change_password, password_changed_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Name, u.Role, u.PasswordHash, toMS(u.CreatedAt), u.Disabled, u.MustChangePassword, toMS(u.PasswordChangedAt)).Scan(&u.ID)
 	if isUniqueViolation(err) {
-		return User{}, fmt.Errorf("create user %q: %w", name, ErrConflict)
+		return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrConflict)
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("create user %q: %w", name, err)
+		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
 	}
 	return u, nil
 }
 
-const userColumns = `id, name, role, password_hash, created_at`
+const userColumns = `id, name, role, password_hash, created_at, disabled, must_change_password, password_changed_at, session_epoch`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
-	var created int64
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &created); err != nil {
+	var created, changed int64
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &created,
+		&u.Disabled, &u.MustChangePassword, &changed, &u.SessionEpoch); err != nil {
 		return User{}, err
 	}
-	u.CreatedAt = fromMS(created)
+	u.CreatedAt, u.PasswordChangedAt = fromMS(created), fromMS(changed)
 	return u, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,4 +138,203 @@ func equal[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+func TestInsertUserRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	u, err := d.InsertUser(ctx, db.User{Name: "erin", Role: db.RoleOperator, PasswordHash: "h", MustChangePassword: true, Disabled: true})
+	if err != nil {
+		t.Fatalf("InsertUser: %v", err)
+	}
+	if !u.MustChangePassword || !u.Disabled || u.SessionEpoch != 0 || !u.PasswordChangedAt.Equal(u.CreatedAt) {
+		t.Errorf("inserted %+v; want must change, disabled, epoch 0, password changed at creation", u)
+	}
+	got, err := d.UserByName(ctx, "erin")
+	if err != nil || got != u {
+		t.Errorf("UserByName = %+v, %v; want %+v", got, err, u)
+	}
+	list, err := d.Users(ctx)
+	if err != nil || len(list) != 1 || list[0] != u {
+		t.Errorf("Users = %+v, %v; want [%+v]", list, err, u)
+	}
+}
+
+func TestSetPasswordEndsSessions(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	u, _ := d.InsertUser(ctx, db.User{Name: "fay", Role: db.RoleViewer, PasswordHash: "old", MustChangePassword: true})
+	for i, mustChange := range []bool{false, true} {
+		before := time.Now().Add(-time.Millisecond)
+		got, err := d.SetPassword(ctx, u.ID, "new", mustChange)
+		if err != nil {
+			t.Fatalf("SetPassword: %v", err)
+		}
+		if got.PasswordHash != "new" || got.MustChangePassword != mustChange || got.SessionEpoch != int64(i+1) || got.PasswordChangedAt.Before(before) {
+			t.Errorf("after SetPassword(must change %v): %+v; want the new hash, epoch %d, changed now", mustChange, got, i+1)
+		}
+		if stored, _ := d.UserByID(ctx, u.ID); stored != got {
+			t.Errorf("stored %+v, returned %+v", stored, got)
+		}
+	}
+	if _, err := d.SetPassword(ctx, u.ID, "", false); err == nil {
+		t.Error("an empty hash was stored")
+	}
+	if _, err := d.SetPassword(ctx, 999, "h", false); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("SetPassword of a missing user: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSetDisabled(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	d.CreateUser(ctx, "admin", db.RoleAdmin, "h")
+	u, _ := d.CreateUser(ctx, "gus", db.RoleOperator, "h")
+	steps := []struct {
+		name     string
+		disabled bool
+		epoch    int64
+	}{
+		{"disabling ends the sessions", true, 1},
+		{"disabling again changes nothing", true, 1},
+		{"enabling revives no session", false, 1},
+		{"disabling once more ends the new ones", true, 2},
+	}
+	for _, st := range steps {
+		got, err := d.SetDisabled(ctx, u.ID, st.disabled)
+		if err != nil || got.Disabled != st.disabled || got.SessionEpoch != st.epoch || got.Role != db.RoleOperator {
+			t.Errorf("%s: %+v, %v; want disabled %v at epoch %d", st.name, got, err, st.disabled, st.epoch)
+		}
+	}
+}
+
+func TestLastAdminRule(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		others []db.User // besides "root", an enabled admin
+		act    func(d *db.DB, id int64) error
+		last   bool // want ErrLastAdmin
+	}{
+		{name: "demoting the only admin", act: demote, last: true},
+		{name: "disabling the only admin", act: disable, last: true},
+		{name: "a disabled admin does not count", others: []db.User{{Name: "off", Role: db.RoleAdmin, Disabled: true}}, act: demote, last: true},
+		{name: "operators do not count", others: []db.User{{Name: "op", Role: db.RoleOperator}}, act: disable, last: true},
+		{name: "demoting one of two admins", others: []db.User{{Name: "second", Role: db.RoleAdmin}}, act: demote},
+		{name: "disabling one of two admins", others: []db.User{{Name: "second", Role: db.RoleAdmin}}, act: disable},
+		{name: "admin to admin is no demotion", act: func(d *db.DB, id int64) error {
+			_, _, err := d.SetRole(ctx, id, db.RoleAdmin)
+			return err
+		}},
+		{name: "enabling the only admin", act: func(d *db.DB, id int64) error {
+			_, err := d.SetDisabled(ctx, id, false)
+			return err
+		}},
+		{name: "resetting the only admin's password", act: func(d *db.DB, id int64) error {
+			_, err := d.SetPassword(ctx, id, "h2", true)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dbtest.Open(t)
+			root, _ := d.CreateUser(ctx, "root", db.RoleAdmin, "h")
+			for _, o := range tt.others {
+				o.PasswordHash = "h"
+				if _, err := d.InsertUser(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := tt.act(d, root.ID)
+			if got := errors.Is(err, db.ErrLastAdmin); got != tt.last || (!tt.last && err != nil) {
+				t.Fatalf("error %v; want ErrLastAdmin: %v", err, tt.last)
+			}
+			after, _ := d.UserByID(ctx, root.ID)
+			if tt.last && (after != root) {
+				t.Errorf("refused, yet root changed: %+v → %+v", root, after)
+			}
+			if tt.last && !strings.Contains(err.Error(), `"root"`) {
+				t.Errorf("error %q does not name the user", err)
+			}
+		})
+	}
+}
+
+func demote(d *db.DB, id int64) error {
+	_, _, err := d.SetRole(context.Background(), id, db.RoleViewer)
+	return err
+}
+
+func disable(d *db.DB, id int64) error {
+	_, err := d.SetDisabled(context.Background(), id, true)
+	return err
+}
+
+func TestSetRoleReturnsTheOldRole(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	u, _ := d.CreateUser(ctx, "hal", db.RoleViewer, "h")
+	got, old, err := d.SetRole(ctx, u.ID, db.RoleApprover)
+	if err != nil || old != db.RoleViewer || got.Role != db.RoleApprover || got.SessionEpoch != u.SessionEpoch {
+		t.Errorf("SetRole = %+v, %q, %v; want approver, was viewer, sessions kept", got, old, err)
+	}
+	if _, _, err := d.SetRole(ctx, u.ID, "root"); err == nil {
+		t.Error("role root accepted")
+	}
+	if _, _, err := d.SetRole(ctx, 999, db.RoleViewer); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("SetRole of a missing user: %v, want ErrNotFound", err)
+	}
+}
+
+// TestLastAdminRuleUnderConcurrency: admins demoting and disabling each
+// other at the same moment never leave the panel without one. A check
+// outside the write transaction would let every one of them through.
+func TestLastAdminRuleUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	for round := range 5 {
+		d := dbtest.Open(t)
+		const n = 6
+		ids := make([]int64, n)
+		for i := range ids {
+			u, err := d.CreateUser(ctx, "admin"+strconv.Itoa(i), db.RoleAdmin, "h")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = u.ID
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, id := range ids {
+			wg.Go(func() {
+				<-start
+				if i%2 == 0 {
+					errs[i] = demote(d, id)
+				} else {
+					errs[i] = disable(d, id)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		var refused int
+		for i, err := range errs {
+			switch {
+			case errors.Is(err, db.ErrLastAdmin):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d, admin %d: %v", round, i, err)
+			}
+		}
+		users, _ := d.Users(ctx)
+		var admins int
+		for _, u := range users {
+			if u.Role == db.RoleAdmin && !u.Disabled {
+				admins++
+			}
+		}
+		if refused != 1 || admins != 1 {
+			t.Fatalf("round %d: %d refused, %d enabled admins left; want exactly 1 and 1", round, refused, admins)
+		}
+	}
 }

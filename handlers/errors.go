@@ -31,7 +31,7 @@ func (h *Handlers) Error(err error, c echo.Context) {
 		}
 		err = c.JSON(status, body)
 	} else {
-		err = h.errorPage(c, status, msg)
+		err = h.errorPage(c, status, msg, errors.Is(err, db.ErrLastAdmin))
 	}
 	if err != nil {
 		h.Log.Error("write error response", "err", err)
@@ -57,6 +57,12 @@ func classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, msg
 	case errors.Is(err, change.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.Is(err, db.ErrLastAdmin):
+		return http.StatusConflict, "Not done: this is the last enabled admin, and portpanel needs one to manage users. Make another user admin first."
+	case errors.Is(err, ErrUserDisabled):
+		// Only reached if sign-in code forgot to check; same words as a
+		// wrong password, so the answer reveals nothing more.
+		return http.StatusUnauthorized, "Wrong user name or password."
 	case errors.Is(err, db.ErrConflict):
 		// Another request moved the change first; db's message says to what.
 		var moved *db.StatusConflictError
@@ -72,13 +78,16 @@ func classify(err error) (int, string) {
 	return http.StatusInternalServerError, "Internal error: the details are in portpanel's log."
 }
 
-func (h *Handlers) errorPage(c echo.Context, status int, msg string) error {
+func (h *Handlers) errorPage(c echo.Context, status int, msg string, lastAdmin bool) error {
 	ch, err := h.chrome(c, http.StatusText(status), "")
 	if err != nil {
 		ch = views.Chrome{Title: http.StatusText(status), Host: h.Host, Now: h.Now()}
 	}
 	p := views.ErrorPage{Chrome: ch, Code: status, Title: http.StatusText(status), Message: msg}
-	if status == http.StatusConflict {
+	switch {
+	case lastAdmin:
+		p.NextLabel, p.NextHref = "Back to the users", "/users"
+	case status == http.StatusConflict:
 		// Most conflicts are a change made meanwhile: the way on is a fresh
 		// form, which shows the current state.
 		p.NextLabel, p.NextHref = "Start a new change from the current state", "/"

@@ -6,6 +6,7 @@ package handlers
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/a-h/templ"
@@ -14,6 +15,7 @@ import (
 
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/handlers/throttle"
 )
 
 // Handlers holds what every handler needs. main builds it.
@@ -22,6 +24,7 @@ type Handlers struct {
 	Changes  *change.Service
 	Sessions *scs.SessionManager
 	Setup    *SetupToken
+	Throttle *throttle.Limiter // counts failed sign-ins; see package throttle
 	Log      *slog.Logger
 	// Host is the host name shown in the top bar; Netns is set when
 	// portpanel runs in a network namespace other than the host's.
@@ -34,6 +37,12 @@ type Handlers struct {
 	MetricsToken string
 	// Risk holds the exhaustion-risk thresholds (--risk-warning, --risk-critical).
 	Risk RiskThresholds
+	// TrustedProxies are the reverse proxies (--trusted-proxy) whose
+	// X-Forwarded-For and X-Forwarded-Proto count, and, with AuthHeader
+	// (--auth-header), whose header naming the signed-in user counts.
+	// Only the TCP peer's address is checked against them.
+	TrustedProxies []netip.Prefix
+	AuthHeader     string
 }
 
 // RiskThresholds are the shares of capacity at which a destination's

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"crypto/subtle"
+	"errors"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +13,10 @@ import (
 // Session keys.
 const (
 	keyUserID = "user_id"
+	// keyEpoch is the user's SessionEpoch when the session started: once
+	// the user's moves on (password changed, account disabled), the
+	// session is refused.
+	keyEpoch  = "user_epoch"
 	keyCSRF   = "csrf"
 	keyFlash  = "flash"
 	keyFlashE = "flash_error"
@@ -43,6 +48,50 @@ func ViaToken(c echo.Context) bool {
 func (h *Handlers) SessionUserID(c echo.Context) int64 {
 	return h.Sessions.GetInt64(c.Request().Context(), keyUserID)
 }
+
+// SessionEpoch is the user's SessionEpoch when this session started (0 for
+// a session from before epochs, which matches a user never reset).
+func (h *Handlers) SessionEpoch(c echo.Context) int64 {
+	return h.Sessions.GetInt64(c.Request().Context(), keyEpoch)
+}
+
+// ErrUserDisabled is StartSession's answer for a disabled user. Sign-in
+// code checks Disabled first and answers as for a wrong password.
+var ErrUserDisabled = errors.New("the account is disabled")
+
+// StartSession signs u in on this request's session: a new session ID
+// (against session fixation), the user and the session epoch it starts at,
+// and no CSRF token (the next page makes a fresh one). Sign-in code calls
+// it rather than setting the keys itself, so a session always carries the
+// epoch it began at.
+func (h *Handlers) StartSession(c echo.Context, u db.User) error {
+	if u.Disabled {
+		return ErrUserDisabled
+	}
+	ctx := c.Request().Context()
+	if err := h.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.Sessions.Put(ctx, keyUserID, u.ID)
+	h.Sessions.Put(ctx, keyEpoch, u.SessionEpoch)
+	h.Sessions.Remove(ctx, keyCSRF)
+	return nil
+}
+
+// EndSession destroys the session on the server, for one that is no longer
+// valid; msg, when set, is flashed on the next page (the sign-in form).
+func (h *Handlers) EndSession(c echo.Context, msg string) error {
+	if err := h.Sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	if msg != "" {
+		h.flash(c, msg, true)
+	}
+	return nil
+}
+
+// Flash shows msg on the next page, as an error when isErr.
+func (h *Handlers) Flash(c echo.Context, msg string, isErr bool) { h.flash(c, msg, isErr) }
 
 // CSRFToken returns the session's CSRF token, creating it when missing. It
 // is a synchronizer token bound to the server-side session.

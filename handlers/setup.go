@@ -113,11 +113,9 @@ func (h *Handlers) CompleteSetup(c echo.Context) error {
 	if _, err := h.DB.AppendAudit(ctx, db.AuditEvent{User: u.Name, Action: "user.created", Detail: "first admin " + quote(u.Name) + " created with the setup link from " + c.RealIP()}); err != nil {
 		return err
 	}
-	if err := h.Sessions.RenewToken(ctx); err != nil {
+	if err := h.StartSession(c, u); err != nil {
 		return err
 	}
-	h.Sessions.Put(ctx, keyUserID, u.ID)
-	h.Sessions.Remove(ctx, keyCSRF)
 	h.flash(c, "Welcome, "+u.Name+". You are the first administrator.", false)
 	return c.Redirect(http.StatusSeeOther, "/")
 }

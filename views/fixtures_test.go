@@ -169,8 +169,17 @@ func allPages() map[string]templ.Component {
 			p.Usage = nil
 			return p
 		}()),
-		"pending": views.Pending(views.PendingPage{Chrome: awaiting("pending"), Proposals: proposals(), CanDecide: true}),
-		"decide":  views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: proposals()[0], CanDecide: true}),
+		"tokens":        views.Tokens(tokensPage()),
+		"token-created": views.TokenCreated(tokenCreated()),
+		"users":         views.Users(usersPage()),
+		"users-errors":  views.Users(usersPageWithErrors()),
+		"user":          views.User(userPage(false)),
+		"user-self":     views.User(userPage(true)),
+		"user-errors":   views.User(userPageWithErrors()),
+		"account":       views.Account(accountPage()),
+		"account-must":  views.Account(accountMustChange()),
+		"pending":       views.Pending(views.PendingPage{Chrome: awaiting("pending"), Proposals: proposals(), CanDecide: true}),
+		"decide":        views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: proposals()[0], CanDecide: true}),
 		"confirm": views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: *awaiting("").Awaiting, CanConfirm: true,
 			CanRollback: true, RollbackProposes: true}),
 	}

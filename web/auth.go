@@ -20,10 +20,10 @@ import (
 // acts as someone else by accident. Each way in lives in its own file
 // (auth_token.go, auth_proxy.go, auth_session.go) and answers whether it
 // decided.
-func authenticate(h *handlers.Handlers) echo.MiddlewareFunc {
+func authenticate(h *handlers.Handlers, proxy *proxySignIn) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			for _, way := range []func(*handlers.Handlers, echo.Context) (bool, error){tokenUser, proxyUser, sessionUser} {
+			for _, way := range []func(*handlers.Handlers, echo.Context) (bool, error){tokenUser, proxy.user, sessionUser} {
 				done, err := way(h, c)
 				if err != nil {
 					return err

@@ -31,12 +31,37 @@ func tokenUser(h *handlers.Handlers, c echo.Context) (bool, error) {
 		handlers.SetUser(c, metricsScraper, true)
 		return true, nil
 	}
-	u, _, err := h.DB.UserByTokenHash(c.Request().Context(), auth.HashToken(secret))
+	ctx := c.Request().Context()
+	u, t, err := h.DB.UserByTokenHash(ctx, auth.HashToken(secret))
 	if errors.Is(err, db.ErrNotFound) {
-		return true, echo.NewHTTPError(http.StatusUnauthorized, "Unknown or revoked API token.")
+		return true, badToken(c, "Unknown or revoked API token.")
 	} else if err != nil {
 		return true, err
 	}
+	now := h.Now()
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return true, badToken(c, "API token expired on "+auth.ExpiryText(*t.ExpiresAt)+".")
+	}
+	if u.Disabled {
+		return true, badToken(c, "The API token's user is disabled.")
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= db.TokenUseInterval {
+		// Only a convenience for the token list: a failed write must not
+		// fail the request it describes.
+		if err := h.DB.TokenUsed(ctx, t.ID, now); err != nil {
+			h.Log.Warn("record API token use", "token", t.ID, "err", err)
+		}
+	}
+	// The request acts with the token's role, capped by its owner's role
+	// as it is now: demoting a user demotes their tokens at once.
+	u.Role = auth.TokenRole(t.Role, u.Role)
 	handlers.SetUser(c, u, true)
 	return true, nil
+}
+
+// badToken is the 401 for a token that cannot be used, with the header
+// RFC 6750 asks for.
+func badToken(c echo.Context, msg string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="portpanel", error="invalid_token"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, msg)
 }

@@ -21,6 +21,7 @@ import (
 	"portpanel/db/dbtest"
 	"portpanel/handlers"
 	"portpanel/handlers/auth"
+	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
 	"portpanel/web"
 )
@@ -52,8 +53,8 @@ func newEnv(t *testing.T, procSys string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, false), Setup: setup,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now}
+	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, web.SessionConfig{}), Setup: setup,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now, Throttle: throttle.New(throttle.Config{})}
 	srv := httptest.NewServer(web.New(h))
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, h: h, file: file}

@@ -28,7 +28,7 @@ type Route struct {
 // it for every role, so a route cannot be added without a role.
 func Routes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
-	viewer, operator, approver := db.RoleViewer, db.RoleOperator, db.RoleApprover
+	viewer, operator, approver, admin := db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin
 	return []Route{
 		{get, "/healthz", Public, h.Health},
 		{get, "/readyz", Public, h.Readyz},
@@ -51,6 +51,20 @@ func Routes(h *handlers.Handlers) []Route {
 		{get, "/history", viewer, h.History},
 		{get, "/audit", viewer, h.Audit},
 		{get, "/audit/export", viewer, h.ExportAudit},
+		// Anyone signed in manages their own tokens; the handlers let
+		// admins see and revoke everyone's.
+		{get, "/tokens", viewer, h.ListTokens},
+		{post, "/tokens", viewer, h.CreateToken},
+		{post, "/tokens/:id/revoke", viewer, h.RevokeToken},
+		{get, "/account", viewer, h.ShowAccount},
+		{post, "/account/password", viewer, h.ChangePassword},
+		{get, "/users", admin, h.ListUsers},
+		{post, "/users", admin, h.CreateUser},
+		{get, "/users/:id", admin, h.ShowUser},
+		{post, "/users/:id/role", admin, h.SetUserRole},
+		{post, "/users/:id/disable", admin, h.DisableUser},
+		{post, "/users/:id/enable", admin, h.EnableUser},
+		{post, "/users/:id/password", admin, h.ResetPassword},
 
 		{get, "/api/v1/range", viewer, h.APIRange},
 		{get, "/api/v1/changes", viewer, h.APIChanges},

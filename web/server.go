@@ -4,8 +4,15 @@
 package web
 
 import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
@@ -18,22 +25,51 @@ import (
 	"portpanel/static"
 )
 
-// MaxBody is the largest request body accepted; nothing portpanel takes
-// comes close.
-const MaxBody = "64K"
+// MaxBody is the largest request body accepted, in bytes; nothing
+// portpanel takes comes close.
+const MaxBody = 64 << 10
 
-// NewSessions returns server-side sessions stored in the database. Idle and
-// absolute lifetimes follow OWASP ASVS level 2 (30 min, 12 h).
-func NewSessions(d *db.DB, secure bool) *scs.SessionManager {
+// SessionConfig says how long sessions last and how their cookie is marked.
+type SessionConfig struct {
+	// Idle ends a session after this long without a request (default 30 min);
+	// Lifetime ends it this long after it began, however busy (default 12 h).
+	// Both follow OWASP ASVS level 2.
+	Idle, Lifetime time.Duration
+	// Secure marks the cookie Secure and names it with the __Host- prefix,
+	// which browsers accept only from HTTPS, with Path=/ and no Domain, so
+	// neither a plain-HTTP page nor a sibling subdomain can set or
+	// overwrite it. scs has one cookie setting per manager, not one per
+	// request: serve sets it when it serves TLS itself or --secure-cookies
+	// says a TLS proxy is in front.
+	Secure bool
+}
+
+// Session cookie names: the __Host- one only ever over HTTPS.
+const (
+	SessionCookie       = "portpanel_session"
+	SecureSessionCookie = "__Host-" + SessionCookie
+)
+
+// NewSessions returns server-side sessions stored in the database.
+func NewSessions(d *db.DB, cfg SessionConfig) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = sqlite3store.New(d.SQL())
-	sm.IdleTimeout = 30 * time.Minute
-	sm.Lifetime = 12 * time.Hour
-	sm.Cookie.Name = "portpanel_session"
+	sm.IdleTimeout = cmp.Or(cfg.Idle, 30*time.Minute)
+	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
+	sm.Cookie.Name = SessionCookie
+	if cfg.Secure {
+		sm.Cookie.Name = SecureSessionCookie
+	}
 	sm.Cookie.HttpOnly = true
+	// Lax, not Strict: a link from a ticket or a chat into the panel must
+	// arrive signed in. Strict would show such a visit the login page,
+	// whose new CSRF token would replace the session in the cookie. Forged
+	// writes are stopped by the session-bound CSRF token and the
+	// cross-origin check, not by SameSite.
 	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = secure
+	sm.Cookie.Secure = cfg.Secure
 	sm.Cookie.Path = "/"
+	sm.Cookie.Domain = ""
 	return sm
 }
 
@@ -42,22 +78,99 @@ func New(h *handlers.Handlers) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.Error
-	// RealIP must not trust X-Forwarded-For from anyone: portpanel is
-	// reached directly unless a proxy is configured (a later issue).
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(h.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(requestLog(h.Log))
-	e.Use(securityHeaders)
-	e.Use(middleware.BodyLimit(MaxBody))
+	e.Use(securityHeaders(h.TrustedProxies))
 	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
 	// Sessions wrap every request, not found ones included, so error pages
-	// have a session to read the signed-in user from.
+	// have a session to read the signed-in user from; a 413 page too, so
+	// the limit comes after them.
 	e.Use(echo.WrapMiddleware(h.Sessions.LoadAndSave))
+	e.Use(limitBody(MaxBody))
 	e.StaticFS("/static", static.FS)
+	proxy := &proxySignIn{}
 	for _, r := range Routes(h) {
-		e.Add(r.Method, r.Path, r.Handler, authenticate(h), authorize(h, r.Role))
+		e.Add(r.Method, r.Path, r.Handler, authenticate(h, proxy), authorize(h, r.Role), holdForNewPassword(h, r.Role))
 	}
 	return e
+}
+
+// ipExtractor says where the client address comes from. Without a trusted
+// proxy it is the TCP peer, whatever X-Forwarded-For claims; behind one it
+// is the nearest address in X-Forwarded-For that is not a trusted proxy.
+// echo trusts loopback, link-local and private addresses by default: here
+// only the configured prefixes are trusted.
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// fromTrustedProxy reports whether the request's TCP peer, never a header,
+// is inside a trusted prefix.
+func fromTrustedProxy(trusted []netip.Prefix, r *http.Request) bool {
+	if len(trusted) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// overTLS reports whether the browser reached portpanel over HTTPS: served
+// here, or by a trusted proxy that says so.
+func overTLS(trusted []netip.Prefix, r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get(echo.HeaderXForwardedProto), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https") && fromTrustedProxy(trusted, r)
+}
+
+// errTooLarge is the answer to a body over MaxBody.
+var errTooLarge = echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+	fmt.Sprintf("The request body is larger than %d KiB; nothing portpanel takes needs that much.", MaxBody>>10))
+
+// limitBody refuses bodies over max with 413. echo's BodyLimit checks a
+// body of unknown length (chunked) only while it is read, and form parsing
+// swallows that error, so such a form arrived empty and failed as a CSRF
+// 403. Here a body of unknown length is read, up to max, before any
+// handler runs.
+func limitBody(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			switch {
+			case r.ContentLength > max:
+				return errTooLarge
+			case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
+				b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+				if err != nil {
+					return echo.NewHTTPError(http.StatusBadRequest, "The request body could not be read.").SetInternal(err)
+				}
+				if int64(len(b)) > max {
+					return errTooLarge
+				}
+				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			}
+			return next(c)
+		}
+	}
 }
 
 // requestLog logs one line per request. It logs the path without the query,
@@ -76,18 +189,39 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
-// securityHeaders allow nothing but portpanel's own files: no inline script
-// or style, no framing.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		if c.Request().URL.Path != "/healthz" && len(c.Request().URL.Path) >= 8 && c.Request().URL.Path[:8] != "/static/" {
+// CSP allows nothing but portpanel's own files: no inline script or
+// style, no plugins, no framing, forms posting only here. img-src allows
+// data: for the empty favicon ("data:,") that keeps browsers from asking
+// for /favicon.ico.
+const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// HSTS is sent only on responses that went out over HTTPS: browsers ignore
+// it over HTTP, and a panel reached by plain HTTP on a trusted network
+// must stay reachable. No includeSubDomains: the panel's host name says
+// nothing about its neighbours'.
+const HSTS = "max-age=31536000"
+
+// securityHeaders go on every response, error pages included.
+func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			hd := c.Response().Header()
+			hd.Set("Content-Security-Policy", CSP)
+			hd.Set("X-Content-Type-Options", "nosniff")
+			hd.Set("Referrer-Policy", "no-referrer")
+			hd.Set("X-Frame-Options", "DENY")
+			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+			hd.Set("Permissions-Policy", "camera=(), geolocation=(), microphone=(), payment=(), usb=()")
+			if overTLS(trusted, c.Request()) {
+				hd.Set("Strict-Transport-Security", HSTS)
+			}
+			// Pages and API answers hold the range, users and the audit
+			// trail: no cache keeps them, shared or private. The static
+			// files too: embedded files carry no modification time, so
+			// they were never cached anyway, and a 404 under /static/ is
+			// a page with the user's name on it.
 			hd.Set("Cache-Control", "no-store")
+			return next(c)
 		}
-		return next(c)
 	}
 }

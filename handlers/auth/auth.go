@@ -54,7 +54,8 @@ var dummyHash, _ = argon2id.CreateHash("portpanel-no-such-user", params)
 func BurnTime(password string) { CheckPassword(password, dummyHash) }
 
 // CheckNewPassword returns a sentence saying what is wrong with a new
-// password, or "" when it is acceptable.
+// password (too short, too long, common), or "" when it is acceptable.
+// CheckPasswordFor also knows the user name.
 func CheckNewPassword(password string) string {
 	n := utf8.RuneCountInString(password)
 	switch {
@@ -62,6 +63,8 @@ func CheckNewPassword(password string) string {
 		return fmt.Sprintf("Use at least %d characters (this one has %d).", MinPasswordLen, n)
 	case len(password) > MaxPasswordLen:
 		return fmt.Sprintf("Use at most %d bytes.", MaxPasswordLen)
+	case IsCommonPassword(password):
+		return "This is one of the most common passwords, the first an attacker tries. Choose another; a few unrelated words make a strong one."
 	}
 	return ""
 }

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"portpanel/db"
+	"portpanel/handlers/auth"
+)
+
+// userCmd runs "portpanel user list|add|disable|enable|set-role|passwd".
+// They work on the database directly, also while the server runs, so an
+// admin locked out of the panel can get back in from the host.
+func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "list":
+		return userList(ctx, args, stdout, stderr)
+	case "add":
+		return userAdd(ctx, args, stdin, stdout, stderr)
+	case "disable", "enable":
+		return userSetDisabled(ctx, sub, args, stdout, stderr)
+	case "set-role":
+		return userSetRole(ctx, args, stdout, stderr)
+	case "passwd":
+		return userPasswd(ctx, args, stdin, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usageText)
+	return usageError{"user needs list, add, disable, enable, set-role or passwd"}
+}
+
+// userFlags is the flag set every user subcommand starts from.
+func userFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
+}
+
+// parseArgs parses args where want positional arguments may stand before,
+// between or after the flags, and insists on exactly that many.
+func parseArgs(fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		} else if err != nil {
+			return nil, usageError{err.Error()} // the flag package printed the usage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	if len(pos) != len(want) {
+		return nil, usageError{fmt.Sprintf("%s needs %s", fs.Name(), strings.Join(want, " "))}
+	}
+	return pos, nil
+}
+
+// openUser opens the database and finds the user called name.
+func openUser(ctx context.Context, path, name string) (*db.DB, db.User, error) {
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		return nil, db.User{}, err
+	}
+	u, err := d.UserByName(ctx, name)
+	if err != nil {
+		d.Close()
+		return nil, db.User{}, fmt.Errorf("find user: %w", err)
+	}
+	return d, u, nil
+}
+
+func cliAudit(ctx context.Context, d *db.DB, action, detail string) error {
+	_, err := d.AppendAudit(ctx, db.AuditEvent{User: cliActor, Action: action, Detail: detail + " from the command line"})
+	return err
+}
+
+func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dbPath := userFlags("user list", stderr)
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	users, err := d.Users(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tPASSWORD CHANGED")
+	for _, u := range users {
+		status := "active"
+		switch {
+		case u.Disabled:
+			status = "disabled"
+		case u.MustChangePassword:
+			status = "must-change-password"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.PasswordChangedAt.Format("2006-01-02 15:04 UTC"))
+	}
+	return tw.Flush()
+}
+
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := userFlags("user add", stderr)
+	role := fs.String("role", "", "viewer, operator, approver or admin")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	name := pos[0]
+	if msg := auth.CheckUserName(name); msg != "" {
+		return fmt.Errorf("user name %q: %s", name, msg)
+	}
+	if !auth.ValidRole(*role) {
+		return fmt.Errorf("--role must be viewer, operator, approver or admin")
+	}
+	password, err := readPassword(stdin, *fromStdin, name)
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := d.CreateUser(ctx, name, *role, hash)
+	if err != nil {
+		return fmt.Errorf("create user %s: %w", name, err)
+	}
+	if err := cliAudit(ctx, d, "user.created", fmt.Sprintf("user %q created with role %s", u.Name, u.Role)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Name, u.Role)
+	return nil
+}
+
+// readPassword reads a new password for the user called name from the
+// first line of stdin; a password on the command line would land in shell
+// history and ps.
+func readPassword(stdin io.Reader, fromStdin bool, name string) (string, error) {
+	if !fromStdin {
+		return "", fmt.Errorf("pass the password on standard input with --password-stdin")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if msg := auth.CheckPasswordFor(name, password); msg != "" {
+		return "", fmt.Errorf("password: %s", msg)
+	}
+	return password, nil
+}
+
+func userSetDisabled(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
+	fs, dbPath := userFlags("user "+verb, stderr)
+	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	d, u, err := openUser(ctx, *dbPath, pos[0])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	disable := verb == "disable"
+	if u, err = d.SetDisabled(ctx, u.ID, disable); err != nil {
+		return err
+	}
+	if disable {
+		if err := cliAudit(ctx, d, "user.disabled", fmt.Sprintf("user %q disabled; sessions ended, API tokens stopped", u.Name)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled user %s: sessions ended, API tokens stopped\n", u.Name)
+		return nil
+	}
+	if err := cliAudit(ctx, d, "user.enabled", fmt.Sprintf("user %q enabled", u.Name)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enabled user %s\n", u.Name)
+	return nil
+}
+
+func userSetRole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dbPath := userFlags("user set-role", stderr)
+	pos, err := parseArgs(fs, args, "NAME", "ROLE")
+	if err != nil {
+		return err
+	}
+	role := pos[1]
+	if !auth.ValidRole(role) {
+		return fmt.Errorf("role %q: use viewer, operator, approver or admin", role)
+	}
+	d, u, err := openUser(ctx, *dbPath, pos[0])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, old, err := d.SetRole(ctx, u.ID, role)
+	if err != nil {
+		return err
+	}
+	if old != role {
+		if err := cliAudit(ctx, d, "user.role_changed", fmt.Sprintf("user %q: role %s → %s", u.Name, old, role)); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "user %s: role %s → %s\n", u.Name, old, role)
+	return nil
+}
+
+// userPasswd sets a password without forcing a change: it is how root gets
+// a locked-out admin back in.
+func userPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := userFlags("user passwd", stderr)
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(stdin, *fromStdin, pos[0])
+	if err != nil {
+		return err
+	}
+	d, u, err := openUser(ctx, *dbPath, pos[0])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if u, err = d.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	if err := cliAudit(ctx, d, "user.password_reset", fmt.Sprintf("password of user %q set; sessions ended", u.Name)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password of user %s set; their sessions have ended\n", u.Name)
+	if u.Disabled {
+		fmt.Fprintf(stdout, "note: %s is disabled; run \"portpanel user enable %s\" to let them sign in\n", u.Name, u.Name)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package db
+
+import (
+	"context"
+	"testing"
+)
+
+// TestUserSecurityMigration: users from before version 5 stay enabled,
+// need no new password, changed it when the account was created, and
+// keep their sessions (epoch 0); the migration goes down and up again.
+func TestUserSecurityMigration(t *testing.T) {
+	ctx := context.Background()
+	d, p := openAt(t, 4)
+	id := rawUser(t, d, "dave", RoleAdmin)
+	if _, err := p.UpTo(ctx, 5); err != nil {
+		t.Fatalf("migrate to 5: %v", err)
+	}
+	u, err := d.UserByID(ctx, id)
+	if err != nil {
+		t.Fatalf("read the old user: %v", err)
+	}
+	if u.Disabled || u.MustChangePassword || u.SessionEpoch != 0 || !u.PasswordChangedAt.Equal(fromMS(1000)) || !u.PasswordChangedAt.Equal(u.CreatedAt) {
+		t.Errorf("old user after the migration = %+v; want enabled, no forced change, epoch 0, password changed at creation", u)
+	}
+	if _, err := d.sql.Exec(`UPDATE users SET disabled = 2 WHERE id = ?`, id); err == nil {
+		t.Error("disabled = 2 accepted: the column has no CHECK")
+	}
+	if _, err := p.DownTo(ctx, 4); err != nil {
+		t.Fatalf("migrate down to 4: %v", err)
+	}
+	var n int
+	if err := d.sql.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('users')`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("users has %d columns (%v) after down, want the 5 of version 4", n, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("migrate up again: %v", err)
+	}
+	if _, err := d.SetDisabled(ctx, id, false); err != nil {
+		t.Errorf("SetDisabled after down and up: %v", err)
+	}
+}
