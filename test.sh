@@ -41,3 +41,4 @@ CGO_ENABLED=0 go build -o /dev/null .
 
 echo "== go test -race (fuzz seed corpora included)"
 CI=${CI:-1} go test -race -count=1 -timeout 20m ./...
+echo "== bench/run.sh --quick (smoke: targets printed, not enforced; see BENCHMARKS.md)"; bench/run.sh --quick

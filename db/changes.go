@@ -138,9 +138,13 @@ func (d *DB) ChangesByStatus(ctx context.Context, statuses ...string) ([]Change,
 
 // AwaitingConfirmation returns the applied changes that revert unless
 // confirmed, the nearest deadline first.
+// awaitingQuery runs on every signed-in page: changes_awaiting_idx (a
+// partial index of the rows with a deadline) keeps it flat in history size.
+const awaitingQuery = `SELECT ` + changeColumns + ` FROM changes
+	WHERE status = ? AND confirm_by IS NOT NULL ORDER BY confirm_by, id`
+
 func (d *DB) AwaitingConfirmation(ctx context.Context) ([]Change, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes
-		WHERE status = ? AND confirm_by IS NOT NULL ORDER BY confirm_by, id`, StatusApplied)
+	rows, err := d.sql.QueryContext(ctx, awaitingQuery, StatusApplied)
 	if err != nil {
 		return nil, fmt.Errorf("list changes awaiting confirmation: %w", err)
 	}

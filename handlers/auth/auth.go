@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -48,10 +49,15 @@ func CheckPassword(password, hash string) bool {
 
 // dummyHash is compared against when a user name does not exist, so a
 // failed login costs the same time either way and does not reveal names.
-var dummyHash, _ = argon2id.CreateHash("portpanel-no-such-user", params)
+// Made on first use, not at start: argon2id's 19 MiB working set would
+// otherwise stay resident in an idle server (see BENCHMARKS.md).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := argon2id.CreateHash("portpanel-no-such-user", params)
+	return h
+})
 
 // BurnTime spends the time of one password check.
-func BurnTime(password string) { CheckPassword(password, dummyHash) }
+func BurnTime(password string) { CheckPassword(password, dummyHash()) }
 
 // CheckNewPassword returns a sentence saying what is wrong with a new
 // password (too short, too long, common), or "" when it is acceptable.

@@ -1,0 +1,106 @@
+# Sourced by `bench/run.sh --in-netns W` inside `unshare -n`: the load
+# tests (issue 6 steps 1, 2, 4 and 5) against servers on this namespace's
+# loopback. Appends target lines to $W/results and prints details.
+
+# pid 1's namespace, or (pid 1 hidden) the initial one's fixed inode.
+own=$(readlink /proc/self/ns/net)
+if [ "$own" = "$(readlink /proc/1/ns/net 2>/dev/null)" ] || [ "$own" = "net:[4026531833]" ]; then
+  echo "bench/netns.sh: not in a private network namespace" >&2
+  exit 1
+fi
+ip link set lo up
+
+started=()
+trap 'for p in "${started[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+wait_port() { # PORT
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench: nothing listens on port $1; see $W/*.log" >&2
+  return 1
+}
+# serve DB PORT: portpanel on DB (in $W), its pid in $server. The kernel
+# it reads is this namespace's; the config tree is a temp copy.
+serve() {
+  "$W/bin/portpanel" serve --addr "127.0.0.1:$2" --db "$W/$1.db" --config-root "$W/root" \
+    --sysctl-file "$W/root/etc/sysctl.d/90-portpanel.conf" --boot-reader systemd --proc-sys /proc/sys \
+    >"$W/serve-$1.log" 2>&1 &
+  server=$!
+  started+=("$server")
+  wait_port "$2"
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+load() { "$W/bin/load" "$@"; }
+rss_kb() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
+ratio() { # A/B with about three significant digits, never in e-notation
+  awk -v a="$1" -v b="$2" 'BEGIN { r = (b > 0 ? a / b : 0)
+    printf (r < 0.01 ? "%.4f" : r < 1 ? "%.3f" : r < 100 ? "%.2f" : "%.0f"), r }'
+}
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+human() { # 1000 -> 1k, 1000000 -> 1M
+  if [ $(($1 % 1000000)) = 0 ]; then echo "$(($1 / 1000000))M"
+  elif [ $(($1 % 1000)) = 0 ]; then echo "$(($1 / 1000))k"
+  else echo "$1"; fi
+}
+BENCH_TOKEN=$(cat "$W/load.token")
+export BENCH_TOKEN
+
+# 1. The floor: echo with one route, same connections, same duration.
+"$W/bin/hello" -addr 127.0.0.1:18081 &
+hello=$!
+started+=("$hello")
+wait_port 18081
+bare=$(load -base http://127.0.0.1:18081 -paths / -c "$LOAD_C" -d "$LOAD_D" -warm 200)
+echo "# bare hello, $LOAD_C connections, $LOAD_D: $bare"
+stop "$hello"
+
+# 1 and 4. portpanel on the 1k database: idle memory, then the dashboard
+# (session cookie) and the range API (bearer token) under the same load.
+serve load 18080
+pp=$server
+sleep 3
+idle=$(rss_kb "$pp" VmRSS)
+base=http://127.0.0.1:18080
+dash=$(load -base $base -user bench -paths / -c "$LOAD_C" -d "$LOAD_D" -warm 20 -rss-pid "$pp")
+echo "# dashboard, $LOAD_C connections, $LOAD_D: $dash"
+api=$(load -base $base -token-env BENCH_TOKEN -paths /api/v1/range -c "$LOAD_C" -d "$LOAD_D" -warm 20 -rss-pid "$pp")
+echo "# GET /api/v1/range, $LOAD_C connections, $LOAD_D: $api"
+loaded=$(( $(kv "$dash" rss_max_kb) > $(kv "$api" rss_max_kb) ? $(kv "$dash" rss_max_kb) : $(kv "$api" rss_max_kb) ))
+
+# 5. Many clients on a mix of pages (with their static files), the API
+# and the metrics.
+mix=/,/changes,/history,/audit,/static/app.css,/static/app.js,/api/v1/range,/api/v1/changes,/api/v1/usage,/api/v1/history,/metrics
+mixed=$(load -base $base -user bench -token-env BENCH_TOKEN -paths "$mix" -c "$MIXED_C" -d "$MIXED_D" -rss-pid "$pp")
+echo "# mixed, $MIXED_C connections, $MIXED_D: $mixed"
+echo "# portpanel VmHWM (peak RSS) after the load tests: $(mb "$(rss_kb "$pp" VmHWM)") MB"
+stop "$pp"
+
+{
+  echo "dashboard-throughput $(ratio "$(kv "$dash" rps)" "$(kv "$bare" rps)")x_bare >=0.5x"
+  echo "api-range-throughput $(ratio "$(kv "$api" rps)" "$(kv "$bare" rps)")x_bare >=0.7x"
+  echo "rss-idle $(mb "$idle")MB <=30MB"
+  echo "rss-loaded $(mb "$loaded")MB <=60MB"
+  echo "mixed-$MIXED_C-clients-errors $(kv "$mixed" errors) ==0"
+} >>"$W/results"
+
+# 2. Latency, one request at a time, on the small and the large database:
+# the same newest rows, only the history behind them differs.
+declare -A p50
+port=18082
+for size in small large; do
+  rows=$SMALL_ROWS
+  [ $size = large ] && rows=$LARGE_ROWS
+  serve $size $port
+  for page in dashboard=/ audit-first=/audit "audit-deep=/audit?before=$((rows / 2))" "history-30d=/history?window=30d"; do
+    r=$(load -base "http://127.0.0.1:$port" -user bench -paths "${page#*=}" -c 1 -d "$LAT_D" -min 3 -warm 2)
+    echo "# $size ($(human "$rows") rows) ${page#*=}: $r"
+    p50[$size,${page%%=*}]=$(kv "$r" p50_ms)
+  done
+  stop "$server"
+  port=$((port + 1))
+done
+for page in dashboard audit-first audit-deep history-30d; do
+  echo "latency-$(human "$LARGE_ROWS")-$page $(ratio "${p50[large,$page]}" "${p50[small,$page]}")x_$(human "$SMALL_ROWS") <=1.2x"
+done >>"$W/results"

@@ -1,0 +1,61 @@
+package views_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"portpanel/db"
+	"portpanel/views"
+)
+
+// Rendering cost of the pages bench/run.sh loads (issue 6), without the
+// database or HTTP: go test -run XXX -bench . -benchmem ./views/
+
+func benchRender(b *testing.B, c templ.Component) {
+	b.Helper()
+	var buf bytes.Buffer
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := c.Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}
+
+func BenchmarkDashboard(b *testing.B) { benchRender(b, views.Dashboard(dashboard())) }
+
+// BenchmarkHistory30d is /history?window=30d as the seeded benchmark
+// databases give it: a range sample an hour, the usage chart's 720 hourly
+// points and a day of raw ones, a page of 100 samples and the 1,000
+// changes the charts link their markers to.
+func BenchmarkHistory30d(b *testing.B) {
+	p := history()
+	p.Window, p.ChartFrom = "30d", now.Add(-30*24*time.Hour)
+	p.Chart, p.Samples, p.Usage, p.Changes = nil, nil, nil, nil
+	for h := 30 * 24; h >= 0; h-- {
+		at := now.Add(-time.Duration(h) * time.Hour)
+		p.Chart = append(p.Chart, db.Sample{ID: int64(1000 - h), At: at, Low: 32768 - 2*(h%5), High: 60999, Source: db.SourceSample})
+		p.Usage = append(p.Usage, db.UsagePoint{At: at, RangeLow: 32768, RangeHigh: 60999, Capacity: 28232,
+			InUse: float64(900 + h%400), TimeWait: float64(500 + h%300), InUseMax: 1400, TimeWaitMax: 900, BusiestRisk: 0.02, Hourly: true})
+	}
+	for i := range 120 {
+		p.Usage = append(p.Usage, db.UsagePoint{At: now.Add(-time.Duration(120-i) * 30 * time.Second), RangeLow: 32768, RangeHigh: 60999,
+			Capacity: 28232, InUse: 1000, TimeWait: 600, InUseMax: 1000, TimeWaitMax: 600, BusiestRisk: 0.02})
+	}
+	for i := range 100 {
+		p.Samples = append(p.Samples, p.Chart[len(p.Chart)-1-i])
+	}
+	for i := range 1000 {
+		c := changes()[1]
+		c.ID, c.CreatedAt = int64(1000-i), now.Add(-time.Duration(i)*time.Hour)
+		p.Changes = append(p.Changes, c)
+	}
+	benchRender(b, views.History(p))
+}
