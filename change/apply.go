@@ -66,13 +66,7 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 	}
 	fault.Point(fault.FileRenamed)
 
-	done := c
-	done.Status = db.StatusApplied
-	done.UpdatedAt = s.Now().UTC()
-	if c.ConfirmWithin > 0 {
-		by := done.UpdatedAt.Add(c.ConfirmWithin)
-		done.ConfirmBy = &by
-	}
+	done := s.appliedNow(c)
 	events := []db.AuditEvent{{At: done.UpdatedAt, User: c.User, Action: appliedAction(c), Detail: detail(done) + diffDetail(c.Diff)}}
 	stored, err := s.DB.Transition(ctx, append([]db.Transition{{From: db.StatusApplying, Change: done}}, followers...), events,
 		&db.Sample{At: done.UpdatedAt, Low: c.Low, High: c.High, Source: db.SourceChange})
@@ -86,6 +80,18 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 	}
 	fault.Point(fault.DBUpdated)
 	return stored[0], nil
+}
+
+// appliedNow is c as recorded once applied: a commit-confirmed window
+// starts now.
+func (s *Service) appliedNow(c db.Change) db.Change {
+	c.Status = db.StatusApplied
+	c.UpdatedAt = s.Now().UTC()
+	if c.ConfirmWithin > 0 {
+		by := c.UpdatedAt.Add(c.ConfirmWithin)
+		c.ConfirmBy = &by
+	}
+	return c
 }
 
 func appliedAction(c db.Change) string {

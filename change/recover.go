@@ -103,13 +103,7 @@ func (s *Service) finish(ctx context.Context, c db.Change) (db.Change, error) {
 			followers = append(followers, revertedBy(orig, s.Now().UTC()))
 		}
 	}
-	done := c
-	done.Status = db.StatusApplied
-	done.UpdatedAt = s.Now().UTC()
-	if c.ConfirmWithin > 0 {
-		by := done.UpdatedAt.Add(c.ConfirmWithin)
-		done.ConfirmBy = &by
-	}
+	done := s.appliedNow(c)
 	stored, err := s.DB.Transition(ctx, append([]db.Transition{{From: db.StatusApplying, Change: done}}, followers...),
 		[]db.AuditEvent{{At: done.UpdatedAt, User: SystemUser, Action: "change.recovered", ChangeID: &c.ID, Detail: fmt.Sprintf(
 			"Change #%d was interrupted after kernel and file had reached %d %d; recorded as applied. %s", c.ID, c.Low, c.High, detail(done))}},
