@@ -44,7 +44,10 @@ func TestSessionStoreOnSQL(t *testing.T) {
 				t.Fatalf("read expiry: %v", err)
 			}
 			stored = time.Unix(0, int64(unix*1e9))
-			if d := stored.Sub(tt.expiry); d > time.Millisecond || d < -time.Millisecond {
+			// julianday() keeps milliseconds (it truncates the rest) and the
+			// REAL adds ~40 µs of rounding at today's day numbers: 2 ms is
+			// the honest bound; 1 ms failed now and then.
+			if d := stored.Sub(tt.expiry); d > 2*time.Millisecond || d < -2*time.Millisecond {
 				t.Errorf("stored expiry %v, want %v", stored, tt.expiry)
 			}
 		})
