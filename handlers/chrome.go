@@ -3,6 +3,7 @@ package handlers
 import (
 	"github.com/labstack/echo/v4"
 
+	"portpanel/change"
 	"portpanel/db"
 	"portpanel/handlers/auth"
 	"portpanel/views"
@@ -19,7 +20,7 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 	if u, ok := CurrentUser(c); ok {
 		ch.User, ch.Role = u.Name, u.Role
 		ctx := c.Request().Context()
-		if st, err := h.Changes.Status(ctx); err == nil && st.Drift {
+		if st, err := h.status(c); err == nil && st.Drift {
 			ch.Banners = append(ch.Banners, "The running range differs from the value the host will boot with.")
 		}
 		awaiting, err := h.DB.AwaitingConfirmation(ctx)
@@ -39,4 +40,20 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 		}
 	}
 	return ch, nil
+}
+
+// status is change.Service.Status read once per request: the frame's drift
+// banner and the dashboard both need it, and it parses every sysctl config
+// file (see BENCHMARKS.md).
+func (h *Handlers) status(c echo.Context) (change.Status, error) {
+	const key = "portpanel.status"
+	if st, ok := c.Get(key).(change.Status); ok {
+		return st, nil
+	}
+	st, err := h.Changes.Status(c.Request().Context())
+	if err != nil {
+		return change.Status{}, err
+	}
+	c.Set(key, st)
+	return st, nil
 }

@@ -25,7 +25,7 @@ func (h *Handlers) Dashboard(c echo.Context) error {
 // form to show again with its errors.
 func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm) error {
 	ctx := c.Request().Context()
-	st, err := h.Changes.Status(ctx)
+	st, err := h.status(c)
 	if err != nil {
 		return err
 	}
