@@ -105,6 +105,12 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return createdJSON(c, ch)
+}
+
+// createdJSON answers a new change: 201 when it was applied, 202 when it
+// is a proposal waiting for approval.
+func createdJSON(c echo.Context, ch db.Change) error {
 	if ch.Status == db.StatusProposed {
 		return c.JSON(http.StatusAccepted, changeJSON(ch))
 	}
@@ -130,24 +136,13 @@ func nonNil(s []string) []string {
 // APIRollback is POST /api/v1/changes/{id}/rollback: 201 when applied, 202
 // when it became a proposal.
 func (h *Handlers) APIRollback(c echo.Context) error {
-	id, err := pathID(c)
+	ch, err := changeAction(c, func(id int64, reason string) (db.Change, error) {
+		return h.Changes.Rollback(c.Request().Context(), id, reason, actor(c))
+	})
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeOptionalJSON(c, &req); err != nil {
-		return err
-	}
-	ch, err := h.Changes.Rollback(c.Request().Context(), id, req.Reason, actor(c))
-	if err != nil {
-		return err
-	}
-	if ch.Status == db.StatusProposed {
-		return c.JSON(http.StatusAccepted, changeJSON(ch))
-	}
-	return c.JSON(http.StatusCreated, changeJSON(ch))
+	return createdJSON(c, ch)
 }
 
 // APIApprove is POST /api/v1/changes/{id}/approve, {"reason"} optional.
@@ -172,21 +167,27 @@ func (h *Handlers) APIConfirm(c echo.Context) error {
 }
 
 func (h *Handlers) apiDecide(c echo.Context, do func(id int64, reason string) (db.Change, error)) error {
-	id, err := pathID(c)
+	ch, err := changeAction(c, do)
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, changeJSON(ch))
+}
+
+// changeAction runs do on the change named by :id with the optional
+// {"reason"} of the body.
+func changeAction(c echo.Context, do func(id int64, reason string) (db.Change, error)) (db.Change, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.Change{}, err
 	}
 	var req struct {
 		Reason string `json:"reason"`
 	}
 	if err := decodeOptionalJSON(c, &req); err != nil {
-		return err
+		return db.Change{}, err
 	}
-	ch, err := do(id, req.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, changeJSON(ch))
+	return do(id, req.Reason)
 }
 
 // APIChanges is GET /api/v1/changes (newest first; ?before=ID pages;
