@@ -185,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	wg.Go(func() {
 		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
 	})
+	wg.Go(func() { sweepSessions(bg, d, 5*time.Minute, log) })
 	defer func() { stopBG(); wg.Wait() }()
 	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
 	errc := make(chan error, 1)
@@ -241,4 +242,22 @@ func netns() string {
 		return ""
 	}
 	return self
+}
+
+// sweepSessions deletes expired sessions every interval until ctx ends, as
+// scs's sqlite3store did before portpanel had its own store. Expired
+// sessions are never used anyway; this only keeps the table small.
+func sweepSessions(ctx context.Context, d *db.DB, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := d.Sessions().DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+				log.Error("delete expired sessions", "err", err)
+			}
+		}
+	}
 }

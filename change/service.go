@@ -44,11 +44,16 @@ type Service struct {
 	RequireApproval bool
 	// Sockets reads the namespace's sockets for the usage sampler.
 	Sockets usage.Reader
+	// ReportMaxAge is how old the boot value Status shows may be (hand
+	// edits of files other than File show within it): 0 means
+	// DefaultReportMaxAge, a negative value reads the files every time.
+	ReportMaxAge time.Duration
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.
-	mu    sync.Mutex
-	usage usageState
+	mu     sync.Mutex
+	usage  usageState
+	report reportCache
 }
 
 // Actor is who asks for a change.

@@ -27,13 +27,15 @@ type Status struct {
 	Warnings  []string
 }
 
-// Status reads kernel and config files.
+// Status reads the kernel, and the boot value from the config files as
+// read at most ReportMaxAge ago (see bootReport). It is for display: the
+// change workflow reads everything afresh.
 func (s *Service) Status(ctx context.Context) (Status, error) {
-	st, err := s.Kernel.Read()
+	st, err := s.kernelFiles().Read()
 	if err != nil {
 		return Status{}, fmt.Errorf("read kernel: %w", err)
 	}
-	rep, err := s.Config.Report(s.File, s.Reader)
+	rep, err := s.bootReport()
 	if err != nil {
 		return Status{}, fmt.Errorf("compute boot value: %w", err)
 	}

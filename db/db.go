@@ -20,7 +20,10 @@ var migrationFiles embed.FS
 
 // DB is portpanel's database. Its methods are safe for concurrent use.
 type DB struct {
-	sql *sql.DB
+	sql       *sql.DB
+	version   versionConn
+	committed committed
+	memo      memos
 }
 
 // dsnOptions are set on every pooled connection. In a DSN, not through
@@ -52,11 +55,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
 	}
-	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+dsnOptions)
+	conn, err := sqlite.NewConnector("file:" + escapePath(path) + "?" + dsnOptions)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	d := &DB{sql: sqlDB}
+	d := &DB{}
+	sqlDB := sql.OpenDB(countingConnector{Connector: conn, c: &d.committed})
+	d.sql = sqlDB
 	if err := d.setUp(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -107,7 +112,10 @@ func newMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	d.version.close()
+	return d.sql.Close()
+}
 
 // SQL returns the underlying handle, for github.com/alexedwards/scs/sqlite3store
 // (table sessions). Other packages should use DB's methods.

@@ -82,7 +82,23 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, audit func(Token) AuditE
 // UserByTokenHash returns the token whose hash is given and its user, or
 // ErrNotFound. It only reads: whether the token may still be used (expiry,
 // owner disabled) is the caller's decision, and TokenUsed records a use.
+//
+// Every API request asks, so the answer is cached until the next commit
+// (see Memo); unknown tokens are not cached.
 func (d *DB) UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error) {
+	got, err := d.memo.tokens.Get(ctx, d, string(hash), func(ctx context.Context) (tokenOwner, error) {
+		u, t, err := d.userByTokenHash(ctx, hash)
+		return tokenOwner{u, t}, err
+	})
+	return got.user, got.token, err
+}
+
+type tokenOwner struct {
+	user  User
+	token Token
+}
+
+func (d *DB) userByTokenHash(ctx context.Context, hash []byte) (User, Token, error) {
 	t, err := scanToken(d.sql.QueryRowContext(ctx,
 		`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
 	if err != nil {

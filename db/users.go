@@ -75,8 +75,13 @@ func (d *DB) UserByName(ctx context.Context, name string) (User, error) {
 }
 
 // UserByID returns the user with the given id, or ErrNotFound.
+//
+// Every signed-in request asks, so the answer is cached until the next
+// commit (see Memo).
 func (d *DB) UserByID(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, d.sql, id)
+	return d.memo.users.Get(ctx, d, id, func(ctx context.Context) (User, error) {
+		return userByID(ctx, d.sql, id)
+	})
 }
 
 func userByID(ctx context.Context, q queryer, id int64) (User, error) {

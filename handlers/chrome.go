@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"portpanel/change"
@@ -23,23 +25,47 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 		if st, err := h.status(c); err == nil && st.Drift {
 			ch.Banners = append(ch.Banners, "The running range differs from the value the host will boot with.")
 		}
-		awaiting, err := h.DB.AwaitingConfirmation(ctx)
+		ch.RequireApproval = h.Changes.RequireApproval
+		data, err := h.memo.chrome.Get(ctx, h.DB, ch.RequireApproval, func(ctx context.Context) (chromeData, error) {
+			return h.loadChrome(ctx, ch.RequireApproval)
+		})
 		if err != nil {
 			return views.Chrome{}, err
 		}
-		if len(awaiting) > 0 {
-			ch.Awaiting = &awaiting[0]
+		if data.awaiting != nil {
+			a := *data.awaiting
+			ch.Awaiting = &a
 			ch.CanConfirm = auth.Allows(u.Role, db.RoleOperator)
 		}
-		if ch.RequireApproval = h.Changes.RequireApproval; ch.RequireApproval {
-			pending, err := h.DB.ChangesByStatus(ctx, db.StatusProposed)
-			if err != nil {
-				return views.Chrome{}, err
-			}
-			ch.Pending = len(pending)
-		}
+		ch.Pending = data.pending
 	}
 	return ch, nil
+}
+
+// chromeData is what every signed-in page's frame reads from the database,
+// cached until it changes (db.Memo).
+type chromeData struct {
+	awaiting *db.Change
+	pending  int
+}
+
+func (h *Handlers) loadChrome(ctx context.Context, requireApproval bool) (chromeData, error) {
+	var d chromeData
+	awaiting, err := h.DB.AwaitingConfirmation(ctx)
+	if err != nil {
+		return d, err
+	}
+	if len(awaiting) > 0 {
+		d.awaiting = &awaiting[0]
+	}
+	if requireApproval {
+		pending, err := h.DB.ChangesByStatus(ctx, db.StatusProposed)
+		if err != nil {
+			return d, err
+		}
+		d.pending = len(pending)
+	}
+	return d, nil
 }
 
 // status is change.Service.Status read once per request: the frame's drift

@@ -29,18 +29,11 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	if err != nil {
 		return err
 	}
-	recent, err := h.DB.Changes(ctx, recentChanges, 0)
+	data, err := h.memo.dashboard.Get(ctx, h.DB, struct{}{}, h.loadDashboard)
 	if err != nil {
 		return err
 	}
-	undone, err := h.rolledBackBy(ctx, recent)
-	if err != nil {
-		return err
-	}
-	use, err := h.latestUsage(ctx)
-	if err != nil {
-		return err
-	}
+	recent, undone, use := data.recent, data.rolledBackBy, data.usage
 	ch, err := h.chrome(c, "Dashboard", "dashboard")
 	if err != nil {
 		return err
@@ -59,6 +52,27 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 		p.Form = *form
 	}
 	return render(c, status, views.Dashboard(p))
+}
+
+// dashboardData is what the dashboard reads from the database, cached until
+// it changes (db.Memo): shared between requests, so read-only.
+type dashboardData struct {
+	recent       []db.Change
+	rolledBackBy map[int64]int64
+	usage        *db.UsageSample
+}
+
+func (h *Handlers) loadDashboard(ctx context.Context) (dashboardData, error) {
+	var d dashboardData
+	var err error
+	if d.recent, err = h.DB.Changes(ctx, recentChanges, 0); err != nil {
+		return d, err
+	}
+	if d.rolledBackBy, err = h.rolledBackBy(ctx, d.recent); err != nil {
+		return d, err
+	}
+	d.usage, err = h.latestUsage(ctx)
+	return d, err
 }
 
 // rolledBackBy maps each applied change in list to the change that rolled it

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"portpanel/change"
@@ -22,7 +21,7 @@ import (
 type Handlers struct {
 	DB       *db.DB
 	Changes  *change.Service
-	Sessions *scs.SessionManager
+	Sessions *Sessions
 	Setup    *SetupToken
 	Throttle *throttle.Limiter // counts failed sign-ins; see package throttle
 	Log      *slog.Logger
@@ -43,6 +42,15 @@ type Handlers struct {
 	// Only the TCP peer's address is checked against them.
 	TrustedProxies []netip.Prefix
 	AuthHeader     string
+
+	memo pageMemos
+}
+
+// pageMemos cache what pages read on every view until the database changes
+// (db.Memo); the zero value is ready.
+type pageMemos struct {
+	dashboard db.Memo[struct{}, dashboardData]
+	chrome    db.Memo[bool, chromeData]
 }
 
 // RiskThresholds are the shares of capacity at which a destination's

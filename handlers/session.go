@@ -3,7 +3,9 @@ package handlers
 import (
 	"crypto/subtle"
 	"errors"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"portpanel/db"
@@ -20,7 +22,45 @@ const (
 	keyCSRF   = "csrf"
 	keyFlash  = "flash"
 	keyFlashE = "flash_error"
+	// keySeen is when the session was last used, in unix milliseconds,
+	// written at most every idleStep.
+	keySeen = "seen"
 )
+
+// Sessions are scs sessions plus the idle timeout, which portpanel enforces
+// itself: scs's IdleTimeout is left at 0 because it re-saves the session
+// on every request to push its expiry forward, a database write per page
+// view that made the panel write-bound under load and failed requests with
+// "database is locked" (BENCHMARKS.md). Here the last-seen time is saved at
+// most every idleStep, so a session ends between Idle-idleStep and Idle
+// after its last request.
+type Sessions struct {
+	*scs.SessionManager
+	Idle time.Duration
+}
+
+// idleStep is how stale the saved last-seen time may get: a minute, or a
+// tenth of a short idle timeout.
+func idleStep(idle time.Duration) time.Duration { return min(time.Minute, idle/10) }
+
+// SessionIdle reports whether the signed-in session has gone unused for
+// longer than the idle timeout, and otherwise notes that it is used now.
+func (h *Handlers) SessionIdle(c echo.Context) bool {
+	idle := h.Sessions.Idle
+	if idle <= 0 {
+		return false
+	}
+	ctx := c.Request().Context()
+	now := h.Now()
+	seen := h.Sessions.GetInt64(ctx, keySeen)
+	if seen != 0 && now.Sub(time.UnixMilli(seen)) > idle {
+		return true
+	}
+	if seen == 0 || now.Sub(time.UnixMilli(seen)) >= idleStep(idle) {
+		h.Sessions.Put(ctx, keySeen, now.UnixMilli())
+	}
+	return false
+}
 
 const ctxUser = "portpanel.user"
 const ctxViaToken = "portpanel.via_token"
@@ -74,6 +114,7 @@ func (h *Handlers) StartSession(c echo.Context, u db.User) error {
 	}
 	h.Sessions.Put(ctx, keyUserID, u.ID)
 	h.Sessions.Put(ctx, keyEpoch, u.SessionEpoch)
+	h.Sessions.Put(ctx, keySeen, h.Now().UnixMilli())
 	h.Sessions.Remove(ctx, keyCSRF)
 	return nil
 }

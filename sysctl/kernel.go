@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Paths of the three settings under /proc/sys.
@@ -23,16 +24,20 @@ const (
 type Kernel struct{ ProcSys string }
 
 // Read returns the range and the two settings that constrain it.
-func (k Kernel) Read() (KernelState, error) {
+func (k Kernel) Read() (KernelState, error) { return k.readState(k.read) }
+
+func (k Kernel) readState(read func(string) (string, error)) (KernelState, error) {
 	var st KernelState
-	r, err := k.ReadRange()
+	s, err := read(rangeFile)
 	if err != nil {
 		return st, err
 	}
-	st.Range = r
+	if st.Range, err = parseRange(s); err != nil {
+		return st, err
+	}
 	// Kernels before 4.11 have neither the setting nor the check that the
 	// range stays above it: 0 says any low is fine.
-	s, err := k.read(unprivFile)
+	s, err = read(unprivFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		st.UnprivilegedPortStart = 0
@@ -43,7 +48,7 @@ func (k Kernel) Read() (KernelState, error) {
 			return st, fmt.Errorf("read %s: unexpected value %q", dotted(unprivFile), s)
 		}
 	}
-	s, err = k.read(reservedFile)
+	s, err = read(reservedFile)
 	if err != nil {
 		return st, err
 	}
@@ -58,6 +63,10 @@ func (k Kernel) ReadRange() (Range, error) {
 	if err != nil {
 		return Range{}, err
 	}
+	return parseRange(s)
+}
+
+func parseRange(s string) (Range, error) {
 	f := strings.Fields(s)
 	if len(f) != 2 {
 		return Range{}, fmt.Errorf("read %s: unexpected value %q", Key, s)
@@ -92,12 +101,47 @@ func (k Kernel) WriteRange(r Range) error {
 	return nil
 }
 
+// read reads a /proc/sys file with three system calls. Every page shows
+// the running range, so this is on the hot path of every request; os.ReadFile
+// also stats the file and tries to register it with the network poller.
+// The values read here are short (the reserved ports list is the longest);
+// a longer file is read to its end all the same.
 func (k Kernel) read(name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(k.ProcSys, name))
+	p := k.path(name)
+	fd, err := openRetry(p)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", dotted(name), err)
+		return "", fmt.Errorf("read %s: %w", dotted(name), &fs.PathError{Op: "open", Path: p, Err: err})
 	}
-	return string(b), nil
+	defer syscall.Close(fd)
+	var small [256]byte
+	buf := small[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", dotted(name), &fs.PathError{Op: "read", Path: p, Err: err})
+		}
+		if n == 0 {
+			return string(buf), nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
+func (k Kernel) path(name string) string { return filepath.Join(k.ProcSys, name) }
+
+func openRetry(p string) (int, error) {
+	for {
+		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
 }
 
 func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }

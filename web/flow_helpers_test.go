@@ -68,7 +68,7 @@ func (e *env) loginAs(t *testing.T, name, role string) *client {
 
 // bearer creates user name with role and an API token, and returns the
 // header that authenticates with it.
-func (e *env) bearer(t *testing.T, name, role string) http.Header {
+func (e *env) bearer(t testing.TB, name, role string) http.Header {
 	t.Helper()
 	u := e.addUser(t, name, role)
 	secret, err := auth.NewSecret()

@@ -36,7 +36,7 @@ type env struct {
 	file string
 }
 
-func newEnv(t *testing.T, procSys string) *env {
+func newEnv(t testing.TB, procSys string) *env {
 	t.Helper()
 	if os.Getenv("PORTPANEL_IN_NETNS") == "1" {
 		// A new network namespace starts with loopback down.
@@ -60,14 +60,23 @@ func newEnv(t *testing.T, procSys string) *env {
 	return &env{srv: srv, h: h, file: file}
 }
 
+// handlersCopy is e's handlers with their settings but caches of their own
+// (a struct copy would share nothing but copy their locks).
+func (e *env) handlersCopy() *handlers.Handlers {
+	o := e.h
+	return &handlers.Handlers{DB: o.DB, Changes: o.Changes, Sessions: o.Sessions, Setup: o.Setup, Throttle: o.Throttle,
+		Log: o.Log, Host: o.Host, Netns: o.Netns, Now: o.Now, MetricsToken: o.MetricsToken, Risk: o.Risk,
+		TrustedProxies: o.TrustedProxies, AuthHeader: o.AuthHeader}
+}
+
 // client is a browser-like client that does not follow redirects.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }
 
-func (e *env) client(t *testing.T) *client {
+func (e *env) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: e.srv.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -75,7 +84,7 @@ func (e *env) client(t *testing.T) *client {
 }
 
 // addUser creates a user straight in the database.
-func (e *env) addUser(t *testing.T, name, role string) db.User {
+func (e *env) addUser(t testing.TB, name, role string) db.User {
 	t.Helper()
 	hash, err := auth.HashPassword(testPassword)
 	if err != nil {
@@ -89,7 +98,7 @@ func (e *env) addUser(t *testing.T, name, role string) db.User {
 }
 
 // login signs in as a new user with role and returns the client.
-func (e *env) login(t *testing.T, role string) *client {
+func (e *env) login(t testing.TB, role string) *client {
 	t.Helper()
 	e.addUser(t, role+"1", role)
 	c := e.client(t)

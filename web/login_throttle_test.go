@@ -37,11 +37,11 @@ func fromAddr(next http.Handler) http.Handler {
 // give itself a limiter with higher limits this way.
 func withLimiter(t *testing.T, e *env, l *throttle.Limiter) *env {
 	t.Helper()
-	h := *e.h
+	h := e.handlersCopy()
 	h.Throttle = l
-	srv := httptest.NewServer(fromAddr(web.New(&h)))
+	srv := httptest.NewServer(fromAddr(web.New(h)))
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, h: &h, file: e.file}
+	return &env{srv: srv, h: h, file: e.file}
 }
 
 // throttleEnv has a limiter on a clock that moves only when the test says,

@@ -35,9 +35,9 @@ func (s *syncBuffer) String() string {
 func TestRequestLogRecordsTheStatusSent(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	var logged syncBuffer
-	h := *e.h
+	h := e.handlersCopy()
 	h.Log = slog.New(slog.NewTextHandler(&logged, nil))
-	srv := httptest.NewServer(web.New(&h))
+	srv := httptest.NewServer(web.New(h))
 	t.Cleanup(srv.Close)
 	e.srv = srv
 

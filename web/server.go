@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -51,10 +50,10 @@ const (
 )
 
 // NewSessions returns server-side sessions stored in the database.
-func NewSessions(d *db.DB, cfg SessionConfig) *scs.SessionManager {
+// The idle timeout is portpanel's (see handlers.Sessions), not scs's.
+func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	sm := scs.New()
-	sm.Store = sqlite3store.New(d.SQL())
-	sm.IdleTimeout = cmp.Or(cfg.Idle, 30*time.Minute)
+	sm.Store = d.Sessions()
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
 	if cfg.Secure {
@@ -70,7 +69,12 @@ func NewSessions(d *db.DB, cfg SessionConfig) *scs.SessionManager {
 	sm.Cookie.Secure = cfg.Secure
 	sm.Cookie.Path = "/"
 	sm.Cookie.Domain = ""
-	return sm
+	// A browser-session cookie, gone when the browser closes (OWASP). It
+	// used to expire with the idle timeout, which scs kept pushing forward
+	// by re-saving the session on every request; the server ends idle
+	// sessions itself now (handlers.Sessions).
+	sm.Cookie.Persist = false
+	return &handlers.Sessions{SessionManager: sm, Idle: cmp.Or(cfg.Idle, 30*time.Minute)}
 }
 
 // New returns the server with every route of Routes registered.
@@ -86,6 +90,7 @@ func New(h *handlers.Handlers) *echo.Echo {
 	// Sessions wrap every request, not found ones included, so error pages
 	// have a session to read the signed-in user from; a 413 page too, so
 	// the limit comes after them.
+	e.Use(readSnapshot)
 	e.Use(echo.WrapMiddleware(h.Sessions.LoadAndSave))
 	e.Use(limitBody(MaxBody))
 	e.StaticFS("/static", static.FS)
@@ -223,5 +228,18 @@ func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 			hd.Set("Cache-Control", "no-store")
 			return next(c)
 		}
+	}
+}
+
+// readSnapshot lets a GET or HEAD ask the database's data_version once
+// rather than once per cached read (see db.Memo). Such a request writes
+// nothing it then reads back; unsafe methods write first and must then see
+// their own writes.
+func readSnapshot(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+			c.SetRequest(r.WithContext(db.WithSnapshot(r.Context())))
+		}
+		return next(c)
 	}
 }

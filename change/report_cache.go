@@ -1,0 +1,93 @@
+package change
+
+import (
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"portpanel/sysctl"
+)
+
+// DefaultReportMaxAge is how old the boot value shown may be when
+// Service.ReportMaxAge is zero.
+const DefaultReportMaxAge = time.Second
+
+// Every page and API read shows the value the host will boot with, and
+// resolving it reads and parses every sysctl config file (about 0.5 ms,
+// BenchmarkReport), so Status reuses a report for up to ReportMaxAge. A
+// change portpanel writes shows at once: the managed file's identity (inode,
+// size, modification time) is checked on every use, one stat, and the
+// atomic rename of every write gives it a new inode. Hand edits of other
+// files show within ReportMaxAge. Preview, Apply and the stale checks never
+// use this cache.
+type reportCache struct {
+	mu    sync.Mutex
+	at    time.Time // monotonic: a test's frozen clock must not freeze the cache
+	key   reportKey
+	file  fileID
+	value sysctl.BootReport
+	// files and the Kernel they read, for Status.
+	files   *sysctl.KernelFiles
+	filesOf sysctl.Kernel
+}
+
+type reportKey struct {
+	file   string
+	reader sysctl.Reader
+	config sysctl.Config
+}
+
+type fileID struct {
+	ino, size int64
+	mtime     time.Time
+	exists    bool
+}
+
+func statID(path string) fileID {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileID{}
+	}
+	id := fileID{size: fi.Size(), mtime: fi.ModTime(), exists: true}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.ino = int64(st.Ino)
+	}
+	return id
+}
+
+func (s *Service) bootReport() (sysctl.BootReport, error) {
+	maxAge := s.ReportMaxAge
+	if maxAge == 0 {
+		maxAge = DefaultReportMaxAge
+	}
+	key := reportKey{file: s.File, reader: s.Reader, config: s.Config}
+	id := statID(s.File)
+	c := &s.report
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maxAge > 0 && !c.at.IsZero() && time.Since(c.at) < maxAge && c.key == key && c.file == id {
+		return c.value, nil
+	}
+	rep, err := s.Config.Report(s.File, s.Reader)
+	if err != nil {
+		return rep, err
+	}
+	c.at, c.key, c.file, c.value = time.Now(), key, id, rep
+	return rep, nil
+}
+
+// kernelFiles is the kept-open reader of s.Kernel's files (see
+// sysctl.KernelFiles) that Status uses; the change workflow opens the files
+// afresh.
+func (s *Service) kernelFiles() *sysctl.KernelFiles {
+	s.report.mu.Lock()
+	defer s.report.mu.Unlock()
+	if s.report.files == nil || s.report.filesOf != s.Kernel {
+		if s.report.files != nil {
+			s.report.files.Close()
+		}
+		s.report.files, s.report.filesOf = s.Kernel.Files(), s.Kernel
+	}
+	return s.report.files
+}

@@ -1,0 +1,81 @@
+package db_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"portpanel/db"
+)
+
+// Memo must reload after every commit: at once for this process's own,
+// within SharedPoll for another process's; and only then.
+func TestMemoFollowsCommits(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portpanel.db")
+	d := openAt(t, path)
+	other := openAt(t, path)
+
+	var memo db.Memo[string, int]
+	loads := 0
+	get := func(ctx context.Context) int {
+		t.Helper()
+		v, err := memo.Get(ctx, d, "k", func(context.Context) (int, error) { loads++; return loads, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	write := func(on *db.DB) {
+		t.Helper()
+		if _, err := on.SQL().ExecContext(ctx, `DELETE FROM sessions WHERE token = 'none'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := on.Sessions().CommitCtx(ctx, "t", []byte("x"), timeInAnHour()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	steps := []struct {
+		name  string
+		do    func()
+		loads int
+	}{
+		{name: "first read loads", do: func() {}, loads: 1},
+		{name: "nothing committed: cached", do: func() {}, loads: 1},
+		{name: "a commit through this pool reloads", do: func() { write(d) }, loads: 2},
+		{name: "a commit by another process reloads within SharedPoll", do: func() {
+			write(other)
+			time.Sleep(db.SharedPoll + 100*time.Millisecond)
+		}, loads: 3},
+		{name: "a commit inside a transaction reloads", do: func() {
+			if _, err := d.CreateUser(ctx, "carol", db.RoleViewer, "x"); err != nil {
+				t.Fatal(err)
+			}
+		}, loads: 4},
+		{name: "then cached again", do: func() {}, loads: 4},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := get(ctx); got != s.loads {
+			t.Errorf("%s: value from load #%d, want #%d", s.name, got, s.loads)
+		}
+	}
+
+	// Within a snapshot, a commit is not seen: the request reads one state.
+	snap := db.WithSnapshot(ctx)
+	before, err := memo.Get(snap, d, "k", func(context.Context) (int, error) { loads++; return loads, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(d)
+	if got, _ := memo.Get(snap, d, "k", func(context.Context) (int, error) { loads++; return loads, nil }); got != before {
+		t.Errorf("in a snapshot after a commit: load #%d, want the snapshot's #%d", got, before)
+	}
+	if got := get(ctx); got == before {
+		t.Errorf("outside the snapshot after a commit: still load #%d", got)
+	}
+}
+
+func timeInAnHour() time.Time { return time.Now().Add(time.Hour) }

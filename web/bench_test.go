@@ -1,0 +1,70 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+)
+
+// In-process cost of the two requests bench/run.sh loads for its
+// throughput targets (issue 6), the whole middleware stack included but no
+// network: go test -run XXX -bench Request -benchmem ./web/
+// They read the host's /proc/sys (only read) and a temp config tree.
+
+func benchRequest(b *testing.B, path string, credentials func(*env, *http.Request)) {
+	b.Helper()
+	e := newEnv(b, "/proc/sys")
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	credentials(e, req)
+	h := e.srv.Config.Handler
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d\n%s", path, w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkRequestDashboard(b *testing.B) {
+	benchRequest(b, "/", func(e *env, req *http.Request) {
+		c := e.login(b, "viewer")
+		u, err := url.Parse(e.srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ck := range c.http.Jar.Cookies(u) {
+			req.AddCookie(ck)
+		}
+	})
+}
+
+func BenchmarkRequestAPIRange(b *testing.B) {
+	benchRequest(b, "/api/v1/range", func(e *env, req *http.Request) {
+		req.Header = e.bearer(b, "script", "viewer")
+	})
+}
+
+// The same, from as many goroutines as GOMAXPROCS allows, for lock
+// contention and garbage collection under load.
+func BenchmarkRequestParallelAPIRange(b *testing.B) {
+	e := newEnv(b, "/proc/sys")
+	hdr := e.bearer(b, "script", "viewer")
+	h := e.srv.Config.Handler
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/range", nil)
+		req.Header = hdr.Clone()
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Errorf("GET /api/v1/range: %d", w.Code)
+				return
+			}
+		}
+	})
+}
