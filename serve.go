@@ -186,6 +186,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
 	})
 	wg.Go(func() { sweepSessions(bg, d, 5*time.Minute, log) })
+	// Page views verify only the audit events added since the last check;
+	// this re-checks the whole chain, so an edit of an old row is found.
+	wg.Go(func() {
+		d.VerifyAuditEvery(bg, time.Hour, func(err error) { log.Error("verify the audit log's hash chain", "err", err) })
+	})
 	defer func() { stopBG(); wg.Wait() }()
 	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
 	errc := make(chan error, 1)

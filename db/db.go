@@ -24,6 +24,7 @@ type DB struct {
 	version   versionConn
 	committed committed
 	memo      memos
+	chain     auditChain // what of the audit log is verified (audit_verify.go)
 }
 
 // dsnOptions are set on every pooled connection. In a DSN, not through

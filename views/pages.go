@@ -173,6 +173,11 @@ type AuditPage struct {
 	ChainOK    bool
 	ChainError string
 	Verified   int
+	// VerifiedFullAt is when the whole chain was last verified (zero: not
+	// said); VerifiedNewer events were verified one by one after it. The
+	// page says so, as older events are re-verified only by full checks.
+	VerifiedFullAt time.Time
+	VerifiedNewer  int
 }
 
 // HistoryPage charts the range over time and lists samples newest first.

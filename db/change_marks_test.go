@@ -1,0 +1,63 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"portpanel/db"
+	"portpanel/db/dbtest"
+)
+
+// TestChangeMarks: the changes created since a time, newest first, with
+// the fields a chart links its markers by, as RecordChange stored them.
+func TestChangeMarks(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i := range 5 {
+		c := change(20000+i, 60999)
+		c.CreatedAt = base.Add(time.Duration(i) * time.Hour)
+		if i == 3 {
+			c.Status = db.StatusFailed
+		}
+		got, _, err := d.RecordChange(ctx, c, db.AuditEvent{Action: "change.applied"}, nil)
+		if err != nil {
+			t.Fatalf("record change %d: %v", i, err)
+		}
+		ids = append(ids, got.ID)
+	}
+	for _, tt := range []struct {
+		name  string
+		since time.Time
+		limit int
+		want  []int64
+	}{
+		{"all", base, 10, []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{"since a change's time: it is included", base.Add(2 * time.Hour), 10, []int64{ids[4], ids[3], ids[2]}},
+		{"a ns after it: it is not", base.Add(2*time.Hour + 1), 10, []int64{ids[4], ids[3]}},
+		{"limited to the newest", base, 2, []int64{ids[4], ids[3]}},
+		{"none", base.Add(5 * time.Hour), 10, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.ChangeMarks(ctx, tt.since, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("ChangeMarks = %d changes, want ids %v", len(got), tt.want)
+			}
+			for i, c := range got {
+				full, err := d.Change(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.ID != tt.want[i] || c.Status != full.Status || c.Low != full.Low || c.High != full.High ||
+					!c.CreatedAt.Equal(full.CreatedAt) || !c.UpdatedAt.Equal(full.UpdatedAt) {
+					t.Errorf("mark %d = %+v, want id %d with the stored change's status, range and times (%+v)", i, c, tt.want[i], full)
+				}
+			}
+		})
+	}
+}
