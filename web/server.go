@@ -54,6 +54,7 @@ const (
 func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	sm := scs.New()
 	sm.Store = d.Sessions()
+	sm.Codec = sessionCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
 	if cfg.Secure {
