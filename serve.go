@@ -110,6 +110,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	requests := newLineBuffer(stderr)
+	requestLog, err := newLogger(cfg.logFormat, requests)
+	if err != nil {
+		return err
+	}
 	tlsConf, err := cfg.tlsConfig()
 	if err != nil {
 		return err
@@ -148,7 +153,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Error("sample port usage", "err", err)
 	}
 
-	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.sessions()), Log: log, Now: time.Now,
+	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.sessions()), Log: log, RequestLog: requestLog, Now: time.Now,
 		Throttle: throttle.New(throttle.Config{}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
 	h.Host, _ = os.Hostname()
 	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
@@ -186,6 +191,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
 	})
 	wg.Go(func() { sweepSessions(bg, d, 5*time.Minute, log) })
+	wg.Go(func() { requests.run(bg, 200*time.Millisecond) })
 	// Page views verify only the audit events added since the last check;
 	// this re-checks the whole chain, so an edit of an old row is found.
 	wg.Go(func() {

@@ -57,10 +57,7 @@ func statID(path string) fileID {
 }
 
 func (s *Service) bootReport() (sysctl.BootReport, error) {
-	maxAge := s.ReportMaxAge
-	if maxAge == 0 {
-		maxAge = DefaultReportMaxAge
-	}
+	maxAge := s.reportMaxAge()
 	key := reportKey{file: s.File, reader: s.Reader, config: s.Config}
 	id := statID(s.File)
 	c := &s.report
@@ -84,10 +81,18 @@ func (s *Service) kernelFiles() *sysctl.KernelFiles {
 	s.report.mu.Lock()
 	defer s.report.mu.Unlock()
 	if s.report.files == nil || s.report.filesOf != s.Kernel {
-		if s.report.files != nil {
-			s.report.files.Close()
-		}
+		// The old files are not closed: a Status may still be reading
+		// them, and a closed descriptor's number can be reused by another
+		// file. Only tests change Kernel on a running service.
 		s.report.files, s.report.filesOf = s.Kernel.Files(), s.Kernel
+		s.report.files.SettingsMaxAge = s.reportMaxAge()
 	}
 	return s.report.files
+}
+
+func (s *Service) reportMaxAge() time.Duration {
+	if s.ReportMaxAge == 0 {
+		return DefaultReportMaxAge
+	}
+	return max(s.ReportMaxAge, 0)
 }

@@ -45,8 +45,10 @@ type Service struct {
 	// Sockets reads the namespace's sockets for the usage sampler.
 	Sockets usage.Reader
 	// ReportMaxAge is how old the boot value Status shows may be (hand
-	// edits of files other than File show within it): 0 means
-	// DefaultReportMaxAge, a negative value reads the files every time.
+	// edits of files other than File show within it), and the kernel's
+	// unprivileged port start and reserved ports (the range itself is
+	// always read): 0 means DefaultReportMaxAge, a negative value reads
+	// everything every time.
 	ReportMaxAge time.Duration
 
 	// mu serialises everything that writes the kernel or the file, and the

@@ -3,6 +3,7 @@ package sysctl
 import (
 	"sync"
 	"syscall"
+	"time"
 )
 
 // KernelFiles reads what Kernel.Read reads, keeping the files open between
@@ -15,11 +16,21 @@ import (
 //
 // Only a real procfs is kept open: under a plain directory (tests, a copy)
 // a file replaced by rename would keep showing its old content.
+//
+// The range is read on every Read. The two settings that only constrain
+// it are kept for up to SettingsMaxAge: they change about never, and
+// formatting ip_local_reserved_ports walks a 65,536-bit bitmap, the
+// dearest read of the three.
 type KernelFiles struct {
 	k      Kernel
 	procfs bool
 	mu     sync.Mutex
 	fds    map[string]int
+	// SettingsMaxAge bounds how old the unprivileged port start and the
+	// reserved ports may be; 0 reads them every time.
+	SettingsMaxAge time.Duration
+	settingsAt     time.Time
+	settings       KernelState
 }
 
 // procSuperMagic is PROC_SUPER_MAGIC from linux/magic.h.
@@ -32,25 +43,51 @@ func (k Kernel) Files() *KernelFiles {
 	return &KernelFiles{k: k, procfs: procfs, fds: map[string]int{}}
 }
 
-// Read is Kernel.Read.
-func (f *KernelFiles) Read() (KernelState, error) { return f.k.readState(f.read) }
+// Read is Kernel.Read, with the settings other than the range up to
+// SettingsMaxAge old.
+func (f *KernelFiles) Read() (KernelState, error) {
+	f.mu.Lock()
+	fresh := f.SettingsMaxAge > 0 && !f.settingsAt.IsZero() && time.Since(f.settingsAt) < f.SettingsMaxAge
+	st := f.settings
+	f.mu.Unlock()
+	if !fresh {
+		st, err := f.k.readState(f.read)
+		if err == nil {
+			f.mu.Lock()
+			f.settings, f.settingsAt = st, time.Now()
+			f.mu.Unlock()
+		}
+		return st, err
+	}
+	s, err := f.read(rangeFile)
+	if err != nil {
+		return KernelState{}, err
+	}
+	if st.Range, err = parseRange(s); err != nil {
+		return KernelState{}, err
+	}
+	return st, nil
+}
 
 func (f *KernelFiles) read(name string) (string, error) {
 	if !f.procfs {
 		return f.k.read(name)
 	}
+	// No lock held during the read: under load, requests queued behind
+	// one in a system call left CPUs idle. pread needs no shared offset.
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	fd, ok := f.fds[name]
 	if !ok {
 		var err error
 		if fd, err = openRetry(f.k.path(name)); err != nil {
+			f.mu.Unlock()
 			// Not kept: k.read reports the error, or reads a file that
 			// came back.
 			return f.k.read(name)
 		}
 		f.fds[name] = fd
 	}
+	f.mu.Unlock()
 	var small [256]byte
 	buf := small[:0]
 	for {
@@ -62,8 +99,8 @@ func (f *KernelFiles) read(name string) (string, error) {
 			continue
 		}
 		if err != nil {
-			syscall.Close(fd)
-			delete(f.fds, name)
+			// Never closed while in use (only Close does, at the end), so
+			// an error is the file's: read it afresh.
 			return f.k.read(name)
 		}
 		room := cap(buf) - len(buf)
@@ -77,7 +114,8 @@ func (f *KernelFiles) read(name string) (string, error) {
 	}
 }
 
-// Close closes the files kept open.
+// Close closes the files kept open; no Read may run at the same time or
+// after.
 func (f *KernelFiles) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -21,6 +22,17 @@ func TestKernelFilesSeeEveryChange(t *testing.T) {
 		k := sysctl.Kernel{ProcSys: "/proc/sys"}
 		f := k.Files()
 		defer f.Close()
+		// Settings kept an hour: the range is still read every time.
+		slow := k.Files()
+		slow.SettingsMaxAge = time.Hour
+		defer slow.Close()
+		if _, err := slow.Read(); err != nil {
+			t.Fatal(err)
+		}
+		reserved := filepath.Join("/proc/sys", "net", "ipv4", "ip_local_reserved_ports")
+		if err := os.WriteFile(reserved, []byte("40100-40200\n"), 0); err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range []sysctl.Range{{Low: 40000, High: 50001}, {Low: 20000, High: 60999}, {Low: 40000, High: 50001}} {
 			if err := k.WriteRange(r); err != nil {
 				t.Fatal(err)
@@ -28,6 +40,12 @@ func TestKernelFilesSeeEveryChange(t *testing.T) {
 			st, err := f.Read()
 			if err != nil || st.Range != r {
 				t.Errorf("Read after writing %v = %v, %v", r, st.Range, err)
+			}
+			if st, err := slow.Read(); err != nil || st.Range != r || st.ReservedPorts != "" {
+				t.Errorf("Read with settings kept = %+v, %v; want range %v and the reserved ports as first read (none)", st, err, r)
+			}
+			if st.ReservedPorts != "40100-40200" {
+				t.Errorf("ReservedPorts = %q, want the value just written", st.ReservedPorts)
 			}
 			direct, err := k.Read()
 			if err != nil || direct.ReservedPorts != st.ReservedPorts || direct.UnprivilegedPortStart != st.UnprivilegedPortStart {

@@ -85,7 +85,7 @@ func New(h *handlers.Handlers) *echo.Echo {
 	e.HTTPErrorHandler = h.Error
 	e.IPExtractor = ipExtractor(h.TrustedProxies)
 	e.Use(middleware.Recover())
-	e.Use(requestLog(h.Log))
+	e.Use(requestLog(cmp.Or(h.RequestLog, h.Log)))
 	e.Use(securityHeaders(h.TrustedProxies))
 	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
 	// Sessions wrap every request, not found ones included, so error pages
@@ -207,17 +207,45 @@ const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-u
 // nothing about its neighbours'.
 const HSTS = "max-age=31536000"
 
+// fixedHeaders are the security headers every response carries, keys in
+// canonical form and values built once: Header.Set canonicalises the key
+// and allocates the value on every request. Each value slice has no spare
+// capacity, so a later Header.Add copies it rather than write into the
+// shared array.
+var fixedHeaders = func() []struct {
+	key   string
+	value []string
+} {
+	var out []struct {
+		key   string
+		value []string
+	}
+	for _, kv := range [][2]string{
+		{"Content-Security-Policy", CSP},
+		{"X-Content-Type-Options", "nosniff"},
+		{"Referrer-Policy", "no-referrer"},
+		{"X-Frame-Options", "DENY"},
+		{"Cross-Origin-Opener-Policy", "same-origin"},
+		{"Permissions-Policy", "camera=(), geolocation=(), microphone=(), payment=(), usb=()"},
+	} {
+		out = append(out, struct {
+			key   string
+			value []string
+		}{http.CanonicalHeaderKey(kv[0]), []string{kv[1]}[:1:1]})
+	}
+	return out
+}()
+
+var noStore = []string{"no-store"}[:1:1]
+
 // securityHeaders go on every response, error pages included.
 func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
-			hd.Set("Content-Security-Policy", CSP)
-			hd.Set("X-Content-Type-Options", "nosniff")
-			hd.Set("Referrer-Policy", "no-referrer")
-			hd.Set("X-Frame-Options", "DENY")
-			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-			hd.Set("Permissions-Policy", "camera=(), geolocation=(), microphone=(), payment=(), usb=()")
+			for _, h := range fixedHeaders {
+				hd[h.key] = h.value
+			}
 			if overTLS(trusted, c.Request()) {
 				hd.Set("Strict-Transport-Security", HSTS)
 			}
@@ -226,7 +254,7 @@ func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 			// files too: embedded files carry no modification time, so
 			// they were never cached anyway, and a 404 under /static/ is
 			// a page with the user's name on it.
-			hd.Set("Cache-Control", "no-store")
+			hd["Cache-Control"] = noStore
 			return next(c)
 		}
 	}
