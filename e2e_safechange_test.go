@@ -252,7 +252,7 @@ func TestBrowserSafeChange(t *testing.T) {
 	// The audit log tells the story, with the chain intact.
 	revertID := strconv.FormatInt(list.Changes[0].ID, 10)
 	b.open("/audit", "/audit")
-	b.wantMatch(`[data-testid="chain"]`, regexp.MustCompile(`^✓ Hash chain verified \(\d+ events\)$`))
+	b.wantMatch(`[data-testid="chain"]`, regexp.MustCompile(`^✓ Hash chain verified \(\d+ events\): in full .+; \d+ newer events? verified since, one by one\.$`))
 	for _, row := range [][]string{
 		{"*", "*", e2eUser, "change.proposed", "* change #" + changeID + "*"},
 		{"*", "*", approverName, "change.approved", "* change #" + changeID + "*"},

@@ -31,6 +31,12 @@ func benchRender(b *testing.B, c templ.Component) {
 
 func BenchmarkDashboard(b *testing.B) { benchRender(b, views.Dashboard(dashboard())) }
 
+// BenchmarkChrome is the frame every page shares (head, top bar,
+// navigation, sign-out form) around a short error message.
+func BenchmarkChrome(b *testing.B) {
+	benchRender(b, views.Error(views.ErrorPage{Chrome: chrome("dashboard"), Code: 404, Title: "Not found", Message: "No such page."}))
+}
+
 // BenchmarkHistory30d is /history?window=30d as the seeded benchmark
 // databases give it: a range sample an hour, the usage chart's 720 hourly
 // points and a day of raw ones, a page of 100 samples and the 1,000

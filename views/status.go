@@ -79,20 +79,15 @@ func decidedLabel(status string) string {
 
 // confirmWindowLabel is an auto-revert choice in words: 0 → "Off", 300 → "5 minutes".
 func confirmWindowLabel(secs int) string {
-	switch {
-	case secs <= 0:
-		return "Off"
-	case secs == 60:
-		return "1 minute"
-	case secs%60 == 0:
-		return strconv.Itoa(secs/60) + " minutes"
-	}
-	return strconv.Itoa(secs) + " seconds"
+	return string(appendWindowLabel(nil, secs))
 }
 
 // formWindow is the form's confirm_within in seconds; "" (a form from
 // before the field existed) means off.
 func formWindow(v string) int {
+	if v == "" {
+		return 0 // without Atoi's error, which costs an allocation
+	}
 	n, _ := strconv.Atoi(strings.TrimSpace(v))
 	return n
 }

@@ -5,7 +5,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"portpanel/db"
 	"portpanel/sysctl/usage"
@@ -61,14 +62,20 @@ func levelClass(level string) string {
 // percent formats a share 0..1 as "72.3%" or "70%". It rounds down, so a
 // share just under a threshold never reads as the threshold itself.
 func percent(share float64) string {
+	var b [24]byte
+	return string(appendPercent(b[:0], share))
+}
+
+// appendPercent appends percent(share), unescaped ("<0.1%").
+func appendPercent(b []byte, share float64) []byte {
 	if math.IsNaN(share) {
-		return "–"
+		return append(b, "–"...)
 	}
 	v := math.Floor(share*1000+1e-9) / 10
 	if v == 0 && share > 0 {
-		return "<0.1%"
+		return append(b, "<0.1%"...)
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + "%"
+	return append(strconv.AppendFloat(b, v, 'f', -1, 64), '%')
 }
 
 // clamp01 bounds a share to [0, 1] for drawing.
@@ -83,25 +90,33 @@ func clamp01(v float64) float64 {
 // destination: every port stays in TIME_WAIT for usage.TimeWaitSeconds
 // after the client closes. "≈ 470 new connections/s".
 func ratePerSecond(capacity int) string {
+	return string(appendRate(nil, capacity))
+}
+
+func appendRate(b []byte, capacity int) []byte {
 	r := float64(capacity) / usage.TimeWaitSeconds
-	var n string
+	b = append(b, "≈ "...)
 	switch {
 	case r == 0:
-		n = "0"
+		b = append(b, '0')
 	case r < 10:
-		n = strconv.FormatFloat(math.Round(r*10)/10, 'f', -1, 64)
+		b = strconv.AppendFloat(b, math.Round(r*10)/10, 'f', -1, 64)
 	default:
-		n = thousands(int(math.Round(r)))
+		b = appendThousands(b, int(math.Round(r)))
 	}
-	return "≈ " + n + " new connections/s"
+	return append(b, " new connections/s"...)
 }
 
 // sockets is "1 socket" or "20,412 sockets".
 func sockets(n int) string {
+	return string(appendSockets(nil, n))
+}
+
+func appendSockets(b []byte, n int) []byte {
 	if n == 1 {
-		return "1 socket"
+		return append(b, "1 socket"...)
 	}
-	return thousands(n) + " sockets"
+	return append(appendThousands(b, n), " sockets"...)
 }
 
 // stateOrder lists TCP states in the order of a connection's life, the
@@ -121,7 +136,7 @@ type stateCount struct {
 // ESTABLISHED and TIME_WAIT are always listed, other states only when
 // some socket is in them.
 func tcpStates(states map[string]int) []stateCount {
-	var out []stateCount
+	out := make([]stateCount, 0, len(stateOrder)+len(states))
 	for _, st := range stateOrder {
 		if n := states[st]; n > 0 || st == usage.Established || st == usage.TimeWait {
 			out = append(out, stateCount{st, n})
@@ -143,42 +158,56 @@ const gaugeW = 400
 // gauge is the headline bar: the busiest destination's share of capacity
 // with the warning and critical zones behind it.
 type gauge struct {
+	Risk             float64
 	Fill, Warn, Crit float64 // x positions
 	Level            string
-	Label            string // for screen readers
 }
 
+// riskGauge lays out the gauge of risk; its label is appendGaugeLabel's.
 func riskGauge(risk float64, t RiskThresholds) gauge {
-	g := gauge{Fill: clamp01(risk) * gaugeW, Warn: gaugeW, Crit: gaugeW, Level: t.Level(risk)}
+	g := gauge{Risk: risk, Fill: clamp01(risk) * gaugeW, Warn: gaugeW, Crit: gaugeW, Level: t.Level(risk)}
 	if t.Warning > 0 {
 		g.Warn = clamp01(t.Warning) * gaugeW
 	}
 	if t.Critical > 0 {
 		g.Crit = clamp01(t.Critical) * gaugeW
 	}
-	_, lvl := levelText(g.Level)
-	g.Label = "The busiest destination uses " + percent(risk) + " of capacity (" + strings.ToLower(lvl) + ")" + thresholdText(t) + "."
 	return g
+}
+
+// appendGaugeLabel appends what the gauge says to screen readers:
+// "The busiest destination uses 72% of capacity (warning); warning from
+// 70%, critical from 90%."
+func appendGaugeLabel(b []byte, g gauge, t RiskThresholds) []byte {
+	_, lvl := levelText(g.Level)
+	b = append(b, "The busiest destination uses "...)
+	b = append(appendPercent(b, g.Risk), " of capacity ("...)
+	for _, r := range lvl {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return append(appendThresholdText(append(b, ')'), t), '.')
 }
 
 // thresholdText is "; warning from 70%, critical from 90%".
 func thresholdText(t RiskThresholds) string {
-	var parts []string
+	return string(appendThresholdText(nil, t))
+}
+
+func appendThresholdText(b []byte, t RiskThresholds) []byte {
+	sep := "; "
 	if t.Warning > 0 {
-		parts = append(parts, "warning from "+percent(t.Warning))
+		b = appendPercent(append(append(b, sep...), "warning from "...), t.Warning)
+		sep = ", "
 	}
 	if t.Critical > 0 {
-		parts = append(parts, "critical from "+percent(t.Critical))
+		b = appendPercent(append(append(b, sep...), "critical from "...), t.Critical)
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "; " + strings.Join(parts, ", ")
+	return b
 }
 
 // busiest is the headline destination of u, from its list when it has
 // one (with the local IP), else from the summary columns.
-func busiest(u db.UsageSample) (db.UsageDestination, bool) {
+func busiest(u *db.UsageSample) (db.UsageDestination, bool) {
 	if len(u.Destinations) > 0 {
 		return u.Destinations[0], true
 	}
@@ -202,29 +231,25 @@ func impactBusiest(im usage.Impact) (db.UsageDestination, bool) {
 	return d, true
 }
 
-// ratio formats a share for an attribute (a <meter>'s value).
-func ratio(v float64) string {
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// capacityNote says where the capacity comes from: "of 28,232 in the
-// range, less 20 reserved and 12 held by bind()". The reserved ports are
-// what the range, the bound ports and the capacity leave over.
-func capacityNote(u db.UsageSample) string {
+// appendCapacityNote says where the capacity comes from: "of 28,232 in
+// the range, less 20 reserved and 12 held by bind()". The reserved ports
+// are what the range, the bound ports and the capacity leave over.
+func appendCapacityNote(b []byte, u *db.UsageSample) []byte {
 	size := u.RangeHigh - u.RangeLow + 1
-	note := "of " + thousands(size) + " in the range"
+	b = append(appendThousands(append(b, "of "...), size), " in the range"...)
 	if u.Capacity <= 0 {
-		return note + ": reserved and bind()-held ports take all of it"
+		return append(b, ": reserved and bind()-held ports take all of it"...)
 	}
-	var less []string
-	if r := size - u.Bound - u.Capacity; r > 0 {
-		less = append(less, thousands(r)+" reserved")
+	reserved := size - u.Bound - u.Capacity
+	switch {
+	case reserved <= 0 && u.Bound <= 0:
+		return append(b, ", none reserved or held by bind()"...)
+	case reserved > 0 && u.Bound > 0:
+		b = append(appendThousands(append(b, ", less "...), reserved), " reserved and "...)
+		return append(appendThousands(b, u.Bound), " held by bind()"...)
+	case reserved > 0:
+		return append(appendThousands(append(b, ", less "...), reserved), " reserved"...)
+	default:
+		return append(appendThousands(append(b, ", less "...), u.Bound), " held by bind()"...)
 	}
-	if u.Bound > 0 {
-		less = append(less, thousands(u.Bound)+" held by bind()")
-	}
-	if len(less) == 0 {
-		return note + ", none reserved or held by bind()"
-	}
-	return note + ", less " + strings.Join(less, " and ")
 }

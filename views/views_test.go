@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"portpanel/static"
 )
 
 // The server sends a strict CSP (default-src 'self'): no inline script,
@@ -30,8 +32,17 @@ func TestPagesAreCSPClean(t *testing.T) {
 					}
 				}
 			})
-			if n := doc.Find(`link[rel="stylesheet"][href="/static/app.css"]`).Length(); n != 1 {
-				t.Errorf("stylesheet links = %d, want 1", n)
+			// The files at the URLs that name their content hash, which
+			// browsers may keep for good.
+			for _, l := range []struct{ sel, attr, name string }{
+				{`link[rel="stylesheet"]`, "href", "app.css"},
+				{`script[src]`, "src", "app.js"},
+			} {
+				links := doc.Find(l.sel)
+				v, _ := links.Attr(l.attr)
+				if links.Length() != 1 || v != static.Path(l.name) || v == "/static/"+l.name {
+					t.Errorf("%s: %d, %s=%q, want one, at %s's hashed URL %q", l.sel, links.Length(), l.attr, v, l.name, static.Path(l.name))
+				}
 			}
 		})
 	}

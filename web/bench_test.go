@@ -19,13 +19,16 @@ func benchRequest(b *testing.B, path string, credentials func(*env, *http.Reques
 	credentials(e, req)
 	h := e.srv.Config.Handler
 	b.ReportAllocs()
+	size := 0
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {
 			b.Fatalf("GET %s: %d\n%s", path, w.Code, w.Body)
 		}
+		size = w.Body.Len()
 	}
+	b.SetBytes(int64(size))
 }
 
 func BenchmarkRequestDashboard(b *testing.B) {

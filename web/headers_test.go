@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/static"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -33,6 +35,9 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		method string
 		path   string
 		status int
+		// cache is the Cache-Control wanted, "no-store" when empty: the
+		// static files alone may be kept.
+		cache string
 	}{
 		{name: "public page", c: anon, method: "GET", path: "/login", status: 200},
 		{name: "signed-in page", c: user, method: "GET", path: "/", status: 200},
@@ -44,7 +49,9 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		{name: "CSRF 403", c: user, method: "POST", path: "/changes", status: 403},
 		{name: "redirect to login", c: anon, method: "GET", path: "/history", status: 303},
 		{name: "health check", c: anon, method: "GET", path: "/healthz", status: 200},
-		{name: "static file", c: anon, method: "GET", path: "/static/app.css", status: 200},
+		{name: "static file", c: user, method: "GET", path: static.Path("app.css"), status: 200, cache: "public, max-age=31536000, immutable"},
+		{name: "static file, anonymous", c: anon, method: "GET", path: static.Path("app.js"), status: 200, cache: "public, max-age=31536000, immutable"},
+		{name: "static file at its plain URL", c: anon, method: "GET", path: "/static/app.css", status: 200, cache: "no-cache"},
 		{name: "404 under /static/", c: user, method: "GET", path: "/static/nope.css", status: 404},
 	}
 	for _, tt := range tests {
@@ -69,8 +76,13 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 			if got := res.Header.Values("Strict-Transport-Security"); len(got) > 0 {
 				t.Errorf("Strict-Transport-Security over plain HTTP: %q, want none", got)
 			}
-			if got := res.Header.Get("Cache-Control"); got != "no-store" {
-				t.Errorf("Cache-Control %q, want no-store", got)
+			if got, want := res.Header.Get("Cache-Control"), cmp.Or(tt.cache, "no-store"); got != want {
+				t.Errorf("Cache-Control %q, want %q", got, want)
+			}
+			// A file is the same for everyone: the session is neither
+			// loaded nor renewed for it (issue 6).
+			if tt.cache != "" && len(res.Header.Values("Set-Cookie")) > 0 {
+				t.Errorf("Set-Cookie %q on a static file, want none", res.Header.Values("Set-Cookie"))
 			}
 			if strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 				html := body(res)

@@ -21,7 +21,6 @@ import (
 
 	"portpanel/db"
 	"portpanel/handlers"
-	"portpanel/static"
 )
 
 // MaxBody is the largest request body accepted, in bytes; nothing
@@ -92,9 +91,9 @@ func New(h *handlers.Handlers) *echo.Echo {
 	// have a session to read the signed-in user from; a 413 page too, so
 	// the limit comes after them.
 	e.Use(readSnapshot)
-	e.Use(echo.WrapMiddleware(h.Sessions.LoadAndSave))
+	e.Use(exceptStatic(echo.WrapMiddleware(h.Sessions.LoadAndSave)))
 	e.Use(limitBody(MaxBody))
-	e.StaticFS("/static", static.FS)
+	registerStatic(e)
 	proxy := &proxySignIn{}
 	for _, r := range Routes(h) {
 		e.Add(r.Method, r.Path, r.Handler, authenticate(h, proxy), authorize(h, r.Role), holdForNewPassword(h, r.Role))
@@ -251,9 +250,9 @@ func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 			}
 			// Pages and API answers hold the range, users and the audit
 			// trail: no cache keeps them, shared or private. The static
-			// files too: embedded files carry no modification time, so
-			// they were never cached anyway, and a 404 under /static/ is
-			// a page with the user's name on it.
+			// files set their own Cache-Control (web/static.go); a 404
+			// under /static/ keeps no-store, as it is a page with the
+			// user's name on it.
 			hd["Cache-Control"] = noStore
 			return next(c)
 		}
