@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -79,5 +80,8 @@ func render(c echo.Context, status int, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
+	// The length is known: without it net/http sends a page over 2 KiB
+	// chunked, framing that costs both ends.
+	c.Response().Header()[echo.HeaderContentLength] = []string{strconv.Itoa(buf.Len())}
 	return c.HTMLBlob(status, buf.Bytes())
 }
