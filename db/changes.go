@@ -112,6 +112,25 @@ func (d *DB) RollbacksOf(ctx context.Context, id int64) ([]Change, error) {
 	return collect(rows, scanChange, fmt.Sprintf("list rollbacks of change %d", id))
 }
 
+// RollbacksOfAny returns the rollbacks of any of the changes ids, oldest
+// first: one query for a listed page rather than one per change.
+func (d *DB) RollbacksOfAny(ctx context.Context, ids []int64) ([]Change, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	rows, err := d.sql.QueryContext(ctx,
+		`SELECT `+changeColumns+` FROM changes WHERE rollback_of IN (`+marks+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list rollbacks of %d changes: %w", len(ids), err)
+	}
+	return collect(rows, scanChange, fmt.Sprintf("list rollbacks of %d changes", len(ids)))
+}
+
 // ChangesByStatus returns the changes in any of statuses, oldest first
 // (the review queue's order, and the order crash recovery resolves them
 // in). No statuses means no changes; an unknown status is an error, so a

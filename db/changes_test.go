@@ -170,7 +170,18 @@ func TestRollbacksOf(t *testing.T) {
 			if got := ids(cs, func(c db.Change) int64 { return c.ID }); !equal(got, tt.want) {
 				t.Errorf("RollbacksOf(%d) = %v, want %v", tt.id, got, tt.want)
 			}
+			// The one-query form, for a listed page, agrees.
+			cs, err = d.RollbacksOfAny(ctx, []int64{tt.id, 12345})
+			if err != nil {
+				t.Fatalf("RollbacksOfAny: %v", err)
+			}
+			if got := ids(cs, func(c db.Change) int64 { return c.ID }); !equal(got, tt.want) {
+				t.Errorf("RollbacksOfAny(%d, 12345) = %v, want %v", tt.id, got, tt.want)
+			}
 		})
+	}
+	if cs, err := d.RollbacksOfAny(ctx, nil); err != nil || len(cs) != 0 {
+		t.Errorf("RollbacksOfAny(none) = %v, %v; want nothing", cs, err)
 	}
 }
 

@@ -79,18 +79,19 @@ func (h *Handlers) loadDashboard(ctx context.Context) (dashboardData, error) {
 // back, if any.
 func (h *Handlers) rolledBackBy(ctx context.Context, list []db.Change) (map[int64]int64, error) {
 	out := map[int64]int64{}
+	var ids []int64
 	for _, c := range list {
-		if !isInForce(c.Status) && c.Status != db.StatusReverted {
-			continue
+		if isInForce(c.Status) || c.Status == db.StatusReverted {
+			ids = append(ids, c.ID)
 		}
-		later, err := h.DB.RollbacksOf(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range later {
-			if isInForce(r.Status) || r.Status == db.StatusReverted {
-				out[c.ID] = r.ID
-			}
+	}
+	later, err := h.DB.RollbacksOfAny(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range later {
+		if r.RollbackOf != nil && (isInForce(r.Status) || r.Status == db.StatusReverted) {
+			out[*r.RollbackOf] = r.ID
 		}
 	}
 	return out, nil
