@@ -43,6 +43,9 @@ const dsnOptions = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 	"&_txlock=immediate&_time_format=sqlite"
 
+// maxConns bounds the connection pool (one of them is kept for Version).
+const maxConns = 16
+
 // Open opens the SQLite database at path, creating the file if needed, and
 // applies pending migrations.
 //
@@ -62,6 +65,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	d := &DB{}
 	sqlDB := sql.OpenDB(countingConnector{Connector: conn, c: &d.committed})
+	// A bounded pool that stays open: database/sql keeps only 2 idle
+	// connections by default, so under load connections were opened and
+	// closed by the hundred (each parsing the schema, each with a cold
+	// page cache), and an unbounded pool grew a page cache per
+	// connection. Requests beyond maxConns wait in Go; no method holds a
+	// connection while asking for another.
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
 	d.sql = sqlDB
 	if err := d.setUp(ctx); err != nil {
 		sqlDB.Close()
