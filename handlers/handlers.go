@@ -55,6 +55,8 @@ type Handlers struct {
 type pageMemos struct {
 	dashboard db.Memo[struct{}, dashboardData]
 	chrome    db.Memo[bool, chromeData]
+	// history bounds the history page's renders in flight (see gate).
+	history gate
 }
 
 // RiskThresholds are the shares of capacity at which a destination's

@@ -30,6 +30,10 @@ const changeLinkLookback = 30 * 24 * time.Hour
 // newest first.
 func (h *Handlers) History(c echo.Context) error {
 	ctx := c.Request().Context()
+	if err := h.memo.history.enter(ctx); err != nil {
+		return err
+	}
+	defer h.memo.history.leave()
 	window := c.QueryParam("window")
 	span, ok := windows[window]
 	if !ok {
