@@ -77,6 +77,24 @@ echo "# mixed, $MIXED_C connections, $MIXED_D: $mixed"
 echo "# portpanel VmHWM (peak RSS) after the load tests: $(mb "$(rss_kb "$pp" VmHWM)") MB"
 stop "$pp"
 
+# Not targets: the floor again, sending portpanel's security headers and an
+# answer the size of the dashboard's, then of the API's, and doing nothing
+# else. The ratios against these say how much of the gap to "hello" is
+# the size of the answer (BENCHMARKS.md).
+same_bytes() { # NAME LOADRESULT
+  "$W/bin/hello" -addr 127.0.0.1:18081 -headers -body "$(kv "$2" body_bytes)" &
+  local h=$!
+  started+=("$h")
+  wait_port 18081
+  local r
+  r=$(load -base http://127.0.0.1:18081 -paths / -c "$LOAD_C" -d "$LOAD_D" -warm 200)
+  stop "$h"
+  echo "# hello with portpanel's headers and $(kv "$2" body_bytes) bytes (the $1's size): $r"
+  echo "# $1 against it: $(ratio "$(kv "$2" rps)" "$(kv "$r" rps)")x (the target's floor sends 5 bytes: $(ratio "$(kv "$r" rps)" "$(kv "$bare" rps)")x of it)"
+}
+same_bytes dashboard "$dash"
+same_bytes api "$api"
+
 {
   echo "dashboard-throughput $(ratio "$(kv "$dash" rps)" "$(kv "$bare" rps)")x_bare >=0.5x"
   echo "api-range-throughput $(ratio "$(kv "$api" rps)" "$(kv "$bare" rps)")x_bare >=0.7x"

@@ -1,8 +1,8 @@
 // Command load is bench/run.sh's load generator: it signs in like a
 // browser (or uses an API token), then keeps -c keep-alive connections busy
 // for -d on a list of paths, and prints one line of key=value figures:
-// requests, errors, rps, p50_ms, p99_ms and, with -rss-pid, the largest
-// VmRSS seen. It speaks HTTP/1.1 over raw connections rather than through
+// requests, errors, rps, p50_ms, p99_ms, with -rss-pid the largest VmRSS
+// seen (rss_max_kb), and body_bytes, the mean response body. It speaks HTTP/1.1 over raw connections rather than through
 // net/http's client, so that on a small machine the client costs the
 // server under test as little CPU as possible.
 //
@@ -81,10 +81,12 @@ func run(base string, paths []string, conns int, dur time.Duration, minReq, warm
 	close(stopRSS)
 
 	var lat []time.Duration
+	var bytes int64
 	errs := 0
 	statuses := map[string]int{}
 	for _, w := range workers {
 		lat = append(lat, w.lat...)
+		bytes += w.bytes
 		errs += w.errs
 		for k, v := range w.statuses {
 			statuses[k] += v
@@ -95,8 +97,9 @@ func run(base string, paths []string, conns int, dur time.Duration, minReq, warm
 		fmt.Fprintf(os.Stderr, "# load: %d × %s\n", v, k)
 	}
 	slices.Sort(lat)
-	fmt.Printf("requests=%d errors=%d rps=%.1f p50_ms=%.3f p99_ms=%.3f rss_max_kb=%d\n",
-		len(lat)+errs, errs, float64(len(lat))/elapsed.Seconds(), ms(pct(lat, 50)), ms(pct(lat, 99)), <-rssMax)
+	fmt.Printf("requests=%d errors=%d rps=%.1f p50_ms=%.3f p99_ms=%.3f rss_max_kb=%d body_bytes=%d\n",
+		len(lat)+errs, errs, float64(len(lat))/elapsed.Seconds(), ms(pct(lat, 50)), ms(pct(lat, 99)), <-rssMax,
+		bytes/int64(max(1, len(lat)+errs)))
 	return nil
 }
 

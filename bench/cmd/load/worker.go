@@ -18,6 +18,7 @@ type worker struct {
 	conn     net.Conn
 	br       *bufio.Reader
 	lat      []time.Duration
+	bytes    int64 // response bodies read
 	errs     int
 	statuses map[string]int // what went wrong, for the report
 }
@@ -61,7 +62,8 @@ func (w *worker) do() (int, error) {
 		w.close()
 		return 0, err
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
+	n, err := io.Copy(io.Discard, resp.Body)
+	w.bytes += n
 	resp.Body.Close()
 	if err != nil || resp.Close {
 		w.close()
