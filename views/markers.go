@@ -1,6 +1,8 @@
 package views
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"portpanel/db"
@@ -67,22 +69,68 @@ func tookEffect(status string) bool {
 // confirmed or reverted) wins, else the one created last. Each change
 // took effect once, so it links at most one sample; samples are matched
 // newest first, so a range set twice links each time to its own change.
+//
+// The candidates are indexed by range, and by range and update time, each
+// list in better's order, so a sample looks at its own range's changes
+// from the newest created at or before it: comparing every sample with
+// every change took a third of a 30-day history page's time (720 samples,
+// 1,000 changes).
 func changeLinks(samples []db.Sample, changes []db.Change) map[int64]int64 {
+	type rangeKey struct{ low, high int }
+	type exactKey struct {
+		r  rangeKey
+		at int64
+	}
+	byRange := map[rangeKey][]int{}
+	byUpdate := map[exactKey][]int{}
+	for i, c := range changes {
+		if !tookEffect(c.Status) {
+			continue
+		}
+		r := rangeKey{c.Low, c.High}
+		byRange[r] = append(byRange[r], i)
+		k := exactKey{r, c.UpdatedAt.UnixNano()}
+		byUpdate[k] = append(byUpdate[k], i)
+	}
+	older := func(a, b int) int { // ascending by creation, then ID
+		ca, cb := changes[a], changes[b]
+		if c := ca.CreatedAt.Compare(cb.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(ca.ID, cb.ID)
+	}
+	for _, l := range byRange {
+		slices.SortFunc(l, older)
+	}
+	for _, l := range byUpdate {
+		slices.SortFunc(l, older)
+	}
 	links := map[int64]int64{}
 	used := map[int64]bool{}
+	// newest returns the last unused change in l created at or before at.
+	newest := func(l []int, at time.Time) int {
+		n, _ := slices.BinarySearchFunc(l, at, func(i int, at time.Time) int {
+			if changes[i].CreatedAt.After(at) {
+				return 1
+			}
+			return -1
+		})
+		for k := n - 1; k >= 0; k-- {
+			if !used[changes[l[k]].ID] {
+				return l[k]
+			}
+		}
+		return -1
+	}
 	for i := len(samples) - 1; i >= 0; i-- {
 		s := samples[i]
 		if s.Source != db.SourceChange {
 			continue
 		}
-		best := -1
-		for j, c := range changes {
-			if used[c.ID] || !tookEffect(c.Status) || c.Low != s.Low || c.High != s.High || c.CreatedAt.After(s.At) {
-				continue
-			}
-			if best < 0 || better(c, changes[best], s.At) {
-				best = j
-			}
+		r := rangeKey{s.Low, s.High}
+		best := newest(byUpdate[exactKey{r, s.At.UnixNano()}], s.At)
+		if best < 0 {
+			best = newest(byRange[r], s.At)
 		}
 		if best >= 0 {
 			used[changes[best].ID] = true
@@ -90,19 +138,6 @@ func changeLinks(samples []db.Sample, changes []db.Change) map[int64]int64 {
 		}
 	}
 	return links
-}
-
-// better is whether c is likelier than b to be the change that took
-// effect at at.
-func better(c, b db.Change, at time.Time) bool {
-	ce, be := c.UpdatedAt.Equal(at), b.UpdatedAt.Equal(at)
-	if ce != be {
-		return ce
-	}
-	if !c.CreatedAt.Equal(b.CreatedAt) {
-		return c.CreatedAt.After(b.CreatedAt)
-	}
-	return c.ID > b.ID
 }
 
 // svgRole is "group" when a marker links to a change (an image's content
