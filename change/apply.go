@@ -140,6 +140,7 @@ func (s *Service) fail(ctx context.Context, c db.Change, kernelRefused bool, err
 
 // writeFile brings the managed file to c's planned state.
 func (s *Service) writeFile(c db.Change) error {
+	defer s.fileWrites.Add(1) // Status's cached boot value is stale now
 	switch {
 	case c.RemoveFile:
 		return sysctl.RemoveFile(s.File)
@@ -151,6 +152,7 @@ func (s *Service) writeFile(c db.Change) error {
 
 // undoFile puts the managed file back as it was before c.
 func (s *Service) undoFile(c db.Change) error {
+	defer s.fileWrites.Add(1) // Status's cached boot value is stale now
 	state, err := s.currentFileState()
 	switch {
 	case err != nil:

@@ -1,9 +1,7 @@
 package change
 
 import (
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"portpanel/sysctl"
@@ -16,17 +14,16 @@ const DefaultReportMaxAge = time.Second
 // Every page and API read shows the value the host will boot with, and
 // resolving it reads and parses every sysctl config file (about 0.5 ms,
 // BenchmarkReport), so Status reuses a report for up to ReportMaxAge. A
-// change portpanel writes shows at once: the managed file's identity (inode,
-// size, modification time) is checked on every use, one stat, and the
-// atomic rename of every write gives it a new inode. Hand edits of other
-// files show within ReportMaxAge. Preview, Apply and the stale checks never
-// use this cache.
+// change portpanel writes shows at once: every write of the managed file
+// (writeFile, undoFile) counts in fileWrites, and a report computed before
+// the latest write is not reused. Hand edits of any file show within
+// ReportMaxAge. Preview, Apply and the stale checks never use this cache.
 type reportCache struct {
-	mu    sync.Mutex
-	at    time.Time // monotonic: a test's frozen clock must not freeze the cache
-	key   reportKey
-	file  fileID
-	value sysctl.BootReport
+	mu     sync.Mutex
+	at     time.Time // monotonic: a test's frozen clock must not freeze the cache
+	key    reportKey
+	writes uint64 // fileWrites when value was computed
+	value  sysctl.BootReport
 	// files and the Kernel they read, for Status.
 	files   *sysctl.KernelFiles
 	filesOf sysctl.Kernel
@@ -38,39 +35,23 @@ type reportKey struct {
 	config sysctl.Config
 }
 
-type fileID struct {
-	ino, size int64
-	mtime     time.Time
-	exists    bool
-}
-
-func statID(path string) fileID {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileID{}
-	}
-	id := fileID{size: fi.Size(), mtime: fi.ModTime(), exists: true}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.ino = int64(st.Ino)
-	}
-	return id
-}
-
 func (s *Service) bootReport() (sysctl.BootReport, error) {
 	maxAge := s.reportMaxAge()
 	key := reportKey{file: s.File, reader: s.Reader, config: s.Config}
-	id := statID(s.File)
+	// Read before the files: a write landing during Report makes the
+	// cached report count as older than it is, never newer.
+	writes := s.fileWrites.Load()
 	c := &s.report
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if maxAge > 0 && !c.at.IsZero() && time.Since(c.at) < maxAge && c.key == key && c.file == id {
+	if maxAge > 0 && !c.at.IsZero() && time.Since(c.at) < maxAge && c.key == key && c.writes == writes {
 		return c.value, nil
 	}
 	rep, err := s.Config.Report(s.File, s.Reader)
 	if err != nil {
 		return rep, err
 	}
-	c.at, c.key, c.file, c.value = time.Now(), key, id, rep
+	c.at, c.key, c.writes, c.value = time.Now(), key, writes, rep
 	return rep, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -45,7 +46,7 @@ type Service struct {
 	// Sockets reads the namespace's sockets for the usage sampler.
 	Sockets usage.Reader
 	// ReportMaxAge is how old the boot value Status shows may be (hand
-	// edits of files other than File show within it), and the kernel's
+	// edits show within it; portpanel's own writes at once), and the kernel's
 	// unprivileged port start and reserved ports (the range itself is
 	// always read): 0 means DefaultReportMaxAge, a negative value reads
 	// everything every time.
@@ -56,6 +57,8 @@ type Service struct {
 	mu     sync.Mutex
 	usage  usageState
 	report reportCache
+	// fileWrites counts writes of File, each once done (see reportCache).
+	fileWrites atomic.Uint64
 }
 
 // Actor is who asks for a change.
