@@ -104,9 +104,10 @@ type snapshot struct {
 }
 
 // WithSnapshot returns a context in which Version is computed at most once,
-// so a request's cached reads all see the database as of its start. Only for requests that write nothing they then
-// read back (GET and HEAD): a write inside it would not be seen by later
-// Memo reads in the same request.
+// so a request's cached reads all see the database as of its start. Only
+// for requests that write nothing they then read back (GET and HEAD): a
+// write inside it would not be seen by later Memo reads in the same
+// request.
 func WithSnapshot(ctx context.Context) context.Context {
 	return context.WithValue(ctx, snapshotKey{}, &snapshot{})
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Paths of the three settings under /proc/sys.
@@ -101,48 +100,15 @@ func (k Kernel) WriteRange(r Range) error {
 	return nil
 }
 
-// read reads a /proc/sys file with three system calls. Every page shows
-// the running range, so this is on the hot path of every request; os.ReadFile
-// also stats the file and tries to register it with the network poller.
-// The values read here are short (the reserved ports list is the longest);
-// a longer file is read to its end all the same.
 func (k Kernel) read(name string) (string, error) {
-	p := k.path(name)
-	fd, err := openRetry(p)
+	b, err := os.ReadFile(k.path(name))
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", dotted(name), &fs.PathError{Op: "open", Path: p, Err: err})
+		return "", fmt.Errorf("read %s: %w", dotted(name), err)
 	}
-	defer syscall.Close(fd)
-	var small [256]byte
-	buf := small[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", dotted(name), &fs.PathError{Op: "read", Path: p, Err: err})
-		}
-		if n == 0 {
-			return string(buf), nil
-		}
-		buf = buf[:len(buf)+n]
-	}
+	return string(b), nil
 }
 
 func (k Kernel) path(name string) string { return filepath.Join(k.ProcSys, name) }
-
-func openRetry(p string) (int, error) {
-	for {
-		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			return fd, err
-		}
-	}
-}
 
 func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
 

@@ -124,3 +124,14 @@ func (f *KernelFiles) Close() {
 		delete(f.fds, name)
 	}
 }
+
+// openRetry opens p for KernelFiles without the network poller os.Open
+// tries, which a /proc file cannot join.
+func openRetry(p string) (int, error) {
+	for {
+		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
+}

@@ -206,54 +206,37 @@ const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-u
 // nothing about its neighbours'.
 const HSTS = "max-age=31536000"
 
-// fixedHeaders are the security headers every response carries, keys in
-// canonical form and values built once: Header.Set canonicalises the key
-// and allocates the value on every request. Each value slice has no spare
-// capacity, so a later Header.Add copies it rather than write into the
-// shared array.
-var fixedHeaders = func() []struct {
-	key   string
-	value []string
-} {
-	var out []struct {
-		key   string
-		value []string
-	}
-	for _, kv := range [][2]string{
-		{"Content-Security-Policy", CSP},
-		{"X-Content-Type-Options", "nosniff"},
-		{"Referrer-Policy", "no-referrer"},
-		{"X-Frame-Options", "DENY"},
-		{"Cross-Origin-Opener-Policy", "same-origin"},
-		{"Permissions-Policy", "camera=(), geolocation=(), microphone=(), payment=(), usb=()"},
-	} {
-		out = append(out, struct {
-			key   string
-			value []string
-		}{http.CanonicalHeaderKey(kv[0]), []string{kv[1]}[:1:1]})
-	}
-	return out
-}()
-
-var noStore = []string{"no-store"}[:1:1]
+// fixedHeaders are the security headers every response carries, built
+// once: Header.Set canonicalises the key and allocates the value on every
+// request. The keys are written canonical, and each value slice is full
+// (length = capacity), so a later Header.Add copies it rather than write
+// into the shared array.
+//
+// Cache-Control: pages and API answers hold the range, users and the audit
+// trail, so no cache keeps them, shared or private. The static files set
+// their own (web/static.go); a 404 under /static/ keeps no-store, as it is
+// a page with the user's name on it.
+var fixedHeaders = http.Header{
+	"Content-Security-Policy":    {CSP},
+	"X-Content-Type-Options":     {"nosniff"},
+	"Referrer-Policy":            {"no-referrer"},
+	"X-Frame-Options":            {"DENY"},
+	"Cross-Origin-Opener-Policy": {"same-origin"},
+	"Permissions-Policy":         {"camera=(), geolocation=(), microphone=(), payment=(), usb=()"},
+	"Cache-Control":              {"no-store"},
+}
 
 // securityHeaders go on every response, error pages included.
 func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
-			for _, h := range fixedHeaders {
-				hd[h.key] = h.value
+			for k, v := range fixedHeaders {
+				hd[k] = v
 			}
 			if overTLS(trusted, c.Request()) {
 				hd.Set("Strict-Transport-Security", HSTS)
 			}
-			// Pages and API answers hold the range, users and the audit
-			// trail: no cache keeps them, shared or private. The static
-			// files set their own Cache-Control (web/static.go); a 404
-			// under /static/ keeps no-store, as it is a page with the
-			// user's name on it.
-			hd["Cache-Control"] = noStore
 			return next(c)
 		}
 	}
