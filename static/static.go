@@ -4,8 +4,8 @@
 // Each file is also served at a URL naming a hash of its content
 // (/static/app.3f2a1c9e7b4d.css), which pages link to: a browser may then
 // keep it for a year without asking, and a new build's file has a new URL.
-// The hashes and the gzip-compressed copies are made once, when the
-// program starts; this package knows nothing of HTTP.
+// The hashes and the gzip-compressed copies are made once, on first use;
+// this package knows nothing of HTTP.
 package static
 
 import (
@@ -18,6 +18,7 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"sync"
 )
 
 // FS holds the files as written.
@@ -47,14 +48,16 @@ type Asset struct {
 	hash string // the hex digest in Path
 }
 
-// assets are FS's files by name, loaded once at start.
-var assets = mustLoad(FS)
+// assets are FS's files by name, hashed and compressed on first use: not
+// at start, so the CLI commands and a server before its first page pay
+// nothing.
+var assets = sync.OnceValue(func() map[string]*Asset { return mustLoad(FS) })
 
 // Path is the hashed URL path of the named file ("app.css"), for pages
 // to link to. A name not embedded gets its plain path, which answers 404:
 // a typo shows up as a broken link in tests, not as a panic at start.
 func Path(name string) string {
-	if a, ok := assets[name]; ok {
+	if a, ok := assets()[name]; ok {
 		return a.Path
 	}
 	return Prefix + name
@@ -67,14 +70,14 @@ func Path(name string) string {
 // file: a page rendered by the previous build, open in a browser across
 // an upgrade, keeps its styles (served uncached, as the plain name is).
 func Lookup(name string) (a *Asset, hashed bool, ok bool) {
-	if a, ok := assets[name]; ok {
+	if a, ok := assets()[name]; ok {
 		return a, false, true
 	}
 	plain, hash, ok := splitHash(name)
 	if !ok {
 		return nil, false, false
 	}
-	a, ok = assets[plain]
+	a, ok = assets()[plain]
 	if !ok {
 		return nil, false, false
 	}

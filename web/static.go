@@ -33,7 +33,7 @@ func registerStatic(e *echo.Echo) {
 	e.HEAD(staticRoute, serveStatic)
 }
 
-// serveStatic answers from the files loaded at start: gzip-compressed when
+// serveStatic answers from the files static loaded once: gzip-compressed when
 // the client accepts it, 304 when its If-None-Match names the file's ETag,
 // ranges as http.ServeContent serves them.
 func serveStatic(c echo.Context) error {
