@@ -28,28 +28,37 @@ func (w *syncWriter) String() string {
 	return w.b.String()
 }
 
+// Lines wait for a flush (by the ticker, by size or at the end) and come
+// out whole, each writer's in the order written.
 func TestLineBufferWritesEveryLineInOrder(t *testing.T) {
+	// The ticker: a line shows after an interval, not before.
 	out := &syncWriter{}
 	b := newLineBuffer(out)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { b.run(ctx, 20*time.Millisecond); close(done) }()
-
-	b.Write([]byte("first\n"))
-	if out.String() != "" {
-		t.Errorf("written before a flush: %q", out.String())
-	}
+	go func() { b.run(ctx, 10*time.Millisecond); close(done) }()
+	b.Write([]byte("ticked\n"))
 	deadline := time.Now().Add(5 * time.Second)
-	for out.String() != "first\n" && time.Now().Before(deadline) {
+	for out.String() != "ticked\n" && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if out.String() != "first\n" {
+	if out.String() != "ticked\n" {
 		t.Fatalf("after the interval: %q, want the line", out.String())
 	}
+	stop()
+	<-done
 
-	// More than lineBufferMax at once is written without waiting.
-	var want strings.Builder
-	want.WriteString("first\n")
+	// No ticker within the test (an hour): what is written comes from
+	// the size limit and the last flush at the end only.
+	out = &syncWriter{}
+	b = newLineBuffer(out)
+	ctx, stop = context.WithCancel(t.Context())
+	done = make(chan struct{})
+	go func() { b.run(ctx, time.Hour); close(done) }()
+	b.Write([]byte("first\n"))
+	if out.String() != "" {
+		t.Errorf("written before any flush: %q", out.String())
+	}
 	line := strings.Repeat("x", 99) + "\n"
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -60,14 +69,15 @@ func TestLineBufferWritesEveryLineInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if out.String() == "" {
+		t.Error("nothing written with four times lineBufferMax waiting")
+	}
 	stop()
 	<-done
-	got := out.String()
-	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
-	if n := 1 + 4*(lineBufferMax/100); len(lines) != n {
-		t.Fatalf("%d lines written, want %d", len(lines), n)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if n := 1 + 4*(lineBufferMax/100); len(lines) != n || lines[0] != "first" {
+		t.Fatalf("%d lines written starting %q, want %d starting \"first\"", len(lines), lines[0], n)
 	}
-	// Each writer's lines come out in the order it wrote them.
 	last := map[string]string{}
 	for _, l := range lines[1:] {
 		g, seq := l[:1], l[2:7]
