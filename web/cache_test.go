@@ -84,3 +84,30 @@ func TestCachedIdentityFollowsChangesHereAtOnce(t *testing.T) {
 		t.Errorf("GET / right after disabling: %d, want 303 to the sign-in page", res.StatusCode)
 	}
 }
+
+// A signed-in page view writes nothing when nothing changed: scs's own idle
+// timeout re-saved the session on every request, which made the panel
+// write-bound under load (BENCHMARKS.md).
+func TestPageViewsWriteNothing(t *testing.T) {
+	e := newEnv(t, "/proc/sys")
+	e.addUser(t, "alice", db.RoleViewer)
+	c := e.client(t)
+	signInAs(t, c, "alice")
+	for _, path := range []string{"/", "/changes"} { // the first views make the CSRF token
+		if res := c.get(path); res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+	before, err := e.h.DB.Version(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/changes", "/history", "/audit", "/"} {
+		if res := c.get(path); res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, res.StatusCode)
+		}
+	}
+	if after, err := e.h.DB.Version(t.Context()); err != nil || after != before {
+		t.Errorf("the database changed during five page views (version %v, then %v, %v): something writes on every request", before, after, err)
+	}
+}
