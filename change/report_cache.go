@@ -11,6 +11,20 @@ import (
 // Service.ReportMaxAge is zero.
 const DefaultReportMaxAge = time.Second
 
+// RangeMaxAge is how old the running range Status shows may be: requests
+// arriving within it share one read of /proc/sys (a system call each,
+// a tenth of an API call's time in the server). Far below what a person
+// can notice after running sysctl -w; portpanel's own writes show at once
+// (writeKernel). A negative ReportMaxAge turns it off too.
+const RangeMaxAge = 100 * time.Millisecond
+
+// writeKernel is Kernel.WriteRange; once it is done, Status reads the
+// kernel afresh.
+func (s *Service) writeKernel(r sysctl.Range) error {
+	defer s.kernelFiles().Wrote()
+	return s.Kernel.WriteRange(r)
+}
+
 // Every page and API read shows the value the host will boot with, and
 // resolving it reads and parses every sysctl config file (about 0.5 ms,
 // BenchmarkReport), so Status reuses a report for up to ReportMaxAge. A
@@ -67,6 +81,7 @@ func (s *Service) kernelFiles() *sysctl.KernelFiles {
 		// file. Only tests change Kernel on a running service.
 		s.report.files, s.report.filesOf = s.Kernel.Files(), s.Kernel
 		s.report.files.SettingsMaxAge = s.reportMaxAge()
+		s.report.files.RangeMaxAge = min(s.reportMaxAge(), RangeMaxAge)
 	}
 	return s.report.files
 }

@@ -11,9 +11,9 @@ import (
 	"portpanel/sysctl/sysctltest"
 )
 
-// Status reuses the boot report, but never past a write of the managed file
-// by portpanel (apply, rollback), and a hand edit shows once ReportMaxAge
-// has passed.
+// Status reuses the boot report and the running range, but never past a
+// write by portpanel (apply, rollback), and a hand edit shows once
+// ReportMaxAge (the range: RangeMaxAge) has passed.
 func TestStatusBootValueAfterWrites(t *testing.T) {
 	if !sysctltest.InNetns(t) {
 		return
@@ -21,14 +21,16 @@ func TestStatusBootValueAfterWrites(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, ptr("# managed by hand\n"))
 	f.svc.ReportMaxAge = 300 * time.Millisecond
-	boot := func() sysctl.Range {
+	status := func() change.Status {
 		t.Helper()
 		st, err := f.svc.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st.BootRange
+		return st
 	}
+	boot := func() sysctl.Range { t.Helper(); return status().BootRange }
+	running := func() sysctl.Range { t.Helper(); return status().Kernel.Range }
 	if got := boot(); got != change.KernelDefault {
 		t.Fatalf("boot before any change = %v, want the kernel default %v", got, change.KernelDefault)
 	}
@@ -39,11 +41,26 @@ func TestStatusBootValueAfterWrites(t *testing.T) {
 	if got, want := boot(), (sysctl.Range{Low: 40000, High: 50001}); got != want {
 		t.Errorf("boot right after apply = %v, want %v", got, want)
 	}
+	if got, want := running(), (sysctl.Range{Low: 40000, High: 50001}); got != want {
+		t.Errorf("running range right after apply = %v, want %v", got, want)
+	}
 	if _, err := f.svc.Rollback(ctx, c.ID, "back", approver); err != nil {
 		t.Fatal(err)
 	}
 	if got := boot(); got != change.KernelDefault {
 		t.Errorf("boot right after rollback = %v, want %v", got, change.KernelDefault)
+	}
+	if got := running(); got != change.KernelDefault {
+		t.Errorf("running range right after rollback = %v, want %v", got, change.KernelDefault)
+	}
+	// By hand, as sysctl -w does: shown once RangeMaxAge has passed.
+	byHand := sysctl.Range{Low: 41000, High: 51001}
+	if err := f.svc.Kernel.WriteRange(byHand); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(change.RangeMaxAge + 50*time.Millisecond)
+	if got := running(); got != byHand {
+		t.Errorf("running range %v after sysctl -w = %v, want %v", change.RangeMaxAge+50*time.Millisecond, got, byHand)
 	}
 	if err := os.WriteFile(f.file, []byte("net.ipv4.ip_local_port_range = 20000 30001\n"), 0o644); err != nil {
 		t.Fatal(err)

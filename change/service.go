@@ -47,8 +47,8 @@ type Service struct {
 	Sockets usage.Reader
 	// ReportMaxAge is how old the boot value Status shows may be (hand
 	// edits show within it; portpanel's own writes at once), and the kernel's
-	// unprivileged port start and reserved ports (the range itself is
-	// always read): 0 means DefaultReportMaxAge, a negative value reads
+	// unprivileged port start and reserved ports (the range itself up to
+	// RangeMaxAge): 0 means DefaultReportMaxAge, a negative value reads
 	// everything every time.
 	ReportMaxAge time.Duration
 

@@ -2,6 +2,7 @@ package sysctl
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -17,20 +18,27 @@ import (
 // Only a real procfs is kept open: under a plain directory (tests, a copy)
 // a file replaced by rename would keep showing its old content.
 //
-// The range is read on every Read. The two settings that only constrain
-// it are kept for up to SettingsMaxAge: they change about never, and
-// formatting ip_local_reserved_ports walks a 65,536-bit bitmap, the
-// dearest read of the three.
+// The range is kept for up to RangeMaxAge, so requests arriving together
+// share one read, and the two settings that only constrain it for up to
+// SettingsMaxAge: they change about never, and formatting
+// ip_local_reserved_ports walks a 65,536-bit bitmap, the dearest read of
+// the three. A writer of the kernel calls Wrote once it is done, and no
+// value read before that is handed out again.
 type KernelFiles struct {
 	k      Kernel
 	procfs bool
 	mu     sync.Mutex
 	fds    map[string]int
-	// SettingsMaxAge bounds how old the unprivileged port start and the
-	// reserved ports may be; 0 reads them every time.
-	SettingsMaxAge time.Duration
-	settingsAt     time.Time
-	settings       KernelState
+	// RangeMaxAge bounds how old the range may be, SettingsMaxAge the
+	// unprivileged port start and the reserved ports; 0 reads them every
+	// time. A setting is never younger than the range it came with.
+	RangeMaxAge, SettingsMaxAge time.Duration
+	settingsAt, rangeAt         time.Time
+	state                       KernelState
+	// writes counts Wrote calls; state holds what was read when it was
+	// stateWrites.
+	writes      atomic.Uint64
+	stateWrites uint64
 }
 
 // procSuperMagic is PROC_SUPER_MAGIC from linux/magic.h.
@@ -43,19 +51,27 @@ func (k Kernel) Files() *KernelFiles {
 	return &KernelFiles{k: k, procfs: procfs, fds: map[string]int{}}
 }
 
-// Read is Kernel.Read, with the settings other than the range up to
-// SettingsMaxAge old.
+// Read is Kernel.Read, with the range up to RangeMaxAge old and the other
+// settings up to SettingsMaxAge old, unless Wrote was called since.
 func (f *KernelFiles) Read() (KernelState, error) {
+	// Loaded before reading: a write landing during the read makes what
+	// it read count as older than it is, never newer.
+	writes := f.writes.Load()
 	f.mu.Lock()
-	fresh := f.SettingsMaxAge > 0 && !f.settingsAt.IsZero() && time.Since(f.settingsAt) < f.SettingsMaxAge
-	st := f.settings
+	now := time.Now()
+	same := f.stateWrites == writes
+	fresh := func(at time.Time, maxAge time.Duration) bool {
+		return same && maxAge > 0 && !at.IsZero() && now.Sub(at) < maxAge
+	}
+	st, rangeFresh, settingsFresh := f.state, fresh(f.rangeAt, f.RangeMaxAge), fresh(f.settingsAt, f.SettingsMaxAge)
 	f.mu.Unlock()
-	if !fresh {
+	switch {
+	case rangeFresh && settingsFresh:
+		return st, nil
+	case !settingsFresh:
 		st, err := f.k.readState(f.read)
 		if err == nil {
-			f.mu.Lock()
-			f.settings, f.settingsAt = st, time.Now()
-			f.mu.Unlock()
+			f.keep(st, writes, now, true)
 		}
 		return st, err
 	}
@@ -66,7 +82,31 @@ func (f *KernelFiles) Read() (KernelState, error) {
 	if st.Range, err = parseRange(s); err != nil {
 		return KernelState{}, err
 	}
+	f.keep(st, writes, now, false)
 	return st, nil
+}
+
+// Wrote says the kernel's values may have changed: the next Read reads
+// them afresh.
+func (f *KernelFiles) Wrote() { f.writes.Add(1) }
+
+// keep stores st, read at or after now when writes was the Wrote count,
+// unless a read started later has stored its own already.
+func (f *KernelFiles) keep(st KernelState, writes uint64, now time.Time, settings bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if writes < f.stateWrites || (writes == f.stateWrites && now.Before(f.rangeAt)) {
+		return
+	}
+	if writes != f.stateWrites && !settings {
+		// The settings kept are from before a write: take only the range,
+		// and have the next Read read the settings too.
+		f.settingsAt = time.Time{}
+	}
+	f.state.Range, f.rangeAt, f.stateWrites = st.Range, now, writes
+	if settings {
+		f.state, f.settingsAt = st, now
+	}
 }
 
 func (f *KernelFiles) read(name string) (string, error) {

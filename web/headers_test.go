@@ -18,6 +18,28 @@ import (
 // to this test too.
 const wantCSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+// pageHeaders are the security headers of every page; apiOnlyHeaders those
+// of the answers that are data (JSON, CSV, metrics), which no browser
+// renders as a document, so the headers that govern one are left off.
+var (
+	pageHeaders = map[string]string{
+		"Content-Security-Policy":    wantCSP,
+		"X-Content-Type-Options":     "nosniff",
+		"Referrer-Policy":            "no-referrer",
+		"X-Frame-Options":            "DENY",
+		"Cross-Origin-Opener-Policy": "same-origin",
+		"Permissions-Policy":         "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+	}
+	apiOnlyHeaders = map[string]string{
+		"Content-Security-Policy":    "default-src 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "",
+		"Cross-Origin-Opener-Policy": "",
+		"Permissions-Policy":         "",
+	}
+)
+
 // Inline code that the policy would block, and so must not be on any page.
 var (
 	inlineScript = regexp.MustCompile(`<script(\s[^>]*)?>\s*[^<\s]`)
@@ -29,6 +51,7 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	anon := e.client(t)
 	user := e.login(t, "operator")
+	bearer := e.bearer(t, "script", "viewer")
 	tests := []struct {
 		name   string
 		c      *client
@@ -38,17 +61,24 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		// cache is the Cache-Control wanted, "no-store" when empty: the
 		// static files alone may be kept.
 		cache string
+		data  bool // an answer for programs, with apiOnlyHeaders
+		token bool // sent with a viewer's API token
 	}{
 		{name: "public page", c: anon, method: "GET", path: "/login", status: 200},
 		{name: "signed-in page", c: user, method: "GET", path: "/", status: 200},
 		{name: "signed-in list", c: user, method: "GET", path: "/audit", status: 200},
-		{name: "API answer", c: user, method: "GET", path: "/api/v1/range", status: 200},
-		{name: "API 401", c: anon, method: "GET", path: "/api/v1/range", status: 401},
+		{name: "API answer", c: user, method: "GET", path: "/api/v1/range", status: 200, data: true},
+		{name: "API answer to a token", c: anon, token: true, method: "GET", path: "/api/v1/range", status: 200, data: true},
+		{name: "API CSV export", c: anon, token: true, method: "GET", path: "/api/v1/audit/export", status: 200, data: true},
+		{name: "API 401", c: anon, method: "GET", path: "/api/v1/range", status: 401, data: true},
 		{name: "error page 404", c: user, method: "GET", path: "/no/such/page", status: 404},
-		{name: "API 404", c: user, method: "GET", path: "/api/v1/changes/999", status: 404},
+		{name: "API 404", c: user, method: "GET", path: "/api/v1/changes/999", status: 404, data: true},
+		{name: "API 404 to a token", c: anon, token: true, method: "GET", path: "/api/v1/changes/999", status: 404, data: true},
+		{name: "API 404, no such route", c: anon, token: true, method: "GET", path: "/api/v1/nothing", status: 404, data: true},
+		{name: "metrics", c: anon, token: true, method: "GET", path: "/metrics", status: 200, data: true},
 		{name: "CSRF 403", c: user, method: "POST", path: "/changes", status: 403},
 		{name: "redirect to login", c: anon, method: "GET", path: "/history", status: 303},
-		{name: "health check", c: anon, method: "GET", path: "/healthz", status: 200},
+		{name: "health check", c: anon, method: "GET", path: "/healthz", status: 200, data: true},
 		{name: "static file", c: user, method: "GET", path: static.Path("app.css"), status: 200, cache: "public, max-age=31536000, immutable"},
 		{name: "static file, anonymous", c: anon, method: "GET", path: static.Path("app.js"), status: 200, cache: "public, max-age=31536000, immutable"},
 		{name: "static file at its plain URL", c: anon, method: "GET", path: "/static/app.css", status: 200, cache: "no-cache"},
@@ -56,17 +86,17 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := tt.c.do(tt.method, tt.path, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, nil)
+			hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+			if tt.token {
+				hdr["Authorization"] = bearer["Authorization"]
+			}
+			res := tt.c.do(tt.method, tt.path, hdr, nil)
 			if res.StatusCode != tt.status {
 				t.Fatalf("%s %s: %d, want %d", tt.method, tt.path, res.StatusCode, tt.status)
 			}
-			want := map[string]string{
-				"Content-Security-Policy":    wantCSP,
-				"X-Content-Type-Options":     "nosniff",
-				"Referrer-Policy":            "no-referrer",
-				"X-Frame-Options":            "DENY",
-				"Cross-Origin-Opener-Policy": "same-origin",
-				"Permissions-Policy":         "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+			want := pageHeaders
+			if tt.data {
+				want = apiOnlyHeaders
 			}
 			for k, v := range want {
 				if got := res.Header.Get(k); got != v {

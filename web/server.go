@@ -86,17 +86,19 @@ func New(h *handlers.Handlers) *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(requestLog(cmp.Or(h.RequestLog, h.Log)))
 	e.Use(securityHeaders(h.TrustedProxies))
-	e.Use(echo.WrapMiddleware(http.NewCrossOriginProtection().Handler))
+	e.Use(crossOrigin(http.NewCrossOriginProtection()))
 	// Sessions wrap every request, not found ones included, so error pages
 	// have a session to read the signed-in user from; a 413 page too, so
 	// the limit comes after them.
 	e.Use(readSnapshot)
-	e.Use(exceptStatic(echo.WrapMiddleware(h.Sessions.LoadAndSave)))
+	e.Use(unlessSessionless(echo.WrapMiddleware(h.Sessions.LoadAndSave)))
 	e.Use(limitBody(MaxBody))
 	registerStatic(e)
 	proxy := &proxySignIn{}
 	for _, r := range Routes(h) {
-		e.Add(r.Method, r.Path, r.Handler, authenticate(h, proxy), authorize(h, r.Role), holdForNewPassword(h, r.Role))
+		// Wrapped once here: middleware passed to Add is applied anew on
+		// every request (a closure per middleware per request).
+		e.Add(r.Method, r.Path, authenticate(h, proxy)(authorize(h, r.Role)(holdForNewPassword(h, r.Role)(r.Handler))))
 	}
 	return e
 }
@@ -178,20 +180,36 @@ func limitBody(max int64) echo.MiddlewareFunc {
 	}
 }
 
-// requestLog logs one line per request. It logs the path without the query,
-// which may hold the setup token.
+// requestLog logs one line per request, with the status sent: it runs the
+// error handler itself, as echo's RequestLogger with HandleError does (a
+// ConflictError becomes 409 only there). It logs the path without the
+// query, which may hold the setup token.
+//
+// It hands the record to the handler directly: slog's Logger methods ask
+// the runtime for the caller's PC on every line, for a source nobody logs,
+// and this is the busiest line there is (issue 6).
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRemoteIP: true,
-		// Run the error handler first, so the status logged is the one sent
-		// (a ConflictError becomes 409 only there).
-		HandleError: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Info("request", "method", v.Method, "path", v.URIPath, "status", v.Status,
-				"latency_ms", v.Latency.Milliseconds(), "remote", v.RemoteIP)
+	h := log.Handler()
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			ctx := c.Request().Context()
+			if !h.Enabled(ctx, slog.LevelInfo) {
+				return nil
+			}
+			req := c.Request()
+			end := time.Now()
+			rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+			rec.AddAttrs(slog.String("method", req.Method), slog.String("path", cmp.Or(req.URL.Path, "/")),
+				slog.Int("status", c.Response().Status), slog.Int64("latency_ms", end.Sub(start).Milliseconds()),
+				slog.String("remote", c.RealIP()))
+			_ = h.Handle(ctx, rec) // as slog.Logger does: a failing log must not fail the request
 			return nil
-		},
-	})
+		}
+	}
 }
 
 // CSP allows nothing but portpanel's own files: no inline script or
@@ -226,16 +244,64 @@ var fixedHeaders = http.Header{
 	"Cache-Control":              {"no-store"},
 }
 
+// APICSP is the policy of the answers that are never a page (JSON, CSV,
+// metrics): nothing may load and nothing may frame them.
+const APICSP = "default-src 'none'; frame-ancestors 'none'"
+
+// apiHeaders replace fixedHeaders on those answers, as OWASP's REST
+// Security Cheat Sheet lists them: Referrer-Policy,
+// Cross-Origin-Opener-Policy and Permissions-Policy govern what a document
+// does, and JSON opened in a browser does nothing. Each header costs the
+// server and every client on every call (issue 6).
+var apiHeaders = http.Header{
+	"Content-Security-Policy": {APICSP},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+	"Cache-Control":           {"no-store"},
+}
+
+// notAPage reports whether the answer to r is data for a program rather
+// than a page: the API (errors included, handlers.Error answers JSON there),
+// the metrics and the health checks.
+func notAPage(r *http.Request) bool {
+	switch p := r.URL.Path; p {
+	case MetricsPath, "/healthz", "/readyz":
+		return true
+	default:
+		return strings.HasPrefix(p, "/api/")
+	}
+}
+
 // securityHeaders go on every response, error pages included.
 func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
-			for k, v := range fixedHeaders {
+			fixed := fixedHeaders
+			if notAPage(c.Request()) {
+				fixed = apiHeaders
+			}
+			for k, v := range fixed {
 				hd[k] = v
 			}
 			if overTLS(trusted, c.Request()) {
 				hd.Set("Strict-Transport-Security", HSTS)
+			}
+			return next(c)
+		}
+	}
+}
+
+// crossOrigin refuses unsafe cross-origin requests as cop.Handler does,
+// with the same plain 403 (the session that an error page would need is
+// not loaded yet), without wrapping echo's handler in a net/http one on
+// every request.
+func crossOrigin(cop *http.CrossOriginProtection) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := cop.Check(c.Request()); err != nil {
+				http.Error(c.Response(), err.Error(), http.StatusForbidden)
+				return nil
 			}
 			return next(c)
 		}

@@ -97,19 +97,29 @@ func acceptsGzip(values []string) bool {
 	return star > 0
 }
 
-// exceptStatic applies mw to every request but those for a static file
-// that exists: they need no session, and loading one cost a database read,
-// and with an idle timeout a write, per file (issue 6).
-func exceptStatic(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+// unlessSessionless applies mw (the session) to every request but those
+// that never read one: a static file that exists, and an API call with an
+// Authorization header. Loading a session cost a database read, and with
+// an idle timeout a write, per file, and scs's bookkeeping (a session
+// store and a wrapped writer) per API call (issue 6).
+func unlessSessionless(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		withMW := mw(next)
 		return func(c echo.Context) error {
-			if servesStatic(c) {
+			if servesStatic(c) || bearerAPI(c.Request()) {
 				return next(c)
 			}
 			return withMW(c)
 		}
 	}
+}
+
+// bearerAPI reports whether r is an API call that authenticates with its
+// Authorization header. authenticate then takes the token or refuses the
+// call, without looking at the cookie, and the API's handlers and its
+// JSON errors use no session.
+func bearerAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get(echo.HeaderAuthorization) != ""
 }
 
 // servesStatic reports whether serveStatic will answer c with a file (a

@@ -18,11 +18,11 @@ import (
 )
 
 // staticServer is the static route behind the security headers, as New
-// stacks them, with a marker middleware wrapped in exceptStatic.
+// stacks them, with a marker middleware wrapped in unlessSessionless.
 func staticServer() *echo.Echo {
 	e := echo.New()
 	e.Use(securityHeaders(nil))
-	e.Use(exceptStatic(func(next echo.HandlerFunc) echo.HandlerFunc {
+	e.Use(unlessSessionless(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Response().Header().Set("X-Marker", "ran")
 			return next(c)
@@ -30,6 +30,7 @@ func staticServer() *echo.Echo {
 	}))
 	registerStatic(e)
 	e.GET("/page", func(c echo.Context) error { return c.String(http.StatusOK, "page") })
+	e.GET("/api/v1/range", func(c echo.Context) error { return c.String(http.StatusOK, "api") })
 	return e
 }
 
@@ -48,7 +49,7 @@ func TestStaticFiles(t *testing.T) {
 		gzipped bool
 		body    []byte // the decoded body, nil for none
 		etag    string
-		marker  bool // the middleware exceptStatic wraps ran
+		marker  bool // the middleware unlessSessionless wraps ran
 	}{
 		{name: "hashed URL, gzip accepted", path: static.Path("app.css"), hdr: http.Header{"Accept-Encoding": {"gzip, deflate, br"}},
 			status: 200, cache: cacheImmutable, gzipped: true, body: css, etag: a.GzipETag},
@@ -80,6 +81,9 @@ func TestStaticFiles(t *testing.T) {
 		{name: "encoded dot segments", path: "/static/%2e%2e/static/app.css", status: 404, cache: "no-store", marker: true},
 		{name: "directory", path: "/static/", status: 404, cache: "no-store", marker: true},
 		{name: "a page", path: "/page", status: 200, cache: "no-store", body: []byte("page"), marker: true},
+		{name: "a page with a bearer token", path: "/page", hdr: http.Header{"Authorization": {"Bearer x"}}, status: 200, cache: "no-store", body: []byte("page"), marker: true},
+		{name: "API with a bearer token", path: "/api/v1/range", hdr: http.Header{"Authorization": {"Bearer x"}}, status: 200, cache: "no-store", body: []byte("api")},
+		{name: "API with a cookie", path: "/api/v1/range", hdr: http.Header{"Cookie": {"portpanel_session=x"}}, status: 200, cache: "no-store", body: []byte("api"), marker: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,8 +100,12 @@ func TestStaticFiles(t *testing.T) {
 			if got := res.Header.Get("Cache-Control"); got != tt.cache {
 				t.Errorf("Cache-Control %q, want %q", got, tt.cache)
 			}
-			if got := res.Header.Get("Content-Security-Policy"); got != CSP {
-				t.Errorf("Content-Security-Policy %q, want the policy", got)
+			wantCSP := CSP
+			if strings.HasPrefix(tt.path, "/api/") {
+				wantCSP = APICSP
+			}
+			if got := res.Header.Get("Content-Security-Policy"); got != wantCSP {
+				t.Errorf("Content-Security-Policy %q, want %q", got, wantCSP)
 			}
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
