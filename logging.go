@@ -19,3 +19,12 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
+
+// newRequestLogger is newLogger for the request log: in the text format its
+// lines are formatted by requestLineHandler, the same bytes in less time.
+func newRequestLogger(format string, w *lineBuffer) (*slog.Logger, error) {
+	if format == "text" {
+		return slog.New(newRequestLineHandler(w)), nil
+	}
+	return newLogger(format, w)
+}

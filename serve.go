@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	requests := newLineBuffer(stderr)
-	requestLog, err := newLogger(cfg.logFormat, requests)
+	requestLog, err := newRequestLogger(cfg.logFormat, requests)
 	if err != nil {
 		return err
 	}
