@@ -270,8 +270,8 @@ func buildChart(samples []db.Sample, from, to time.Time, links map[int64]int64) 
 	}
 	v.Band = pathData(band, true)
 
-	v.Markers = changeMarkers(samples, from, to, x, links)
-	changes := len(v.Markers)
+	var changes int
+	v.Markers, changes = changeMarkers(samples, from, to, x, links)
 	first, last := segs[0], segs[len(segs)-1]
 	v.Summary = "Port range " + rangeText(first.Low, first.High) + " at the start, " +
 		rangeText(last.Low, last.High) + " at the end, " + strconv.Itoa(changes) + " change"

@@ -155,7 +155,7 @@ func TestBuildChart(t *testing.T) {
 	if !strings.HasSuffix(v.Band, " Z") {
 		t.Errorf("band not closed: %q", v.Band)
 	}
-	if len(v.Markers) != 1 || num(v.Markers[0].X) != mid || v.Markers[0].Class != "marker marker-change" {
+	if len(v.Markers) != 1 || len(v.Markers[0].ChangeXs) != 1 || num(v.Markers[0].ChangeXs[0]) != mid || v.Markers[0].Class != "marker marker-change" {
 		t.Errorf("markers = %+v, want one change at x=%s", v.Markers, mid)
 	}
 	if v.YTicks[0].Label != "30000" || v.YTicks[len(v.YTicks)-1].Label != "60000" {

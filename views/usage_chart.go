@@ -195,7 +195,7 @@ func buildUsageChart(points []db.UsagePoint, samples []db.Sample, changes []db.C
 		ports.XTicks = append(ports.XTicks, tick{x(t), timeLabel(t, step)})
 	}
 	share.XTicks = ports.XTicks
-	markers := changeMarkers(samples, from, to, x, changeLinks(samples, changes))
+	markers, changeCount := changeMarkers(samples, from, to, x, changeLinks(samples, changes))
 	ports.Markers, share.Markers = markers, markers
 	minGap := to.Sub(from) / 100
 
@@ -233,7 +233,7 @@ func buildUsageChart(points []db.UsagePoint, samples []db.Sample, changes []db.C
 
 	ports.Title = "Ports: range size, capacity, in use and TIME_WAIT"
 	share.Title = "Busiest destination's share of capacity"
-	ports.Summary, share.Summary = usageSummary(vs, len(markers), risk)
+	ports.Summary, share.Summary = usageSummary(vs, changeCount, risk)
 	return usageChartView{Ports: ports, Share: share, Values: vs}
 }
 
