@@ -135,3 +135,26 @@ func TestKernelFilesKeepValuesUntilWrote(t *testing.T) {
 		t.Errorf("kept again after the fresh read = %+v, want it", st.Range)
 	}
 }
+
+// A kept file that can no longer be read is read afresh, by path: the
+// value is still the kernel's.
+func TestKernelFilesReadAfreshWhenAKeptFileFails(t *testing.T) {
+	if !sysctltest.InNetns(t) {
+		return
+	}
+	k := sysctl.Kernel{ProcSys: "/proc/sys"}
+	f := k.Files()
+	defer f.Close()
+	if _, err := f.Read(); err != nil { // opens and keeps the files
+		t.Fatal(err)
+	}
+	f.BreakKeptRange()
+	for _, r := range []sysctl.Range{{Low: 40000, High: 50001}, {Low: 32768, High: 60999}} {
+		if err := k.WriteRange(r); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := f.Read(); err != nil || st.Range != r {
+			t.Errorf("Read with a broken kept file after writing %v = %v, %v", r, st.Range, err)
+		}
+	}
+}
