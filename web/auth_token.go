@@ -12,15 +12,18 @@ import (
 	"portpanel/handlers/auth"
 )
 
-// tokenUser authenticates "Authorization: Bearer TOKEN". Any Authorization
-// header decides: a wrong one is a 401, never a fall back to the session.
+// tokenUser authenticates "Authorization: Bearer TOKEN". A Bearer header
+// decides: a wrong one is a 401, never a fall back to the session. Another
+// scheme is not portpanel's and is ignored: a reverse proxy's HTTP Basic
+// sign-in reaches portpanel on every request of the browser behind it
+// (nginx passes Authorization on), and used to make every page a 401.
 func tokenUser(h *handlers.Handlers, c echo.Context) (bool, error) {
 	authz := c.Request().Header.Get(echo.HeaderAuthorization)
-	if authz == "" {
+	if !bearerScheme(authz) {
 		return false, nil
 	}
-	secret, ok := strings.CutPrefix(authz, "Bearer ")
-	if !ok || secret == "" {
+	secret, _ := strings.CutPrefix(authz, "Bearer ")
+	if secret == "" {
 		return true, echo.NewHTTPError(http.StatusUnauthorized, "Use Authorization: Bearer TOKEN.")
 	}
 	// The metrics token reads /metrics as a viewer would and nothing else;
@@ -57,6 +60,13 @@ func tokenUser(h *handlers.Handlers, c echo.Context) (bool, error) {
 	u.Role = auth.TokenRole(t.Role, u.Role)
 	handlers.SetUser(c, u, true)
 	return true, nil
+}
+
+// bearerScheme reports whether an Authorization header value is meant for
+// portpanel: the Bearer scheme, spelled as RFC 6750 does, with or without a
+// token after it.
+func bearerScheme(authz string) bool {
+	return authz == "Bearer" || strings.HasPrefix(authz, "Bearer ")
 }
 
 // badToken is the 401 for a token that cannot be used, with the header

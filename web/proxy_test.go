@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"portpanel/db"
+	"portpanel/sysctl/sysctltest"
 )
 
 // The httptest server sees every request come from 127.0.0.1: trusting
@@ -184,4 +185,49 @@ func auditDetails(t *testing.T, e *env) string {
 	}
 	b, _ := json.Marshal(events)
 	return string(b)
+}
+
+// Behind a reverse proxy that signs people in with HTTP Basic (nginx's
+// auth_basic), the browser sends its Authorization header on every request
+// and the proxy passes it on. Only Bearer is portpanel's: another scheme is
+// ignored, so the session works, CSRF still guards writes, and an
+// anonymous request is sent to sign in as without the header. A malformed
+// Bearer header is still refused outright.
+func TestAnotherAuthorizationSchemeIsIgnored(t *testing.T) {
+	e := newEnv(t, sysctltest.ProcSys())
+	basic := http.Header{"Authorization": {"Basic YWxpY2U6c2VjcmV0"}}
+	with := func(kv ...string) http.Header {
+		h := basic.Clone()
+		for i := 0; i+1 < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return h
+	}
+	user := e.login(t, "operator")
+	anon := e.client(t)
+	tests := []struct {
+		name   string
+		c      *client
+		method string
+		path   string
+		hdr    http.Header
+		status int
+	}{
+		{"signed-in page", user, http.MethodGet, "/", basic, http.StatusOK},
+		{"signed-in API call", user, http.MethodGet, "/api/v1/range", basic, http.StatusOK},
+		{"signed-in write without the CSRF token", user, http.MethodPost, "/api/v1/changes", with("Content-Type", "application/json"), http.StatusForbidden},
+		{"anonymous page", anon, http.MethodGet, "/", basic, http.StatusSeeOther},
+		{"anonymous API call", anon, http.MethodGet, "/api/v1/range", basic, http.StatusUnauthorized},
+		{"lower-case bearer is not Bearer", anon, http.MethodGet, "/api/v1/range", http.Header{"Authorization": {"bearer pp_x"}}, http.StatusUnauthorized},
+		{"Bearer without a token, signed in", user, http.MethodGet, "/", http.Header{"Authorization": {"Bearer"}}, http.StatusUnauthorized},
+		{"Bearer with a wrong token, signed in", user, http.MethodGet, "/api/v1/range", http.Header{"Authorization": {"Bearer pp_wrong"}}, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.c.do(tt.method, tt.path, tt.hdr, strings.NewReader(`{"low": 40000, "high": 50001, "reason": "x"}`))
+			if res.StatusCode != tt.status {
+				t.Errorf("%s %s: %d, want %d", tt.method, tt.path, res.StatusCode, tt.status)
+			}
+		})
+	}
 }

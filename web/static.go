@@ -114,12 +114,11 @@ func unlessSessionless(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	}
 }
 
-// bearerAPI reports whether r is an API call that authenticates with its
-// Authorization header. authenticate then takes the token or refuses the
-// call, without looking at the cookie, and the API's handlers and its
-// JSON errors use no session.
+// bearerAPI reports whether r is an API call with a Bearer token.
+// authenticate then takes the token or refuses the call, without looking
+// at the cookie, and the API's handlers and its JSON errors use no session.
 func bearerAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get(echo.HeaderAuthorization) != ""
+	return strings.HasPrefix(r.URL.Path, "/api/") && bearerScheme(r.Header.Get(echo.HeaderAuthorization))
 }
 
 // servesStatic reports whether serveStatic will answer c with a file (a
