@@ -102,6 +102,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, nil
 }
 
+// auditCheckAfterStart is when the first full check of the audit chain
+// runs: after the first requests, before an admin is likely to open the
+// audit page (reading a million events takes seconds).
+const auditCheckAfterStart = 5 * time.Second
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseServe(args, stderr)
 	if err != nil {
@@ -195,9 +200,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	wg.Go(func() { sweepSessions(bg, d, 5*time.Minute, log) })
 	wg.Go(func() { requests.run(bg, 200*time.Millisecond) })
 	// Page views verify only the audit events added since the last check;
-	// this re-checks the whole chain, so an edit of an old row is found.
+	// this re-checks the whole chain, so an edit of an old row is found,
+	// the first time soon after start, so the first view of the audit page
+	// does not wait for it.
 	wg.Go(func() {
-		d.VerifyAuditEvery(bg, time.Hour, func(err error) { log.Error("verify the audit log's hash chain", "err", err) })
+		d.VerifyAuditEvery(bg, auditCheckAfterStart, time.Hour, func(err error) { log.Error("verify the audit log's hash chain", "err", err) })
 	})
 	defer func() { stopBG(); wg.Wait() }()
 	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}

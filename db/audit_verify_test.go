@@ -210,7 +210,7 @@ func TestPeriodicFullCheckFindsOldTampering(t *testing.T) {
 	reported := make(chan error, 100)
 	stopped := make(chan struct{})
 	go func() {
-		d.VerifyAuditEvery(ctx, 10*time.Millisecond, func(err error) { reported <- err })
+		d.VerifyAuditEvery(ctx, 10*time.Millisecond, 10*time.Millisecond, func(err error) { reported <- err })
 		close(stopped)
 	}()
 	defer func() { cancel(); <-stopped }()
@@ -225,5 +225,37 @@ func TestPeriodicFullCheckFindsOldTampering(t *testing.T) {
 	}
 	if _, err := d.CheckAudit(ctx); !errors.As(err, &ce) || ce.ID != 2 {
 		t.Errorf("CheckAudit after the periodic check = %v, want event 2", err)
+	}
+}
+
+// The first periodic check comes after its own delay, not a whole
+// interval, and anchors the chain: the next CheckAudit (the first view of
+// the audit page) has only what is new to read.
+func TestFirstPeriodicCheckAnchorsTheChain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := dbtest.Open(t)
+	appendEvents(t, d, 5)
+	if st := d.ChainChecked(); !st.FullAt.IsZero() || st.Verified != 0 {
+		t.Fatalf("before any check: %+v", st)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		d.VerifyAuditEvery(ctx, 10*time.Millisecond, time.Hour, func(err error) { t.Errorf("periodic check: %v", err) })
+		close(stopped)
+	}()
+	defer func() { cancel(); <-stopped }()
+	deadline := time.Now().Add(10 * time.Second)
+	for d.ChainChecked().FullAt.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("no full check within 10 s of start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := d.ChainChecked(); st.FullN != 5 || st.Verified != 5 {
+		t.Errorf("after the first periodic check: %+v, want 5 events verified", st)
+	}
+	appendEvents(t, d, 2)
+	if st, err := d.CheckAudit(ctx); err != nil || st.FullN != 5 || st.Newer != 2 {
+		t.Errorf("CheckAudit after it = %+v, %v; want the 5 of the full check and 2 newer", st, err)
 	}
 }
