@@ -41,7 +41,9 @@ func BenchmarkChrome(b *testing.B) {
 // databases give it: a range sample an hour, the usage chart's 720 hourly
 // points and a day of raw ones, a page of 100 samples and the 1,000
 // changes the charts link their markers to.
-func BenchmarkHistory30d(b *testing.B) {
+// history30d is a 30-day history page: hourly samples and usage, the last
+// hour's raw usage, 1,000 changes.
+func history30d() views.HistoryPage {
 	p := history()
 	p.Window, p.ChartFrom = "30d", now.Add(-30*24*time.Hour)
 	p.Chart, p.Samples, p.Usage, p.Changes = nil, nil, nil, nil
@@ -63,5 +65,9 @@ func BenchmarkHistory30d(b *testing.B) {
 		c.ID, c.CreatedAt = int64(1000-i), now.Add(-time.Duration(i)*time.Hour)
 		p.Changes = append(p.Changes, c)
 	}
-	benchRender(b, views.History(p))
+	return p
+}
+
+func BenchmarkHistory30d(b *testing.B) {
+	benchRender(b, views.History(history30d()))
 }

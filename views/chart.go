@@ -3,7 +3,6 @@ package views
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"portpanel/db"
@@ -211,19 +210,21 @@ func stepPoints(segs []segment, x func(time.Time) float64, y func(segment) float
 }
 
 func pathData(pts []point, closed bool) string {
-	var b strings.Builder
+	b := make([]byte, 0, 16*len(pts)+2)
 	for i, p := range pts {
 		if i == 0 {
-			b.WriteString("M")
+			b = append(b, 'M')
 		} else {
-			b.WriteString(" L")
+			b = append(b, " L"...)
 		}
-		b.WriteString(num(p.X) + " " + num(p.Y))
+		b = appendNum(b, p.X)
+		b = append(b, ' ')
+		b = appendNum(b, p.Y)
 	}
 	if closed && len(pts) > 0 {
-		b.WriteString(" Z")
+		b = append(b, " Z"...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // num formats a coordinate compactly: 12.5, 40, -3.2.

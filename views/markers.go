@@ -138,11 +138,14 @@ func newMarker(group []markerAt) chartMarker {
 
 // markerPath is the visible lines at xs from top to bottom, as path data.
 func markerPath(xs []float64, top, bottom float64) string {
-	var b strings.Builder
+	b := make([]byte, 0, 16*len(xs))
 	for _, x := range xs {
-		b.WriteString("M" + num(x) + " " + num(top) + "V" + num(bottom))
+		b = append(b, 'M')
+		b = appendPoint(b, x, top)
+		b = append(b, 'V')
+		b = appendNum(b, bottom)
 	}
-	return b.String()
+	return string(b)
 }
 
 // tookEffect is whether a change in this status once set the range.

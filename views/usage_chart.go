@@ -1,10 +1,10 @@
 package views
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"portpanel/db"
@@ -74,7 +74,7 @@ type usageChartView struct {
 // to the window); more than maxPlotPoints values are merged into equal
 // time buckets, keeping peaks, so the SVG stays small.
 func usageValues(points []db.UsagePoint, from, to time.Time) []usageValue {
-	var out []usageValue
+	out := make([]usageValue, 0, len(points))
 	for _, p := range points {
 		v := usageValue{At: p.At, From: p.At, To: p.At, Size: p.RangeHigh - p.RangeLow + 1, Capacity: p.Capacity,
 			InUse: p.InUseMax, TimeWait: p.TimeWaitMax, Risk: p.BusiestRisk, N: 1, Hourly: p.Hourly}
@@ -98,7 +98,7 @@ func usageValues(points []db.UsagePoint, from, to time.Time) []usageValue {
 	if width <= 0 {
 		return out
 	}
-	var merged []usageValue
+	merged := make([]usageValue, 0, maxPlotPoints)
 	for _, v := range out {
 		b := min(int(v.At.Sub(from)/width), maxPlotPoints-1)
 		start := from.Add(time.Duration(b) * width)
@@ -153,28 +153,42 @@ func rawStep(vs []usageValue) time.Duration {
 // capacity, which change at once rather than gradually).
 func linePath(vs []usageValue, x func(time.Time) float64, y func(usageValue) float64, minGap time.Duration, steps bool) string {
 	step := rawStep(vs)
-	var b strings.Builder
+	b := make([]byte, 0, 20*len(vs))
+	// rounded is what num would print for v; two values print the same
+	// exactly when their rounded values and signs are equal.
+	rounded := func(v float64) float64 { return math.Round(v*10) / 10 }
+	same := func(a, b float64) bool { return a == b && math.Signbit(a) == math.Signbit(b) }
 	for i, v := range vs {
-		px, py := num(x(v.At)), num(y(v))
+		px, py := x(v.At), y(v)
 		gap := i > 0 && v.At.Sub(vs[i-1].At) > max(3*max(v.resolution(step), vs[i-1].resolution(step)), minGap)
 		lone := (i == 0 || gap) && (i == len(vs)-1 || vs[i+1].At.Sub(v.At) > max(3*max(v.resolution(step), vs[i+1].resolution(step)), minGap))
 		switch {
 		case i == 0 || gap:
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(b) > 0 {
+				b = append(b, ' ')
 			}
-			b.WriteString("M" + px + " " + py)
+			b = append(b, 'M')
+			b = appendPoint(b, px, py)
 			if lone {
-				b.WriteString(" h0")
+				b = append(b, " h0"...)
 			}
 		default:
-			if prev := num(y(vs[i-1])); steps && prev != py {
-				b.WriteString(" L" + px + " " + prev)
+			if prev := y(vs[i-1]); steps && !same(rounded(prev), rounded(py)) {
+				b = append(b, " L"...)
+				b = appendPoint(b, px, prev)
 			}
-			b.WriteString(" L" + px + " " + py)
+			b = append(b, " L"...)
+			b = appendPoint(b, px, py)
 		}
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendPoint appends "X Y" as num writes them.
+func appendPoint(b []byte, x, y float64) []byte {
+	b = appendNum(b, x)
+	b = append(b, ' ')
+	return appendNum(b, y)
 }
 
 // buildUsageChart lays out points over [from, to] with a marker at every
