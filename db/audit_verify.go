@@ -197,7 +197,7 @@ func (d *DB) verifyFrom(ctx context.Context, headID int64, headHash, what string
 		}
 		if !headSeen {
 			headSeen = true
-			if e.ID != headID || e.Hash != headHash || auditHash(e) != e.Hash {
+			if e.ID != headID || e.Hash != headHash || AuditHash(e) != e.Hash {
 				return r, &ChainError{ID: headID, Reason: "the newest event verified before was changed or removed since"}
 			}
 			continue
@@ -205,7 +205,7 @@ func (d *DB) verifyFrom(ctx context.Context, headID int64, headHash, what string
 		switch {
 		case e.PrevHash != r.lastHash:
 			return r, &ChainError{ID: e.ID, Reason: "prev_hash does not match the previous event's hash (an event was removed, inserted or changed before it)"}
-		case auditHash(e) != e.Hash:
+		case AuditHash(e) != e.Hash:
 			return r, &ChainError{ID: e.ID, Reason: "hash does not match its contents (the event was changed)"}
 		}
 		r.lastID, r.lastHash = e.ID, e.Hash

@@ -15,21 +15,8 @@ func TestAwaitingConfirmationUsesItsIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	rows, err := d.sql.Query(`EXPLAIN QUERY PLAN `+awaitingQuery, StatusApplied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "changes_awaiting_idx") {
-		t.Errorf("query plan %q does not use changes_awaiting_idx", got)
+	plan := queryPlan(t, d, func() (string, []any) { return awaitingQuery, []any{StatusApplied} })
+	if !strings.Contains(plan, "changes_awaiting_idx") {
+		t.Errorf("query plan %q does not use changes_awaiting_idx", plan)
 	}
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
+	"time"
+
+	"portpanel/db"
 )
 
 // batch is how many audit events go into one multi-row INSERT (8
@@ -86,16 +86,9 @@ func eventsFor(ctx context.Context, tx *sql.Tx, first, last int) ([]*event, erro
 	return out, rows.Err()
 }
 
-// chainHash is db.auditHash (db/audit.go: "portpanel-audit-v1", prev_hash,
-// id, at, user, action, detail, change_id, each a netstring). It is
-// repeated here because the seed writes rows behind db's back; run.sh has
-// `portpanel audit verify` check the result, so a format change cannot go
-// unnoticed.
+// chainHash is the hash db gives e in the chain; run.sh has `portpanel
+// audit verify` check the seeded chain.
 func chainHash(e *event) string {
-	h := sha256.New()
-	for _, f := range []string{"portpanel-audit-v1", e.prev, strconv.FormatInt(e.id, 10),
-		strconv.FormatInt(e.at, 10), e.user, e.action, e.detail, strconv.FormatInt(e.id, 10)} {
-		fmt.Fprintf(h, "%d:%s,", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return db.AuditHash(db.AuditEvent{ID: e.id, At: time.UnixMilli(e.at), User: e.user, Action: e.action,
+		Detail: e.detail, ChangeID: &e.id, PrevHash: e.prev})
 }
