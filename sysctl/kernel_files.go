@@ -91,17 +91,14 @@ func (f *KernelFiles) Read() (KernelState, error) {
 func (f *KernelFiles) Wrote() { f.writes.Add(1) }
 
 // keep stores st, read at or after now when writes was the Wrote count,
-// unless a read started later has stored its own already.
+// unless a read started later has stored its own already. Without
+// settings it stores only the range: Read reads the range alone only when
+// the settings kept were read at the same count.
 func (f *KernelFiles) keep(st KernelState, writes uint64, now time.Time, settings bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if writes < f.stateWrites || (writes == f.stateWrites && now.Before(f.rangeAt)) {
 		return
-	}
-	if writes != f.stateWrites && !settings {
-		// The settings kept are from before a write: take only the range,
-		// and have the next Read read the settings too.
-		f.settingsAt = time.Time{}
 	}
 	f.state.Range, f.rangeAt, f.stateWrites = st.Range, now, writes
 	if settings {

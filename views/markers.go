@@ -31,6 +31,7 @@ type chartMarker struct {
 // markerAt is a single change on the chart, before grouping.
 type markerAt struct {
 	X        float64
+	At       time.Time
 	Source   string
 	Title    string
 	ChangeID int64 // 0 when not known
@@ -62,6 +63,7 @@ func changeMarkers(samples []db.Sample, from, to time.Time, x func(time.Time) fl
 		}
 		m := markerAt{
 			X:      x(s.At),
+			At:     s.At,
 			Source: s.Source,
 			Title:  s.At.UTC().Format("2006-01-02 15:04 UTC") + ": " + what + rangeText(s.Low, s.High),
 		}
@@ -121,7 +123,7 @@ func newMarker(group []markerAt) chartMarker {
 		return m
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d changes, %s to %s", len(group), first.Title[:len("2006-01-02 15:04")], last.Title[:len("2006-01-02 15:04 UTC")])
+	fmt.Fprintf(&b, "%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), last.At.UTC().Format("2006-01-02 15:04 UTC"))
 	shown := group[max(0, len(group)-markerTitleLines):]
 	if n := len(group) - len(shown); n > 0 {
 		fmt.Fprintf(&b, "\n(%d earlier not listed)", n)
