@@ -24,7 +24,7 @@ func (h *Handlers) Error(err error, c echo.Context) {
 		h.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	var failed *change.FailedError
-	if isAPI(c) {
+	if IsAPI(c) {
 		body := map[string]any{"error": msg}
 		if errors.As(err, &failed) {
 			body["change"] = changeJSON(failed.Change)
@@ -95,7 +95,9 @@ func (h *Handlers) errorPage(c echo.Context, status int, msg string, lastAdmin b
 	return render(c, status, views.Error(p))
 }
 
-func isAPI(c echo.Context) bool {
+// IsAPI reports whether c is a call of the JSON API, which answers JSON,
+// errors included.
+func IsAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
 }
 

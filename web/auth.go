@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,7 +54,7 @@ func authorize(h *handlers.Handlers, role string) echo.MiddlewareFunc {
 			u, signedIn := handlers.CurrentUser(c)
 			if role != Public {
 				switch {
-				case !signedIn && (strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == MetricsPath):
+				case !signedIn && (handlers.IsAPI(c) || c.Path() == MetricsPath):
 					// A script or a Prometheus server cannot use a login page.
 					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="portpanel"`)
 					return echo.NewHTTPError(http.StatusUnauthorized, "Sign in or send an API token.")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +28,7 @@ func holdForNewPassword(h *handlers.Handlers, role string) echo.MiddlewareFunc {
 			if !viaToken && h.SessionUserID(c) != u.ID {
 				return next(c) // signed in by the trusted proxy
 			}
-			if viaToken || strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == MetricsPath {
+			if viaToken || handlers.IsAPI(c) || c.Path() == MetricsPath {
 				return echo.NewHTTPError(http.StatusForbidden, "An administrator set this account's password: sign in to portpanel and choose a new one on the account page (/account) first.")
 			}
 			h.Flash(c, "Set a new password to continue.", true)

@@ -196,11 +196,11 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
-			ctx := c.Request().Context()
+			req := c.Request()
+			ctx := req.Context()
 			if !h.Enabled(ctx, slog.LevelInfo) {
 				return nil
 			}
-			req := c.Request()
 			end := time.Now()
 			rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 			rec.AddAttrs(slog.String("method", req.Method), slog.String("path", cmp.Or(req.URL.Path, "/")),
@@ -263,12 +263,12 @@ var apiHeaders = http.Header{
 // notAPage reports whether the answer to r is data for a program rather
 // than a page: the API (errors included, handlers.Error answers JSON there),
 // the metrics and the health checks.
-func notAPage(r *http.Request) bool {
-	switch p := r.URL.Path; p {
+func notAPage(c echo.Context) bool {
+	switch c.Request().URL.Path {
 	case MetricsPath, "/healthz", "/readyz":
 		return true
 	default:
-		return strings.HasPrefix(p, "/api/")
+		return handlers.IsAPI(c)
 	}
 }
 
@@ -278,7 +278,7 @@ func securityHeaders(trusted []netip.Prefix) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
 			fixed := fixedHeaders
-			if notAPage(c.Request()) {
+			if notAPage(c) {
 				fixed = apiHeaders
 			}
 			for k, v := range fixed {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/handlers"
 	"portpanel/static"
 )
 
@@ -106,7 +107,7 @@ func unlessSessionless(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		withMW := mw(next)
 		return func(c echo.Context) error {
-			if servesStatic(c) || bearerAPI(c.Request()) {
+			if servesStatic(c) || bearerAPI(c) {
 				return next(c)
 			}
 			return withMW(c)
@@ -117,8 +118,8 @@ func unlessSessionless(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 // bearerAPI reports whether r is an API call with a Bearer token.
 // authenticate then takes the token or refuses the call, without looking
 // at the cookie, and the API's handlers and its JSON errors use no session.
-func bearerAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") && bearerScheme(r.Header.Get(echo.HeaderAuthorization))
+func bearerAPI(c echo.Context) bool {
+	return handlers.IsAPI(c) && bearerScheme(c.Request().Header.Get(echo.HeaderAuthorization))
 }
 
 // servesStatic reports whether serveStatic will answer c with a file (a
