@@ -50,33 +50,6 @@ func ParsePort(field, s string) (int, error) {
 	return n, nil
 }
 
-// ParseRangeValue parses "LOW HIGH" (any whitespace between). It wants
-// exactly two numbers because the kernel quietly accepts other shapes: a
-// single number changes only the low end, and a third field is ignored.
-func ParseRangeValue(s string) (Range, error) {
-	if strings.Contains(s, ",") {
-		return Range{}, invalid("value", "format", "separate low and high with a space, not a comma (the kernel refuses %q)", strings.TrimSpace(s))
-	}
-	f := strings.Fields(s)
-	switch {
-	case len(f) == 0:
-		return Range{}, invalid("value", "format", "the value is empty: enter two port numbers, low and high, like \"32768 60999\"")
-	case len(f) == 1:
-		return Range{}, invalid("value", "format", "%q is a single number: the kernel would change only the low end; enter low and high, like \"%s 60999\"", f[0], f[0])
-	case len(f) > 2:
-		return Range{}, invalid("value", "format", "enter exactly two numbers: the kernel would silently ignore %q", strings.Join(f[2:], " "))
-	}
-	low, err := ParsePort("low", f[0])
-	if err != nil {
-		return Range{}, err
-	}
-	high, err := ParsePort("high", f[1])
-	if err != nil {
-		return Range{}, err
-	}
-	return Range{Low: low, High: high}, nil
-}
-
 // checkBounds refuses what the kernel refuses regardless of other settings.
 func checkBounds(r Range) error {
 	if r.Low < MinPort || r.Low > MaxPort {

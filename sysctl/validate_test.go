@@ -40,39 +40,6 @@ func TestParsePort(t *testing.T) {
 	}
 }
 
-func TestParseRangeValue(t *testing.T) {
-	cases := []struct {
-		name, in string
-		want     Range
-		msg      string // substring of the refusal, "" when valid
-	}{
-		{"space", "1024 65001", Range{Low: 1024, High: 65001}, ""},
-		{"tab and padding, as the kernel prints it", " 32768\t60999\n", Range{Low: 32768, High: 60999}, ""},
-		{"high below low is for Validate", "50000 40000", Range{Low: 50000, High: 40000}, ""},
-		{"single number would change only low", "40000", Range{}, "only the low end"},
-		{"third field would be ignored", "1024 65000 7", Range{}, "ignore \"7\""},
-		{"comma", "1024,65000", Range{}, "not a comma"},
-		{"empty", "  ", Range{}, "empty"},
-		{"octal low", "040000 50001", Range{}, "octal"},
-		{"hex high", "40000 0xc351", Range{}, "high"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRangeValue(tc.in)
-			if tc.msg == "" {
-				if err != nil || got != tc.want {
-					t.Fatalf("ParseRangeValue(%q) = %v, %v", tc.in, got, err)
-				}
-				return
-			}
-			var ie *InvalidError
-			if !errors.As(err, &ie) || !strings.Contains(ie.Message, tc.msg) {
-				t.Fatalf("ParseRangeValue(%q) error = %v, want it to mention %q", tc.in, err, tc.msg)
-			}
-		})
-	}
-}
-
 func TestValidate(t *testing.T) {
 	def := KernelState{Range: Range{Low: 32768, High: 60999}, UnprivilegedPortStart: 1024}
 	cases := []struct {

@@ -1,7 +1,9 @@
 // Package usage owns the measurement of ephemeral port use: it reads the
 // sockets of the current network namespace (netlink sock_diag, with
-// /proc/net as the fallback) and turns them into the exhaustion model of
-// notes/sysctl-semantics.md §1.1. It knows nothing of HTTP, SQL or
+// /proc/net as the fallback) and turns them into the exhaustion model: connect()
+// reuses a local port for every distinct destination, so a host runs out per
+// destination, while ports held by bind() and reserved ports are out for
+// everyone (README, "Observe"). It knows nothing of HTTP, SQL or
 // scheduling, and never logs: the sampler decides when to take a snapshot.
 package usage
 
