@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"portpanel/cli"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -153,7 +154,7 @@ func startServer(t *testing.T, host *e2eHost, extra ...string) *e2eServer {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", s.db,
 		"--sysctl-file", host.conf, "--config-root", host.root, "--boot-reader", "procps", "--sample-interval", "1s"}, extra...)
 	go func() {
-		done <- run(ctx, args, strings.NewReader(""), stdoutW, s.log)
+		done <- cli.Run(ctx, args, strings.NewReader(""), stdoutW, s.log)
 		stdoutW.Close()
 	}()
 	t.Cleanup(func() {
@@ -217,7 +218,7 @@ func (s *e2eServer) cli(stdin string, args ...string) string {
 	s.t.Helper()
 	var stdout, stderr bytes.Buffer
 	args = append(args, "--db", s.db)
-	if err := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr); err != nil {
+	if err := cli.Run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr); err != nil {
 		s.t.Fatalf("portpanel %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.String()

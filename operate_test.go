@@ -9,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"portpanel/cli"
+	"portpanel/sysctl/sysctltest"
 	"regexp"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,48 +179,6 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
-func TestVersionText(t *testing.T) {
-	stamped := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "portpanel", Version: "v0.0.0-20251127032700-e3db97e4a1b2+dirty"},
-		Settings: []debug.BuildSetting{
-			{Key: "vcs", Value: "git"},
-			{Key: "vcs.revision", Value: "e3db97e4a1b2c3d4e5f60718293a4b5c6d7e8f90"},
-			{Key: "vcs.time", Value: "2025-11-27T03:27:00Z"},
-			{Key: "vcs.modified", Value: "true"},
-		}}
-	tests := []struct {
-		name string
-		bi   *debug.BuildInfo
-		want []string
-	}{
-		{name: "built from git shows version, commit, time and modified", bi: stamped, want: []string{
-			"portpanel v0.0.0-20251127032700-e3db97e4a1b2+dirty\n",
-			"revision  e3db97e4a1b2c3d4e5f60718293a4b5c6d7e8f90\n",
-			"time      2025-11-27T03:27:00Z\n",
-			"modified  true\n",
-			"go        go1.26.0 " + runtime.GOOS + "/" + runtime.GOARCH + "\n",
-		}},
-		{name: "built without VCS says so", bi: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "portpanel", Version: "(devel)"}}, want: []string{
-			"portpanel (devel)\n",
-			"revision  unknown (built without VCS information)\n",
-			"modified  unknown (built without VCS information)\n",
-		}},
-		{name: "no build information at all", bi: nil, want: []string{
-			"portpanel (unknown)\n",
-			"go        " + runtime.Version() + " ",
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := versionText(tt.bi)
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("versionText gave\n%s\nwant it to contain %q", got, w)
-				}
-			}
-		})
-	}
-}
-
 // TestVersionOfBuiltBinary builds portpanel as the README does and checks
 // that "portpanel version" names the commit checked out: test binaries carry
 // no VCS stamp, so only a real build shows it works.
@@ -263,27 +222,6 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	}
 }
 
-// fakeProcSys is a /proc/sys stand-in with the three files sysctl.Kernel
-// reads, so serve runs without touching this host's settings.
-func fakeProcSys(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	ipv4 := filepath.Join(dir, "net", "ipv4")
-	if err := os.MkdirAll(ipv4, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, value := range map[string]string{
-		"ip_local_port_range":        "32768\t60999\n",
-		"ip_unprivileged_port_start": "1024\n",
-		"ip_local_reserved_ports":    "\n",
-	} {
-		if err := os.WriteFile(filepath.Join(ipv4, name), []byte(value), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // lineLog collects what serve writes to stderr and reports the listen
 // address once the "portpanel listening" line has been written.
 type lineLog struct {
@@ -317,13 +255,13 @@ func serveLog(t *testing.T, flags ...string) []string {
 	t.Helper()
 	dir := t.TempDir()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "pp.db"),
-		"--proc-sys", fakeProcSys(t), "--config-root", dir, "--sysctl-file", filepath.Join(dir, "etc", "sysctl.d", "90-portpanel.conf"),
+		"--proc-sys", sysctltest.FakeProcSys(t), "--config-root", dir, "--sysctl-file", filepath.Join(dir, "etc", "sysctl.d", "90-portpanel.conf"),
 		"--boot-reader", "procps"}, flags...)
 	stderr := &lineLog{listening: make(chan string, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, stderr) }()
+	go func() { done <- cli.Run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, stderr) }()
 	select {
 	case addr := <-stderr.listening:
 		resp, err := http.Get("http://" + addr + "/healthz")
@@ -387,7 +325,7 @@ func TestLogFormat(t *testing.T) {
 
 func TestLogFormatInvalid(t *testing.T) {
 	for _, format := range []string{"xml", "JSON", ""} {
-		err := run(context.Background(), []string{"serve", "--log-format", format, "--db", filepath.Join(t.TempDir(), "pp.db")},
+		err := cli.Run(context.Background(), []string{"serve", "--log-format", format, "--db", filepath.Join(t.TempDir(), "pp.db")},
 			strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "--log-format") {
 			t.Errorf("--log-format %q: err %v, want an error naming --log-format", format, err)

@@ -143,3 +143,24 @@ func StaleProcSys(t *testing.T) string {
 	}
 	return dir
 }
+
+// FakeProcSys is a /proc/sys stand-in with the three files sysctl.Kernel
+// reads, so serve runs without touching this host's settings.
+func FakeProcSys(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ipv4 := filepath.Join(dir, "net", "ipv4")
+	if err := os.MkdirAll(ipv4, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"ip_local_port_range":        "32768\t60999\n",
+		"ip_unprivileged_port_start": "1024\n",
+		"ip_local_reserved_ports":    "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(ipv4, name), []byte(value), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

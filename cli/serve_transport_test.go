@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"portpanel/sysctl/sysctltest"
 	"regexp"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func (l *servedLog) String() string {
 func startServe(t *testing.T, flags ...string) (port string, stdout *bytes.Buffer, stderr *servedLog) {
 	t.Helper()
 	dir := t.TempDir()
-	args := append([]string{"--db", filepath.Join(dir, "pp.db"), "--proc-sys", fakeProcSys(t), "--config-root", dir,
+	args := append([]string{"--db", filepath.Join(dir, "pp.db"), "--proc-sys", sysctltest.FakeProcSys(t), "--config-root", dir,
 		"--sysctl-file", filepath.Join(dir, "etc", "sysctl.d", "90-portpanel.conf"), "--boot-reader", "procps"}, flags...)
 	stdout, stderr = &bytes.Buffer{}, &servedLog{port: make(chan string, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
