@@ -1,51 +1,48 @@
 // Command hello is the floor of bench/run.sh's throughput ratios: the same
-// framework (echo v4) on the same machine with one route that answers
-// "hello", served with portpanel's http.Server timeouts.
+// framework (echo v4) on the same machine with one route, served with
+// portpanel's http.Server timeouts. Bare, it answers "hello".
 //
-// With -headers and -body N it answers with portpanel's security headers
-// and N bytes instead: a floor that sends what a portpanel answer sends and
-// does nothing else, which run.sh reports beside the targets to show how
-// much of the gap is the size of the answer (BENCHMARKS.md).
+// With -replay FILE (a response written by bench/cmd/load -dump) it answers
+// every request with that response's status, headers and body, byte for
+// byte: a floor that sends what portpanel sends and does nothing else, the
+// floor of the dashboard and API targets (BENCHMARKS.md).
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"portpanel/web"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18081", "listen address")
-	headers := flag.Bool("headers", false, "send portpanel's security headers")
-	size := flag.Int("body", 0, "answer this many bytes instead of \"hello\"")
+	replay := flag.String("replay", "", "answer with the response in this file")
 	flag.Parse()
-	body := "hello"
-	if *size > 0 {
-		body = strings.Repeat("x", *size)
+	status, header, body := http.StatusOK, http.Header{"Content-Type": {echo.MIMETextPlainCharsetUTF8}}, []byte("hello")
+	if *replay != "" {
+		var err error
+		if status, header, body, err = load(*replay); err != nil {
+			fmt.Fprintln(os.Stderr, "hello:", err)
+			os.Exit(1)
+		}
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/", func(c echo.Context) error {
-		if *headers {
-			// The headers of web.securityHeaders and scs, as a page has them.
-			hd := c.Response().Header()
-			hd.Set("Content-Security-Policy", web.CSP)
-			hd.Set("X-Content-Type-Options", "nosniff")
-			hd.Set("Referrer-Policy", "no-referrer")
-			hd.Set("X-Frame-Options", "DENY")
-			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-			hd.Set("Permissions-Policy", "camera=(), geolocation=(), microphone=(), payment=(), usb=()")
-			hd.Set("Cache-Control", "no-store")
-			hd.Set("Vary", "Cookie")
+		hd := c.Response().Header()
+		for k, v := range header {
+			hd[k] = v
 		}
-		return c.String(http.StatusOK, body)
+		c.Response().WriteHeader(status)
+		_, err := c.Response().Write(body)
+		return err
 	})
 	srv := &http.Server{Addr: *addr, Handler: e, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -53,4 +50,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hello:", err)
 		os.Exit(1)
 	}
+}
+
+// load reads a dumped response. The headers net/http writes itself (Date,
+// the framing) are left to it, except Content-Length when the original had
+// one, so that the replay is framed as the original was.
+func load(file string) (int, http.Header, []byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer f.Close()
+	resp, err := http.ReadResponse(bufio.NewReader(f), nil)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	h := resp.Header.Clone()
+	for _, k := range []string{"Date", "Connection", "Transfer-Encoding", "Content-Length", "Keep-Alive"} {
+		h.Del(k)
+	}
+	if resp.ContentLength >= 0 && len(resp.TransferEncoding) == 0 {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	return resp.StatusCode, h, body, nil
 }

@@ -17,61 +17,72 @@ type worker struct {
 	next     int
 	conn     net.Conn
 	br       *bufio.Reader
-	lat      []time.Duration
-	bytes    int64 // response bodies read
-	errs     int
+	stats    []tally        // per request of reqs
 	statuses map[string]int // what went wrong, for the report
+}
+
+func newWorker(addr string, reqs [][]byte, next int) *worker {
+	return &worker{addr: addr, reqs: reqs, next: next, stats: make([]tally, len(reqs)), statuses: map[string]int{}}
 }
 
 // loop makes requests until deadline, and then until it has made minReq.
 func (w *worker) loop(deadline time.Time, minReq int) {
-	w.statuses = map[string]int{}
 	for n := 0; n < minReq || time.Now().Before(deadline); n++ {
 		t := time.Now()
-		status, err := w.do()
+		i, status, err := w.do()
 		switch {
 		case err != nil:
-			w.errs++
+			w.stats[i].errs++
 			w.statuses[err.Error()]++
 		case status != http.StatusOK:
-			w.errs++
+			w.stats[i].errs++
 			w.statuses[fmt.Sprintf("status %d", status)]++
 		default:
-			w.lat = append(w.lat, time.Since(t))
+			w.stats[i].lat = append(w.stats[i].lat, time.Since(t))
 		}
 	}
 }
 
-// do sends the next request and reads the whole response.
-func (w *worker) do() (int, error) {
-	if w.conn == nil {
-		c, err := net.Dial("tcp", w.addr)
-		if err != nil {
-			return 0, err
-		}
-		w.conn, w.br = c, bufio.NewReaderSize(c, 32<<10)
-	}
-	req := w.reqs[w.next]
+// do sends the next request and reads the whole response; it returns
+// which of reqs it sent.
+func (w *worker) do() (int, int, error) {
+	i := w.next
 	w.next = (w.next + 1) % len(w.reqs)
-	if _, err := w.conn.Write(req); err != nil {
-		w.close()
-		return 0, err
-	}
-	resp, err := http.ReadResponse(w.br, nil)
+	resp, err := w.roundTrip(w.reqs[i])
 	if err != nil {
-		w.close()
-		return 0, err
+		return i, 0, err
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
-	w.bytes += n
+	w.stats[i].bytes += n
 	resp.Body.Close()
 	if err != nil || resp.Close {
 		w.close()
 	}
 	if os.Getenv("BENCH_DEBUG") != "" && resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(os.Stderr, "load: %s: %s %s\n", req[:min(len(req), 40)], resp.Status, resp.Header.Get("Location"))
+		fmt.Fprintf(os.Stderr, "load: %s: %s %s\n", w.reqs[i][:min(len(w.reqs[i]), 40)], resp.Status, resp.Header.Get("Location"))
 	}
-	return resp.StatusCode, err
+	return i, resp.StatusCode, err
+}
+
+// roundTrip writes req on the connection (dialling it first if need be)
+// and reads the response's head.
+func (w *worker) roundTrip(req []byte) (*http.Response, error) {
+	if w.conn == nil {
+		c, err := net.Dial("tcp", w.addr)
+		if err != nil {
+			return nil, err
+		}
+		w.conn, w.br = c, bufio.NewReaderSize(c, 32<<10)
+	}
+	if _, err := w.conn.Write(req); err != nil {
+		w.close()
+		return nil, err
+	}
+	resp, err := http.ReadResponse(w.br, nil)
+	if err != nil {
+		w.close()
+	}
+	return resp, err
 }
 
 func (w *worker) close() {
