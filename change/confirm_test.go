@@ -11,6 +11,7 @@ import (
 
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/internal/testclock"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
 )
@@ -19,7 +20,7 @@ var confirmTarget = sysctl.Range{Low: 40000, High: 50001}
 
 // applyAwaiting applies confirmTarget with a two-minute confirmation
 // window on a fixture driven by clk.
-func applyAwaiting(t *testing.T, f fixture, clk *clock) db.Change {
+func applyAwaiting(t *testing.T, f fixture, clk *testclock.Clock) db.Change {
 	t.Helper()
 	f.svc.Now = clk.Now
 	c, err := f.svc.Apply(context.Background(), change.Request{Low: confirmTarget.Low, High: confirmTarget.High,

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/internal/testclock"
 	"portpanel/sysctl"
 )
 
@@ -26,27 +26,10 @@ var (
 // defaultRange is the kernel default, which a fresh network namespace has.
 var defaultRange = sysctl.Range{Low: 32768, High: 60999}
 
-// clock is a controllable Service.Now: deadlines pass when the test says,
-// without sleeping. It starts on a whole millisecond, the precision the
-// database keeps, so stored times compare equal.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a controllable Service.Now: deadlines pass when the test
+// says, without sleeping. It starts on a whole millisecond, the precision
+// the database keeps, so stored times compare equal.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)) }
 
 // state is everything a change can touch: kernel, file, database.
 type state struct {

@@ -51,7 +51,7 @@ func TestCommitConfirmedThroughTheAPI(t *testing.T) {
 		t.Errorf("a viewer confirms: %d, want 403", res.StatusCode)
 	}
 
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	res = op.postJSON("/api/v1/changes/1/confirm", "", hdr.Clone())
 	if c := decode[changeOut](t, res); res.StatusCode != http.StatusOK || c.Status != db.StatusConfirmed || c.ConfirmedBy != "operator1" || c.ConfirmedAt == nil {
 		t.Fatalf("confirm: %d %+v", res.StatusCode, c)
@@ -62,7 +62,7 @@ func TestCommitConfirmedThroughTheAPI(t *testing.T) {
 	if res := op.postJSON("/api/v1/changes/1/confirm", "", hdr.Clone()); res.StatusCode != http.StatusConflict {
 		t.Errorf("confirm twice: %d, want 409", res.StatusCode)
 	}
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	if n, err := e.h.Changes.RevertDue(t.Context()); n != 0 || err != nil {
 		t.Errorf("RevertDue after the deadline of a confirmed change = %d, %v; want 0", n, err)
 	}
@@ -74,12 +74,12 @@ func TestCommitConfirmedThroughTheAPI(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("second change: %d %+v", res.StatusCode, second)
 	}
-	clk.Add(299 * time.Second)
+	clk.Advance(299 * time.Second)
 	if n, err := e.h.Changes.RevertDue(t.Context()); n != 0 || err != nil {
 		t.Errorf("RevertDue before the deadline = %d, %v; want 0", n, err)
 	}
 	assertKernel(t, sysctl.Range{Low: 41000, High: 50001})
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	if res := op.postJSON("/api/v1/changes/"+itoa(second.ID)+"/confirm", "", hdr.Clone()); res.StatusCode != http.StatusConflict {
 		t.Errorf("confirm after the deadline: %d, want 409", res.StatusCode)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"portpanel/handlers/auth"
+	"portpanel/internal/testclock"
 )
 
 // changeOut is a change as the API returns it, with the fields of the safe
@@ -173,25 +174,9 @@ func mentions(page, s string) bool {
 	return strings.Contains(page, s) || strings.Contains(html.UnescapeString(tag.ReplaceAllString(page, "")), s)
 }
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is a clock the test moves by hand, starting now on a whole
+// second.
+func newClock() *testclock.Clock { return testclock.New(time.Now().UTC().Truncate(time.Second)) }
 
 // raced is the outcome of one of the requests fireTogether sent.
 type raced struct {

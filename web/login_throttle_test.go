@@ -13,6 +13,7 @@ import (
 
 	"portpanel/db"
 	"portpanel/handlers/throttle"
+	"portpanel/internal/testclock"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/web"
 )
@@ -46,7 +47,7 @@ func withLimiter(t *testing.T, e *env, l *throttle.Limiter) *env {
 
 // throttleEnv has a limiter on a clock that moves only when the test says,
 // so no assertion depends on how fast the machine is.
-func throttleEnv(t *testing.T) (*env, *fakeClock) {
+func throttleEnv(t *testing.T) (*env, *testclock.Clock) {
 	clk := newClock()
 	return withLimiter(t, newEnv(t, sysctltest.ProcSys()), throttle.New(throttle.Config{Now: clk.Now})), clk
 }
@@ -119,7 +120,7 @@ func TestBruteForceIsThrottledAndAudited(t *testing.T) {
 	}
 
 	// Once the wait is over, a success clears the count for that address.
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if status, _, msg := signIn(t, c, token, attacker, "admin1", testPassword); status != http.StatusSeeOther {
 		t.Fatalf("right password after the wait: %d %q, want 303", status, msg)
 	}

@@ -7,29 +7,12 @@ import (
 	"time"
 
 	"portpanel/handlers/throttle"
+	"portpanel/internal/testclock"
 )
 
-// clock is a fake time source that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+func newClock() *testclock.Clock { return testclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
-func newClock() *clock { return &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newLimiter(clk *clock, cfg throttle.Config) *throttle.Limiter {
+func newLimiter(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter {
 	cfg.Now = clk.Now
 	return throttle.New(cfg)
 }
@@ -45,7 +28,7 @@ func fail(t *testing.T, l *throttle.Limiter, addr, name string, n int) {
 }
 
 // failPatiently makes n failures, waiting out on clk any wait before each.
-func failPatiently(t *testing.T, l *throttle.Limiter, clk *clock, addr, name string, n int) {
+func failPatiently(t *testing.T, l *throttle.Limiter, clk *testclock.Clock, addr, name string, n int) {
 	t.Helper()
 	for range n {
 		if wait := l.Attempt(addr, name); wait > 0 {
