@@ -3,8 +3,6 @@ package change_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -110,12 +108,10 @@ func TestUnconfirmedChangeReverts(t *testing.T) {
 		name     string
 		original *string
 		restart  bool // RevertDue runs in a new Service, as after a restart
-		runner   bool // through RunDeadlines
 	}{
 		{name: "restores the file byte for byte", original: ptr("# ports\r\nnet.ipv4.ip_local_port_range=32768 60999\r\nvm.x = 1")},
 		{name: "removes a file the change created"},
 		{name: "after a restart", original: ptr("# only a comment\n"), restart: true},
-		{name: "by RunDeadlines", original: ptr("# only a comment\n"), runner: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -133,9 +129,7 @@ func TestUnconfirmedChangeReverts(t *testing.T) {
 				svc = &change.Service{Kernel: f.svc.Kernel, Config: f.svc.Config, Reader: f.svc.Reader,
 					File: f.svc.File, DB: f.svc.DB, Now: clk.Now}
 			}
-			if tt.runner {
-				runDeadlinesUntilReverted(t, svc, orig.ID)
-			} else if n, err := svc.RevertDue(ctx); n != 1 || err != nil {
+			if n, err := svc.RevertDue(ctx); n != 1 || err != nil {
 				t.Fatalf("RevertDue = %d, %v; want 1", n, err)
 			}
 
@@ -171,32 +165,6 @@ func TestUnconfirmedChangeReverts(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runDeadlinesUntilReverted runs RunDeadlines until change id is reverted,
-// waiting a bounded time, and stops it.
-func runDeadlinesUntilReverted(t *testing.T, svc *change.Service, id int64) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.RunDeadlines(ctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Error("RunDeadlines did not stop when its context ended")
-		}
-	}()
-	for give := time.Now().Add(time.Minute); time.Now().Before(give); time.Sleep(10 * time.Millisecond) {
-		if c, err := svc.DB.Change(context.Background(), id); err == nil && c.Status == db.StatusReverted {
-			return
-		}
-	}
-	t.Fatal("RunDeadlines did not revert the change within a minute")
 }
 
 func TestRollbackOfTheAwaitingChange(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"portpanel/db"
@@ -58,23 +57,4 @@ func (s *Service) revert(ctx context.Context, orig db.Change) error {
 		return errors.Join(err, fmt.Errorf("drop deadline of change %d: %w", orig.ID, terr))
 	}
 	return fmt.Errorf("revert change %d: %w", orig.ID, err)
-}
-
-// RunDeadlines reverts due changes every interval until ctx ends. It is an
-// edge of the program, so it logs its own failures.
-func (s *Service) RunDeadlines(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := s.RevertDue(ctx); err != nil && ctx.Err() == nil {
-			log.Error("revert unconfirmed change", "err", err)
-		} else if n > 0 {
-			log.Warn("reverted unconfirmed changes", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -92,23 +90,4 @@ func (s *Service) Sample(ctx context.Context, source string) (db.Sample, bool, e
 		return db.Sample{}, false, fmt.Errorf("insert sample: %w", err)
 	}
 	return sm, true, nil
-}
-
-// RunSampler samples every interval until ctx ends. It is an edge of the
-// program, so it logs its own failures.
-func (s *Service) RunSampler(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if sm, stored, err := s.Sample(ctx, db.SourceSample); err != nil && ctx.Err() == nil {
-				log.Error("sample port range", "err", err)
-			} else if err == nil && stored && sm.Source == db.SourceExternal {
-				log.Warn("port range changed outside portpanel", "low", sm.Low, "high", sm.High)
-			}
-		}
-	}
 }

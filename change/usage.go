@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -92,30 +91,4 @@ func usageRow(snap usage.Snapshot) db.UsageSample {
 		u.BusiestDestination, u.BusiestSockets, u.BusiestRisk = b.Remote.String(), b.Sockets, b.Risk
 	}
 	return u
-}
-
-// RunUsage scans sockets every interval and prunes the usage history every
-// hour, until ctx ends. It is an edge of the program, so it logs its own
-// failures.
-func (s *Service) RunUsage(ctx context.Context, interval time.Duration, keep db.Retention, log interface {
-	Error(msg string, args ...any)
-}) {
-	sample := time.NewTicker(interval)
-	defer sample.Stop()
-	prune := time.NewTicker(time.Hour)
-	defer prune.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sample.C:
-			if _, err := s.SampleUsage(ctx); err != nil && ctx.Err() == nil {
-				log.Error("sample port usage", "err", err)
-			}
-		case <-prune.C:
-			if _, err := s.DB.PruneUsage(ctx, s.Now().UTC(), keep); err != nil && ctx.Err() == nil {
-				log.Error("prune usage history", "err", err)
-			}
-		}
-	}
 }

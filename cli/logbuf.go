@@ -40,7 +40,7 @@ func (b *lineBuffer) Write(p []byte) (int, error) {
 
 // Flush writes what is waiting. A failed write drops the batch: there is
 // nowhere better to report it than the log that failed.
-func (b *lineBuffer) Flush() {
+func (b *lineBuffer) Flush() error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
 	b.mu.Lock()
@@ -50,6 +50,7 @@ func (b *lineBuffer) Flush() {
 	if len(out) > 0 {
 		b.w.Write(out)
 	}
+	return nil
 }
 
 // run flushes every interval until ctx ends, then once more.

@@ -102,11 +102,6 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, nil
 }
 
-// auditCheckAfterStart is when the first full check of the audit chain
-// runs: after the first requests, before an admin is likely to open the
-// audit page (reading a million events takes seconds).
-const auditCheckAfterStart = 5 * time.Second
-
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseServe(args, stderr)
 	if err != nil {
@@ -192,20 +187,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// stop event is the last thing written.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { svc.RunSampler(bg, cfg.sampleInterval, log) })
-	wg.Go(func() { svc.RunDeadlines(bg, time.Second, log) })
-	wg.Go(func() {
-		svc.RunUsage(bg, cfg.sampleInterval, db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}, log)
-	})
-	wg.Go(func() { sweepSessions(bg, d, 5*time.Minute, log) })
-	wg.Go(func() { requests.run(bg, 200*time.Millisecond) })
-	// Page views verify only the audit events added since the last check;
-	// this re-checks the whole chain, so an edit of an old row is found,
-	// the first time soon after start, so the first view of the audit page
-	// does not wait for it.
-	wg.Go(func() {
-		d.VerifyAuditEvery(bg, auditCheckAfterStart, time.Hour, func(err error) { log.Error("verify the audit log's hash chain", "err", err) })
-	})
+	runLoops(bg, &wg, log, jobs(cfg, svc, d, log, requests.Flush)...)
+	// Requests may still be logged until the server has shut down.
+	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()
 	srv := &http.Server{Handler: web.New(h), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConf}
 	errc := make(chan error, 1)
@@ -262,24 +246,6 @@ func netns() string {
 		return ""
 	}
 	return self
-}
-
-// sweepSessions deletes expired sessions every interval until ctx ends, as
-// scs's sqlite3store did before portpanel had its own store. Expired
-// sessions are never used anyway; this only keeps the table small.
-func sweepSessions(ctx context.Context, d *db.DB, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := d.Sessions().DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-				log.Error("delete expired sessions", "err", err)
-			}
-		}
-	}
 }
 
 // Garbage collector settings for the server, unless GOGC or GOMEMLIMIT

@@ -17,8 +17,8 @@ import (
 // written since, and to the head, but not a change to an older event: an
 // old row's tampering is found by the next full check, which VerifyAudit
 // makes (the `portpanel audit verify` command, the first CheckAudit of a
-// process unless VerifyAuditEvery got there first, and VerifyAuditEvery). ChainStatus says
-// which is which, so the page can say exactly what was checked and when.
+// process unless serve's hourly check got there first, and that check).
+// ChainStatus says which is which, so the page can say exactly what was checked and when.
 
 // auditChain is the chain's verification state, in memory only: a new
 // process starts with a full check. Its zero value means "nothing verified
@@ -218,27 +218,4 @@ func (d *DB) verifyFrom(ctx context.Context, headID int64, headHash, what string
 		return r, &ChainError{ID: headID, Reason: "the newest event verified before was removed since"}
 	}
 	return r, nil
-}
-
-// VerifyAuditEvery runs VerifyAudit first after first, then every every,
-// until ctx ends: a long-running server thus finds tampering with events
-// older than its CheckAudit head, and the process's first view of the
-// audit page finds the chain checked instead of waiting for the whole log
-// to be read (3 s at a million events). first should leave the server a
-// few seconds to answer its first requests. onErr gets each failure (a
-// *ChainError when the chain is broken).
-func (d *DB) VerifyAuditEvery(ctx context.Context, first, every time.Duration, onErr func(error)) {
-	t := time.NewTimer(first)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := d.VerifyAudit(ctx); err != nil && ctx.Err() == nil {
-				onErr(err)
-			}
-			t.Reset(every)
-		}
-	}
 }

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"portpanel/change"
+	"portpanel/db"
+)
+
+// auditCheckAfterStart is when the first full check of the audit chain
+// runs: after the first requests, before an admin is likely to open the
+// audit page (reading a million events takes seconds).
+const auditCheckAfterStart = 5 * time.Second
+
+// jobs are serve's background loops. Each keeps the first-run delay it
+// had when it was a loop of its own: the deadline check runs at once (a
+// deadline may have passed while portpanel was down), the samplers one
+// interval after the samples serve took at start.
+func jobs(cfg serveConfig, svc *change.Service, d *db.DB, log *slog.Logger, flushRequests func() error) []loop {
+	keep := db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}
+	return []loop{
+		{name: "sample port range", first: cfg.sampleInterval, every: cfg.sampleInterval, run: func(ctx context.Context) error {
+			sm, stored, err := svc.Sample(ctx, db.SourceSample)
+			if err == nil && stored && sm.Source == db.SourceExternal {
+				log.Warn("port range changed outside portpanel", "low", sm.Low, "high", sm.High)
+			}
+			return err
+		}},
+		{name: "revert unconfirmed changes", first: 0, every: time.Second, run: func(ctx context.Context) error {
+			n, err := svc.RevertDue(ctx)
+			if n > 0 {
+				log.Warn("reverted unconfirmed changes", "count", n)
+			}
+			return err
+		}},
+		{name: "sample port usage", first: cfg.sampleInterval, every: cfg.sampleInterval, run: func(ctx context.Context) error {
+			_, err := svc.SampleUsage(ctx)
+			return err
+		}},
+		{name: "prune usage history", first: time.Hour, every: time.Hour, run: func(ctx context.Context) error {
+			_, err := d.PruneUsage(ctx, svc.Now().UTC(), keep)
+			return err
+		}},
+		// Expired sessions are never used anyway; this only keeps the
+		// table small, as scs's sqlite3store did.
+		{name: "delete expired sessions", first: 5 * time.Minute, every: 5 * time.Minute, run: func(ctx context.Context) error {
+			_, err := d.Sessions().DeleteExpiredSessions(ctx)
+			return err
+		}},
+		// Page views verify only the audit events added since the last
+		// check; this re-checks the whole chain, so an edit of an old row
+		// is found, the first time soon after start, so the first view of
+		// the audit page does not wait for it.
+		{name: "verify the audit log's hash chain", first: auditCheckAfterStart, every: time.Hour, run: func(ctx context.Context) error {
+			_, err := d.VerifyAudit(ctx)
+			return err
+		}},
+		// A crash loses at most this long of request lines, never an
+		// audit event (those are in the database).
+		{name: "flush the request log", first: requestLogFlush, every: requestLogFlush, run: func(context.Context) error {
+			return flushRequests()
+		}},
+	}
+}
+
+const requestLogFlush = 200 * time.Millisecond
