@@ -227,9 +227,14 @@ func pathData(pts []point, closed bool) string {
 	return string(b)
 }
 
-// num formats a coordinate compactly: 12.5, 40, -3.2.
+// num formats a coordinate compactly, to a tenth: 12.5, 40, -3.2.
 func num(v float64) string {
-	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	return string(appendNum(nil, v))
+}
+
+// appendNum appends num(v): path data is built in one buffer.
+func appendNum(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, math.Round(v*10)/10, 'f', -1, 64)
 }
 
 // buildChart lays out the low and high step lines of samples over

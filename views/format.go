@@ -10,15 +10,28 @@ import (
 
 // thousands formats n with comma separators: 28232 → "28,232".
 func thousands(n int) string {
-	var b [32]byte
-	return string(appendThousands(b[:0], n))
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // rangeText is a range as admins read it: "32768 – 60999". Port numbers get
 // no separators; counts do.
 func rangeText(low, high int) string {
-	var b [48]byte
-	return string(appendRange(b[:0], low, high))
+	return strconv.Itoa(low) + " – " + strconv.Itoa(high)
 }
 
 // portCount is "28,232 ports" for an inclusive range.
@@ -33,26 +46,21 @@ func portCount(low, high int) string {
 // absTime is the time in UTC, as short as is unambiguous next to now:
 // "14:02 UTC" today, "Jul 14 14:02 UTC" this year, else with the year.
 func absTime(t, now time.Time) string {
-	var b [32]byte
-	return string(appendAbsTime(b[:0], t, now))
-}
-
-// appendAbsTime appends absTime(t, now): fragments format times into
-// their buffer, which costs no allocation.
-func appendAbsTime(b []byte, t, now time.Time) []byte {
 	t, now = t.UTC(), now.UTC()
 	switch {
 	case !now.IsZero() && t.YearDay() == now.YearDay() && t.Year() == now.Year():
-		return t.AppendFormat(b, "15:04 UTC")
+		return t.Format("15:04 UTC")
 	case !now.IsZero() && t.Year() == now.Year():
-		return t.AppendFormat(b, "Jan 2 15:04 UTC")
+		return t.Format("Jan 2 15:04 UTC")
 	default:
-		return t.AppendFormat(b, "2006-01-02 15:04 UTC")
+		return t.Format("2006-01-02 15:04 UTC")
 	}
 }
 
-// fullTimeLayout is the exact instant, for tooltips.
-const fullTimeLayout = "2006-01-02 15:04:05 UTC"
+// fullTime is the exact instant, for tooltips.
+func fullTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
 
 // isoTime is the machine-readable form for <time datetime>.
 func isoTime(t time.Time) string {
@@ -147,6 +155,14 @@ func readerName(r sysctl.Reader) string {
 	default:
 		return string(r)
 	}
+}
+
+// where is "file:line", or just the file when the line is unknown.
+func where(l sysctl.Location) string {
+	if l.Line <= 0 {
+		return l.File
+	}
+	return l.File + ":" + strconv.Itoa(l.Line)
 }
 
 // roleText is the role in parentheses, or nothing.

@@ -10,10 +10,11 @@ import (
 	"portpanel/sysctl"
 )
 
-// statusClass picks a pill's colour by what the status asks of the reader:
-// info while a decision is pending, warning while the range is in flux or
-// was undone, error when nothing took effect, success when it holds. The
-// per-status class lets CSS and tests tell e.g. applied from confirmed.
+// statusClass is a status pill's classes, its colour by what the status
+// asks of the reader: info while a decision is pending, warning while the
+// range is in flux or was undone, error when nothing took effect, success
+// when it holds. The per-status class lets CSS and tests tell e.g. applied
+// from confirmed; an unknown status gets the bare pill.
 func statusClass(status string) string {
 	var group string
 	switch status {
@@ -26,9 +27,9 @@ func statusClass(status string) string {
 	case db.StatusApplied, db.StatusConfirmed:
 		group = "pill-ok"
 	default:
-		return ""
+		return "pill"
 	}
-	return group + " pill-" + status
+	return "pill " + group + " pill-" + status
 }
 
 // statusIcon gives each status its own shape, so colour is never the only
@@ -79,15 +80,20 @@ func decidedLabel(status string) string {
 
 // confirmWindowLabel is an auto-revert choice in words: 0 → "Off", 300 → "5 minutes".
 func confirmWindowLabel(secs int) string {
-	return string(appendWindowLabel(nil, secs))
+	switch {
+	case secs <= 0:
+		return "Off"
+	case secs == 60:
+		return "1 minute"
+	case secs%60 == 0:
+		return strconv.Itoa(secs/60) + " minutes"
+	}
+	return strconv.Itoa(secs) + " seconds"
 }
 
 // formWindow is the form's confirm_within in seconds; "" (a form from
 // before the field existed) means off.
 func formWindow(v string) int {
-	if v == "" {
-		return 0 // without Atoi's error, which costs an allocation
-	}
 	n, _ := strconv.Atoi(strings.TrimSpace(v))
 	return n
 }

@@ -5,8 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode"
-	"unicode/utf8"
+	"strings"
 
 	"portpanel/db"
 	"portpanel/sysctl/usage"
@@ -62,20 +61,19 @@ func levelClass(level string) string {
 // percent formats a share 0..1 as "72.3%" or "70%". It rounds down, so a
 // share just under a threshold never reads as the threshold itself.
 func percent(share float64) string {
-	var b [24]byte
-	return string(appendPercent(b[:0], share))
-}
-
-// appendPercent appends percent(share), unescaped ("<0.1%").
-func appendPercent(b []byte, share float64) []byte {
 	if math.IsNaN(share) {
-		return append(b, "–"...)
+		return "–"
 	}
 	v := math.Floor(share*1000+1e-9) / 10
 	if v == 0 && share > 0 {
-		return append(b, "<0.1%"...)
+		return "<0.1%"
 	}
-	return append(strconv.AppendFloat(b, v, 'f', -1, 64), '%')
+	return strconv.FormatFloat(v, 'f', -1, 64) + "%"
+}
+
+// ratio formats a share for an attribute (a <meter>'s value).
+func ratio(v float64) string {
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 // clamp01 bounds a share to [0, 1] for drawing.
@@ -90,33 +88,25 @@ func clamp01(v float64) float64 {
 // destination: every port stays in TIME_WAIT for usage.TimeWaitSeconds
 // after the client closes. "≈ 470 new connections/s".
 func ratePerSecond(capacity int) string {
-	return string(appendRate(nil, capacity))
-}
-
-func appendRate(b []byte, capacity int) []byte {
 	r := float64(capacity) / usage.TimeWaitSeconds
-	b = append(b, "≈ "...)
+	var n string
 	switch {
 	case r == 0:
-		b = append(b, '0')
+		n = "0"
 	case r < 10:
-		b = strconv.AppendFloat(b, math.Round(r*10)/10, 'f', -1, 64)
+		n = strconv.FormatFloat(math.Round(r*10)/10, 'f', -1, 64)
 	default:
-		b = appendThousands(b, int(math.Round(r)))
+		n = thousands(int(math.Round(r)))
 	}
-	return append(b, " new connections/s"...)
+	return "≈ " + n + " new connections/s"
 }
 
 // sockets is "1 socket" or "20,412 sockets".
 func sockets(n int) string {
-	return string(appendSockets(nil, n))
-}
-
-func appendSockets(b []byte, n int) []byte {
 	if n == 1 {
-		return append(b, "1 socket"...)
+		return "1 socket"
 	}
-	return append(appendThousands(b, n), " sockets"...)
+	return thousands(n) + " sockets"
 }
 
 // stateOrder lists TCP states in the order of a connection's life, the
@@ -163,7 +153,7 @@ type gauge struct {
 	Level            string
 }
 
-// riskGauge lays out the gauge of risk; its label is appendGaugeLabel's.
+// riskGauge lays out the gauge of risk; its label is gaugeLabel's.
 func riskGauge(risk float64, t RiskThresholds) gauge {
 	g := gauge{Risk: risk, Fill: clamp01(risk) * gaugeW, Warn: gaugeW, Crit: gaugeW, Level: t.Level(risk)}
 	if t.Warning > 0 {
@@ -175,34 +165,27 @@ func riskGauge(risk float64, t RiskThresholds) gauge {
 	return g
 }
 
-// appendGaugeLabel appends what the gauge says to screen readers:
-// "The busiest destination uses 72% of capacity (warning); warning from
-// 70%, critical from 90%."
-func appendGaugeLabel(b []byte, g gauge, t RiskThresholds) []byte {
+// gaugeLabel is what the gauge says to screen readers: "The busiest
+// destination uses 72% of capacity (warning); warning from 70%, critical
+// from 90%."
+func gaugeLabel(g gauge, t RiskThresholds) string {
 	_, lvl := levelText(g.Level)
-	b = append(b, "The busiest destination uses "...)
-	b = append(appendPercent(b, g.Risk), " of capacity ("...)
-	for _, r := range lvl {
-		b = utf8.AppendRune(b, unicode.ToLower(r))
-	}
-	return append(appendThresholdText(append(b, ')'), t), '.')
+	return "The busiest destination uses " + percent(g.Risk) + " of capacity (" + strings.ToLower(lvl) + ")" + thresholdText(t) + "."
 }
 
 // thresholdText is "; warning from 70%, critical from 90%".
 func thresholdText(t RiskThresholds) string {
-	return string(appendThresholdText(nil, t))
-}
-
-func appendThresholdText(b []byte, t RiskThresholds) []byte {
-	sep := "; "
+	var parts []string
 	if t.Warning > 0 {
-		b = appendPercent(append(append(b, sep...), "warning from "...), t.Warning)
-		sep = ", "
+		parts = append(parts, "warning from "+percent(t.Warning))
 	}
 	if t.Critical > 0 {
-		b = appendPercent(append(append(b, sep...), "critical from "...), t.Critical)
+		parts = append(parts, "critical from "+percent(t.Critical))
 	}
-	return b
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, ", ")
 }
 
 // busiest is the headline destination of u, from its list when it has
@@ -231,25 +214,24 @@ func impactBusiest(im usage.Impact) (db.UsageDestination, bool) {
 	return d, true
 }
 
-// appendCapacityNote says where the capacity comes from: "of 28,232 in
-// the range, less 20 reserved and 12 held by bind()". The reserved ports
-// are what the range, the bound ports and the capacity leave over.
-func appendCapacityNote(b []byte, u *db.UsageSample) []byte {
+// capacityNote says where the capacity comes from: "of 28,232 in the
+// range, less 20 reserved and 12 held by bind()". The reserved ports are
+// what the range, the bound ports and the capacity leave over.
+func capacityNote(u *db.UsageSample) string {
 	size := u.RangeHigh - u.RangeLow + 1
-	b = append(appendThousands(append(b, "of "...), size), " in the range"...)
+	note := "of " + thousands(size) + " in the range"
 	if u.Capacity <= 0 {
-		return append(b, ": reserved and bind()-held ports take all of it"...)
+		return note + ": reserved and bind()-held ports take all of it"
 	}
-	reserved := size - u.Bound - u.Capacity
-	switch {
-	case reserved <= 0 && u.Bound <= 0:
-		return append(b, ", none reserved or held by bind()"...)
-	case reserved > 0 && u.Bound > 0:
-		b = append(appendThousands(append(b, ", less "...), reserved), " reserved and "...)
-		return append(appendThousands(b, u.Bound), " held by bind()"...)
-	case reserved > 0:
-		return append(appendThousands(append(b, ", less "...), reserved), " reserved"...)
-	default:
-		return append(appendThousands(append(b, ", less "...), u.Bound), " held by bind()"...)
+	var less []string
+	if r := size - u.Bound - u.Capacity; r > 0 {
+		less = append(less, thousands(r)+" reserved")
 	}
+	if u.Bound > 0 {
+		less = append(less, thousands(u.Bound)+" held by bind()")
+	}
+	if len(less) == 0 {
+		return note + ", none reserved or held by bind()"
+	}
+	return note + ", less " + strings.Join(less, " and ")
 }

@@ -10,9 +10,9 @@ import (
 	"portpanel/views"
 )
 
-// The dashboard's rows, pills and gauge are written by hand, not by templ
-// (fragments.go): whatever the data holds must still arrive as text, never
-// as markup, in element content and in attributes alike.
+// Whatever the data holds arrives as text, never as markup, in element
+// content and in attributes alike: the dashboard's rows, pills, form and
+// gauge were once written by hand, with an escaper of their own.
 func TestFragmentsEscapeWhatTheyWrite(t *testing.T) {
 	const evil = `<b id="x">&'"`
 	p := dashboard()
