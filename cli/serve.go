@@ -112,11 +112,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	requests := newLineBuffer(stderr)
-	requestLog, err := newRequestLogger(cfg.logFormat, requests)
-	if err != nil {
-		return err
-	}
+	requests := newBatchWriter(stderr)
+	requestLog, _ := newLogger(cfg.logFormat, requests) // the format passed newLogger above
 	tlsConf, err := cfg.tlsConfig()
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ type Handlers struct {
 	Throttle *throttle.Limiter // counts failed sign-ins; see package throttle
 	Log      *slog.Logger
 	// RequestLog gets the line logged per request; nil: Log. serve gives
-	// it a buffered writer (see lineBuffer in package main).
+	// it a buffered writer (see batchWriter in package cli).
 	RequestLog *slog.Logger
 	// Host is the host name shown in the top bar; Netns is set when
 	// portpanel runs in a network namespace other than the host's.
