@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -52,7 +53,7 @@ func TestApprovalProposesThenAnotherUserApplies(t *testing.T) {
 	}
 
 	was := f.state(t)
-	_, err := f.svc.Approve(ctx, p.ID, change.Actor{ID: proposer.ID, Name: proposer.Name, Role: db.RoleApprover}, "mine")
+	_, err := f.svc.Approve(ctx, p.ID, change.Actor{ID: proposer.ID, Name: proposer.Name, Role: auth.RoleApprover}, "mine")
 	if !errors.Is(err, change.ErrForbidden) {
 		t.Fatalf("approving one's own proposal: err = %v, want ErrForbidden", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/internal/testclock"
@@ -17,10 +18,10 @@ import (
 // The people of the approval tests: an operator who proposes, and two
 // approvers and an admin who may decide on others' proposals.
 var (
-	proposer  = change.Actor{ID: 1, Name: "olga", Role: db.RoleOperator}
-	approver  = change.Actor{ID: 2, Name: "anna", Role: db.RoleApprover}
-	approver2 = change.Actor{ID: 3, Name: "bert", Role: db.RoleApprover}
-	admin     = change.Actor{ID: 4, Name: "root", Role: db.RoleAdmin}
+	proposer  = change.Actor{ID: 1, Name: "olga", Role: auth.RoleOperator}
+	approver  = change.Actor{ID: 2, Name: "anna", Role: auth.RoleApprover}
+	approver2 = change.Actor{ID: 3, Name: "bert", Role: auth.RoleApprover}
+	admin     = change.Actor{ID: 4, Name: "root", Role: auth.RoleAdmin}
 )
 
 // defaultRange is the kernel default, which a fresh network namespace has.

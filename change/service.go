@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/usage"
@@ -68,9 +69,9 @@ type Actor struct {
 	Role string
 }
 
-// canApprove reports whether a's role may approve (and so act without
-// approval in an emergency).
-func (a Actor) canApprove() bool { return a.Role == db.RoleApprover || a.Role == db.RoleAdmin }
+// canApprove reports whether a may approve (and so act without approval
+// in an emergency): auth decides, as for every other role rule.
+func (a Actor) canApprove() bool { return auth.MayApprove(a.Role) }
 
 // Request is a change of the range to Low–High for Reason.
 type Request struct {

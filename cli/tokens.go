@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 )
 
 // cliActor is the audit user of everything done from the command line:

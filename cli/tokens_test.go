@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 )
 
@@ -43,8 +44,8 @@ func tokenDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	for name, role := range map[string]string{"alice": db.RoleOperator, "bob": db.RoleViewer} {
-		if _, err := d.CreateUser(context.Background(), name, role, "h"); err != nil {
+	for name, role := range map[string]string{"alice": auth.RoleOperator, "bob": auth.RoleViewer} {
+		if _, err := d.CreateUser(context.Background(), name, role, "h", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,12 +112,12 @@ func TestTokenCLICreateListRevoke(t *testing.T) {
 		sum := sha256.Sum256([]byte(secret))
 		u, tok, err := d.UserByTokenHash(ctx, sum[:])
 		in90 := time.Now().AddDate(0, 0, 90)
-		if err != nil || u.Name != "alice" || tok.Name != "deploy" || tok.Role != db.RoleViewer ||
+		if err != nil || u.Name != "alice" || tok.Name != "deploy" || tok.Role != auth.RoleViewer ||
 			tok.ExpiresAt == nil || tok.ExpiresAt.Sub(in90).Abs() > time.Minute {
 			t.Errorf("stored token = %+v of %s, %v; want alice's viewer token deploy expiring in 90 days", tok, u.Name, err)
 		}
 		all, err := d.AllTokens(ctx)
-		if err != nil || len(all) != 2 || all[0].Name != "cli" || all[0].Role != db.RoleOperator || all[0].ExpiresAt != nil {
+		if err != nil || len(all) != 2 || all[0].Name != "cli" || all[0].Role != auth.RoleOperator || all[0].ExpiresAt != nil {
 			t.Errorf("tokens = %+v, %v; want the default one named cli, with alice's role, never expiring", all, err)
 		}
 	})

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 )
 
 // userCmd runs "portpanel user list|add|disable|enable|set-role|passwd".
@@ -80,9 +80,10 @@ func openUser(ctx context.Context, path, name string) (*db.DB, db.User, error) {
 	return d, u, nil
 }
 
-func cliAudit(ctx context.Context, d *db.DB, action, detail string) error {
-	_, err := d.AppendAudit(ctx, db.AuditEvent{User: cliActor, Action: action, Detail: detail + " from the command line"})
-	return err
+// cliEvent is the audit event of an account change made from the command
+// line, recorded in the change's own transaction.
+func cliEvent(action, detail string) db.AuditEvent {
+	return db.AuditEvent{User: cliActor, Action: action, Detail: detail + " from the command line"}
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -142,12 +143,11 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer d.Close()
-	u, err := d.CreateUser(ctx, name, *role, hash)
+	u, err := d.CreateUser(ctx, name, *role, hash, func(u db.User) db.AuditEvent {
+		return cliEvent("user.created", fmt.Sprintf("user %q created with role %s", u.Name, u.Role))
+	})
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", name, err)
-	}
-	if err := cliAudit(ctx, d, "user.created", fmt.Sprintf("user %q created with role %s", u.Name, u.Role)); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Name, u.Role)
 	return nil
@@ -183,18 +183,16 @@ func userSetDisabled(ctx context.Context, verb string, args []string, stdout, st
 	}
 	defer d.Close()
 	disable := verb == "disable"
-	if u, err = d.SetDisabled(ctx, u.ID, disable); err != nil {
+	event := cliEvent("user.enabled", fmt.Sprintf("user %q enabled", u.Name))
+	if disable {
+		event = cliEvent("user.disabled", fmt.Sprintf("user %q disabled; sessions ended, API tokens stopped", u.Name))
+	}
+	if u, err = d.SetDisabled(ctx, u.ID, disable, func(db.User, db.User) db.AuditEvent { return event }); err != nil {
 		return err
 	}
 	if disable {
-		if err := cliAudit(ctx, d, "user.disabled", fmt.Sprintf("user %q disabled; sessions ended, API tokens stopped", u.Name)); err != nil {
-			return err
-		}
 		fmt.Fprintf(stdout, "disabled user %s: sessions ended, API tokens stopped\n", u.Name)
 		return nil
-	}
-	if err := cliAudit(ctx, d, "user.enabled", fmt.Sprintf("user %q enabled", u.Name)); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "enabled user %s\n", u.Name)
 	return nil
@@ -215,14 +213,11 @@ func userSetRole(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer d.Close()
-	u, old, err := d.SetRole(ctx, u.ID, role)
+	u, old, err := d.SetRole(ctx, u.ID, role, func(before, after db.User) db.AuditEvent {
+		return cliEvent("user.role_changed", fmt.Sprintf("user %q: role %s → %s", after.Name, before.Role, after.Role))
+	})
 	if err != nil {
 		return err
-	}
-	if old != role {
-		if err := cliAudit(ctx, d, "user.role_changed", fmt.Sprintf("user %q: role %s → %s", u.Name, old, role)); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(stdout, "user %s: role %s → %s\n", u.Name, old, role)
 	return nil
@@ -250,10 +245,9 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	if u, err = d.SetPassword(ctx, u.ID, hash, false); err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, "user.password_reset", fmt.Sprintf("password of user %q set; sessions ended", u.Name)); err != nil {
+	if u, err = d.SetPassword(ctx, u.ID, hash, false, func(_, u db.User) db.AuditEvent {
+		return cliEvent("user.password_reset", fmt.Sprintf("password of user %q set; sessions ended", u.Name))
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "password of user %s set; their sessions have ended\n", u.Name)

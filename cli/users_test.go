@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 )
 
 // TestUserCLI runs the user subcommands in order against one database, as
@@ -78,7 +78,7 @@ func TestUserCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !auth.CheckPassword("bob's recovered password", bob.PasswordHash) || bob.MustChangePassword || bob.Disabled || bob.Role != db.RoleAdmin {
+	if !auth.CheckPassword("bob's recovered password", bob.PasswordHash) || bob.MustChangePassword || bob.Disabled || bob.Role != auth.RoleAdmin {
 		t.Errorf("bob after passwd = %+v; want the new password, no forced change, enabled admin", bob)
 	}
 	if bob.SessionEpoch != 2 { // disabled once, password set once

@@ -27,7 +27,7 @@ func TestOpenMigratesFreshFileAndReopens(t *testing.T) {
 			t.Errorf("table %s: count %d, err %v; want it created", table, n, err)
 		}
 	}
-	if _, err := d.CreateUser(ctx, "alice", db.RoleAdmin, "h"); err != nil {
+	if _, err := d.CreateUser(ctx, "alice", "admin", "h", nil); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
 	version := migrationVersion(t, d.SQL())

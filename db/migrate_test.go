@@ -59,7 +59,7 @@ func rawToken(t *testing.T, d *DB, userID int64, name string, hash []byte) int64
 	return id
 }
 
-// insertRole tries a raw insert, around ValidRole, to probe the CHECK.
+// insertRole tries a raw insert, around CreateUser, to probe the CHECK.
 func insertRole(d *DB, name, role string) error {
 	_, err := d.sql.Exec(`INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, '', 0)`, name, role)
 	return err
@@ -91,10 +91,10 @@ func requireForeignKeysOnPool(t *testing.T, d *DB) {
 func TestRolesMigrationKeepsTokens(t *testing.T) {
 	ctx := context.Background()
 	d, p := openAt(t, 2)
-	if err := insertRole(d, "early", RoleApprover); err == nil {
+	if err := insertRole(d, "early", "approver"); err == nil {
 		t.Fatal("approver accepted at version 2: the test no longer starts from the old CHECK")
 	}
-	u := User{ID: rawUser(t, d, "alice", RoleOperator)}
+	u := User{ID: rawUser(t, d, "alice", "operator")}
 	hash := sha256.Sum256([]byte("secret"))
 	tok := Token{ID: rawToken(t, d, u.ID, "ci", hash[:])}
 
@@ -105,7 +105,7 @@ func TestRolesMigrationKeepsTokens(t *testing.T) {
 	if err != nil || gotU.ID != u.ID || gotU.Name != "alice" || gotT.ID != tok.ID {
 		t.Fatalf("UserByTokenHash after the migration = %+v, %+v, %v; want alice's token %d", gotU, gotT, err, tok.ID)
 	}
-	if err := insertRole(d, "late", RoleApprover); err != nil {
+	if err := insertRole(d, "late", "approver"); err != nil {
 		t.Errorf("approver refused after the migration: %v", err)
 	}
 	requireForeignKeysOnPool(t, d)
@@ -148,7 +148,7 @@ func TestSafeChangeMigrationKeepsOldChanges(t *testing.T) {
 func TestMigrationsDownAndUp(t *testing.T) {
 	ctx := context.Background()
 	d, p := openAt(t, 3)
-	id := rawUser(t, d, "bob", RoleApprover)
+	id := rawUser(t, d, "bob", "approver")
 	hash := sha256.Sum256([]byte("secret"))
 	rawToken(t, d, id, "ci", hash[:])
 	if _, err := p.DownTo(ctx, 1); err != nil {
@@ -158,7 +158,7 @@ func TestMigrationsDownAndUp(t *testing.T) {
 	var name, role string
 	err := d.sql.QueryRow(`SELECT u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.hash = ?`, hash[:]).Scan(&name, &role)
-	if err != nil || name != "bob" || role != RoleOperator {
+	if err != nil || name != "bob" || role != "operator" {
 		t.Errorf("after down: token's user %q, %q, %v; want bob, now operator", name, role, err)
 	}
 	requireForeignKeysOnPool(t, d)
@@ -179,7 +179,7 @@ func TestUsageMigrationDownAndUp(t *testing.T) {
 	if _, err := d.InsertUsage(ctx, UsageSample{Source: UsageSourceProc}); err != nil {
 		t.Fatalf("insert usage at version 4: %v", err)
 	}
-	rawUser(t, d, "carol", RoleApprover)
+	rawUser(t, d, "carol", "approver")
 	if _, err := p.DownTo(ctx, 3); err != nil {
 		t.Fatalf("migrate down to 3: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestUsageMigrationDownAndUp(t *testing.T) {
 		t.Errorf("%d usage tables and indexes (%v) after down, want 0", n, err)
 	}
 	var role string
-	if err := d.sql.QueryRow(`SELECT role FROM users WHERE name = 'carol'`).Scan(&role); err != nil || role != RoleApprover {
+	if err := d.sql.QueryRow(`SELECT role FROM users WHERE name = 'carol'`).Scan(&role); err != nil || role != "approver" {
 		t.Errorf("carol's role after down = %q, %v; want still approver", role, err)
 	}
 	if _, err := p.Up(ctx); err != nil {

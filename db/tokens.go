@@ -23,9 +23,6 @@ func (d *DB) AddToken(ctx context.Context, t Token, hash []byte, audit func(Toke
 	if len(hash) == 0 {
 		return Token{}, fmt.Errorf("create token %q: empty hash", t.Name)
 	}
-	if t.Role != "" && !ValidRole(t.Role) {
-		return Token{}, fmt.Errorf("create token %q: role %q must be viewer, operator, approver or admin", t.Name, t.Role)
-	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return Token{}, fmt.Errorf("create token %q: begin: %w", t.Name, err)

@@ -11,7 +11,7 @@ import (
 func TestTokenRolesMigration(t *testing.T) {
 	ctx := context.Background()
 	d, p := openAt(t, 5)
-	uid := rawUser(t, d, "alice", RoleOperator)
+	uid := rawUser(t, d, "alice", "operator")
 	hash := sha256.Sum256([]byte("secret"))
 	id := rawToken(t, d, uid, "old", hash[:])
 
@@ -19,7 +19,7 @@ func TestTokenRolesMigration(t *testing.T) {
 		t.Fatalf("migrate to 6: %v", err)
 	}
 	tok, err := d.Token(ctx, id)
-	if err != nil || tok.Role != "" || tok.ExpiresAt != nil || tok.Owner != "alice" || tok.OwnerRole != RoleOperator {
+	if err != nil || tok.Role != "" || tok.ExpiresAt != nil || tok.Owner != "alice" || tok.OwnerRole != "operator" {
 		t.Fatalf("old token after the migration = %+v, %v; want role \"\" (its owner's), no expiry", tok, err)
 	}
 	if _, got, err := d.UserByTokenHash(ctx, hash[:]); err != nil || got.ID != id {

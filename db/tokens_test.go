@@ -17,7 +17,7 @@ import (
 func TestCreateToken(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.Open(t)
-	u, err := d.CreateUser(ctx, "alice", db.RoleOperator, "h")
+	u, err := d.CreateUser(ctx, "alice", "operator", "h", nil)
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}
@@ -64,7 +64,7 @@ func TestCreateToken(t *testing.T) {
 func TestTokensDeletedWithTheirUser(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.Open(t)
-	u, err := d.CreateUser(ctx, "alice", db.RoleOperator, "h")
+	u, err := d.CreateUser(ctx, "alice", "operator", "h", nil)
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}
@@ -84,11 +84,11 @@ func TestTokensDeletedWithTheirUser(t *testing.T) {
 func tokenDB(t *testing.T) (*db.DB, db.User, db.User) {
 	t.Helper()
 	d := dbtest.Open(t)
-	alice, err := d.CreateUser(t.Context(), "alice", db.RoleOperator, "h")
+	alice, err := d.CreateUser(t.Context(), "alice", "operator", "h", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, err := d.CreateUser(t.Context(), "bob", db.RoleViewer, "h")
+	bob, err := d.CreateUser(t.Context(), "bob", "viewer", "h", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,21 +104,21 @@ func TestAddTokenStoresRoleExpiryAndItsAuditEvent(t *testing.T) {
 	ctx := t.Context()
 	d, alice, _ := tokenDB(t)
 	expires := time.Date(2031, 2, 3, 4, 5, 6, 789123456, time.UTC)
-	tok, err := d.AddToken(ctx, db.Token{UserID: alice.ID, Name: "deploy", Role: db.RoleViewer, ExpiresAt: &expires},
+	tok, err := d.AddToken(ctx, db.Token{UserID: alice.ID, Name: "deploy", Role: "viewer", ExpiresAt: &expires},
 		hashOf("s1"), func(t db.Token) db.AuditEvent {
 			return db.AuditEvent{User: "alice", Action: "token.created", Detail: fmt.Sprintf("token #%d", t.ID)}
 		})
 	if err != nil {
 		t.Fatalf("AddToken: %v", err)
 	}
-	if tok.ID == 0 || tok.Role != db.RoleViewer || tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(expires.Truncate(time.Millisecond)) {
+	if tok.ID == 0 || tok.Role != "viewer" || tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(expires.Truncate(time.Millisecond)) {
 		t.Errorf("AddToken = %+v; want an id, role viewer, expiry %v to the millisecond", tok, expires)
 	}
 	got, err := d.Token(ctx, tok.ID)
 	if err != nil {
 		t.Fatalf("Token: %v", err)
 	}
-	want := db.OwnedToken{Token: tok, Owner: "alice", OwnerRole: db.RoleOperator}
+	want := db.OwnedToken{Token: tok, Owner: "alice", OwnerRole: "operator"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Token(%d) = %+v, want %+v", tok.ID, got, want)
 	}
@@ -136,7 +136,6 @@ func TestAddTokenIsAllOrNothing(t *testing.T) {
 		tok   db.Token
 		audit func(db.Token) db.AuditEvent
 	}{
-		{name: "unknown role", tok: db.Token{UserID: alice.ID, Name: "x", Role: "root"}},
 		{name: "audit event refused", tok: db.Token{UserID: alice.ID, Name: "x"},
 			// The audit table refuses an empty action: the token must go too.
 			audit: func(db.Token) db.AuditEvent { return db.AuditEvent{} }},
@@ -157,7 +156,7 @@ func TestUserByTokenHash(t *testing.T) {
 	ctx := t.Context()
 	d, alice, _ := tokenDB(t)
 	expires := time.Now().Add(time.Hour)
-	created, err := d.AddToken(ctx, db.Token{UserID: alice.ID, Name: "ci", Role: db.RoleViewer, ExpiresAt: &expires}, hashOf("secret"), nil)
+	created, err := d.AddToken(ctx, db.Token{UserID: alice.ID, Name: "ci", Role: "viewer", ExpiresAt: &expires}, hashOf("secret"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,22 +15,17 @@ var ErrNotFound = errors.New("not found")
 // when another request changed it first (see StatusConflictError).
 var ErrConflict = errors.New("already exists")
 
-// Roles, from least to most privileged.
-const (
-	RoleViewer   = "viewer"
-	RoleOperator = "operator"
-	RoleApprover = "approver" // operator rights plus approving others' changes
-	RoleAdmin    = "admin"
-)
-
 // ErrLastAdmin is returned when a change would leave no enabled admin:
 // nobody could then manage users from the panel.
 var ErrLastAdmin = errors.New("the last enabled admin cannot be demoted or disabled")
 
 // User is a local account.
 type User struct {
-	ID           int64
-	Name         string
+	ID   int64
+	Name string
+	// Role is one of auth's role names, stored as given: auth decides
+	// which are valid and what each may do, the schema's CHECK refuses
+	// any other.
 	Role         string
 	PasswordHash string
 	CreatedAt    time.Time

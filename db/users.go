@@ -15,33 +15,27 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ValidRole reports whether role is one of the Role constants.
-func ValidRole(role string) bool {
-	switch role {
-	case RoleViewer, RoleOperator, RoleApprover, RoleAdmin:
-		return true
-	}
-	return false
-}
-
-// CreateUser adds an enabled user who need not change the password. It
-// returns ErrConflict if the name is taken.
-func (d *DB) CreateUser(ctx context.Context, name, role, passwordHash string) (User, error) {
-	return d.InsertUser(ctx, User{Name: name, Role: role, PasswordHash: passwordHash})
+// CreateUser adds an enabled user who need not change the password, with
+// the audit event audit returns, as InsertUser does.
+func (d *DB) CreateUser(ctx context.Context, name, role, passwordHash string, audit func(User) AuditEvent) (User, error) {
+	return d.InsertUser(ctx, User{Name: name, Role: role, PasswordHash: passwordHash}, audit)
 }
 
 // InsertUser adds u (name, role, password hash, disabled, must change
-// password) and returns it as stored. It returns ErrConflict if the name is
-// taken.
-func (d *DB) InsertUser(ctx context.Context, u User) (User, error) {
-	// The table's CHECK enforces the same; checking here gives a sentence
-	// instead of a constraint name.
-	if !ValidRole(u.Role) {
-		return User{}, fmt.Errorf("create user %q: role %q must be viewer, operator, approver or admin", u.Name, u.Role)
+// password) and, in the same transaction, the audit event that audit
+// returns for the stored user (with its ID), unless audit is nil: an
+// account never exists unrecorded. The role is one of auth's, which the
+// caller has checked; the table's CHECK refuses others. It returns the
+// user as stored, or ErrConflict if the name is taken.
+func (d *DB) InsertUser(ctx context.Context, u User, audit func(User) AuditEvent) (User, error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, fmt.Errorf("create user %q: begin: %w", u.Name, err)
 	}
+	defer tx.Rollback()
 	u.CreatedAt = now()
 	u.PasswordChangedAt, u.SessionEpoch = u.CreatedAt, 0
-	err := d.sql.QueryRowContext(ctx,
+	err = tx.QueryRowContext(ctx,
 		`INSERT INTO users (name, role, password_hash, created_at, disabled, must_change_password, password_changed_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Name, u.Role, u.PasswordHash, toMS(u.CreatedAt), u.Disabled, u.MustChangePassword, toMS(u.PasswordChangedAt)).Scan(&u.ID)
@@ -50,6 +44,14 @@ func (d *DB) InsertUser(ctx context.Context, u User) (User, error) {
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
+	}
+	if audit != nil {
+		if _, err := appendAudit(ctx, tx, audit(u)); err != nil {
+			return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return User{}, fmt.Errorf("create user %q: commit: %w", u.Name, err)
 	}
 	return u, nil
 }

@@ -5,58 +5,78 @@ import (
 	"fmt"
 )
 
-// SetRole gives user id role and returns the user as updated with the
-// role it had before. Demoting the last enabled admin fails with
+// adminRole is the role whose last enabled holder db keeps: the schema's
+// name for auth.RoleAdmin. db imports nothing above it, so it names this
+// one role itself (as the users table's CHECK names them all); auth's
+// TestRolesAgreeWithDatabase fails should the two ever differ.
+const adminRole = "admin"
+
+// UserAudit returns the audit event of an account change, given the user
+// before and after it. It runs inside the change's transaction, so the
+// change and its record land together or not at all; nil records nothing.
+type UserAudit func(before, after User) AuditEvent
+
+// SetRole gives user id role and, in the same transaction, records the
+// event audit returns; the role is one of auth's, which the caller has
+// checked (the table's CHECK refuses others). It returns the user as
+// updated with the role it had before. Giving a user the role they have
+// changes and records nothing. Demoting the last enabled admin fails with
 // ErrLastAdmin.
-func (d *DB) SetRole(ctx context.Context, id int64, role string) (User, string, error) {
-	if !ValidRole(role) {
-		return User{}, "", fmt.Errorf("set role of user %d: role %q must be viewer, operator, approver or admin", id, role)
-	}
-	before, after, err := d.updateUser(ctx, id, "set role of", func(u *User) { u.Role = role })
+func (d *DB) SetRole(ctx context.Context, id int64, role string, audit UserAudit) (User, string, error) {
+	before, after, err := d.updateUser(ctx, id, "set role of", func(u *User) bool {
+		changed := u.Role != role
+		u.Role = role
+		return changed
+	}, audit)
 	return after, before.Role, err
 }
 
-// SetDisabled disables or re-enables user id and returns the user as
-// updated. Disabling ends the user's sessions (a new session epoch), so
-// enabling again revives none of them. Disabling the last enabled admin
-// fails with ErrLastAdmin.
-func (d *DB) SetDisabled(ctx context.Context, id int64, disabled bool) (User, error) {
+// SetDisabled disables or re-enables user id, records the event audit
+// returns in the same transaction, and returns the user as updated.
+// Disabling ends the user's sessions (a new session epoch), so enabling
+// again revives none of them. Disabling the last enabled admin fails with
+// ErrLastAdmin.
+func (d *DB) SetDisabled(ctx context.Context, id int64, disabled bool, audit UserAudit) (User, error) {
 	what := "enable"
 	if disabled {
 		what = "disable"
 	}
-	_, after, err := d.updateUser(ctx, id, what, func(u *User) {
+	_, after, err := d.updateUser(ctx, id, what, func(u *User) bool {
 		if disabled && !u.Disabled {
 			u.SessionEpoch++
 		}
 		u.Disabled = disabled
-	})
+		return true
+	}, audit)
 	return after, err
 }
 
 // SetPassword stores a new password hash for user id, records when, and
 // ends the user's sessions; mustChange makes the user choose another one
-// at the next sign-in (an admin chose this one). It returns the user as
-// updated: a caller keeping its own session must restamp it with the new
+// at the next sign-in (an admin chose this one). The event audit returns
+// is recorded in the same transaction. It returns the user as updated: a
+// caller keeping its own session must restamp it with the new
 // SessionEpoch.
-func (d *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) (User, error) {
+func (d *DB) SetPassword(ctx context.Context, id int64, hash string, mustChange bool, audit UserAudit) (User, error) {
 	if hash == "" {
 		return User{}, fmt.Errorf("set password of user %d: empty hash", id)
 	}
-	_, after, err := d.updateUser(ctx, id, "set password of", func(u *User) {
+	_, after, err := d.updateUser(ctx, id, "set password of", func(u *User) bool {
 		u.PasswordHash, u.MustChangePassword = hash, mustChange
 		u.PasswordChangedAt = now()
 		u.SessionEpoch++
-	})
+		return true
+	}, audit)
 	return after, err
 }
 
-// updateUser applies edit to user id inside one write transaction and
-// returns the user before and after. The last-admin rule is checked in the
-// same transaction: BEGIN takes the write lock (_txlock=immediate), so two
-// admins demoting each other at once are serialised and the second sees
-// the first's result.
-func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*User)) (User, User, error) {
+// updateUser applies edit to user id inside one write transaction, with
+// the audit event of the change, and returns the user before and after.
+// When edit reports no change, nothing is written. The last-admin rule is
+// checked in the same transaction: BEGIN takes the write lock
+// (_txlock=immediate), so two admins demoting each other at once are
+// serialised and the second sees the first's result.
+func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*User) bool, audit UserAudit) (User, User, error) {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return User{}, User{}, fmt.Errorf("%s user %d: begin: %w", what, id, err)
@@ -67,11 +87,13 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 		return User{}, User{}, fmt.Errorf("%s user: %w", what, err)
 	}
 	after := before
-	edit(&after)
+	if !edit(&after) {
+		return before, before, nil
+	}
 	if isEnabledAdmin(before) && !isEnabledAdmin(after) {
 		var others int
 		err := tx.QueryRowContext(ctx,
-			`SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0 AND id <> ?`, RoleAdmin, id).Scan(&others)
+			`SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0 AND id <> ?`, adminRole, id).Scan(&others)
 		if err != nil {
 			return User{}, User{}, fmt.Errorf("%s user %q: count admins: %w", what, before.Name, err)
 		}
@@ -86,10 +108,15 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 	if err != nil {
 		return User{}, User{}, fmt.Errorf("%s user %q: %w", what, before.Name, err)
 	}
+	if audit != nil {
+		if _, err := appendAudit(ctx, tx, audit(before, after)); err != nil {
+			return User{}, User{}, fmt.Errorf("%s user %q: %w", what, before.Name, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return User{}, User{}, fmt.Errorf("%s user %q: commit: %w", what, before.Name, err)
 	}
 	return before, after, nil
 }
 
-func isEnabledAdmin(u User) bool { return u.Role == RoleAdmin && !u.Disabled }
+func isEnabledAdmin(u User) bool { return u.Role == adminRole && !u.Disabled }

@@ -11,7 +11,7 @@ import (
 func TestUserSecurityMigration(t *testing.T) {
 	ctx := context.Background()
 	d, p := openAt(t, 4)
-	id := rawUser(t, d, "dave", RoleAdmin)
+	id := rawUser(t, d, "dave", "admin")
 	if _, err := p.UpTo(ctx, 5); err != nil {
 		t.Fatalf("migrate to 5: %v", err)
 	}
@@ -35,7 +35,7 @@ func TestUserSecurityMigration(t *testing.T) {
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatalf("migrate up again: %v", err)
 	}
-	if _, err := d.SetDisabled(ctx, id, false); err != nil {
+	if _, err := d.SetDisabled(ctx, id, false, nil); err != nil {
 		t.Errorf("SetDisabled after down and up: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func TestMemoFollowsCommits(t *testing.T) {
 			time.Sleep(db.SharedPoll + 100*time.Millisecond)
 		}, loads: 3},
 		{name: "a commit inside a transaction reloads", do: func() {
-			if _, err := d.CreateUser(ctx, "carol", db.RoleViewer, "x"); err != nil {
+			if _, err := d.CreateUser(ctx, "carol", "viewer", "x", nil); err != nil {
 				t.Fatal(err)
 			}
 		}, loads: 4},

@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -64,15 +64,14 @@ func (h *Handlers) ChangePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.DB.SetPassword(ctx, me.ID, hash, false)
+	u, err := h.DB.SetPassword(ctx, me.ID, hash, false, func(db.User, db.User) db.AuditEvent {
+		return accountEvent(c, "user.password_changed", "changed own password from "+c.RealIP())
+	})
 	if err != nil {
 		return err
 	}
 	// The new epoch ends every other session; this one starts afresh on it.
 	if err := h.StartSession(c, u); err != nil {
-		return err
-	}
-	if _, err := h.DB.AppendAudit(ctx, db.AuditEvent{User: u.Name, Action: "user.password_changed", Detail: "changed own password from " + c.RealIP()}); err != nil {
 		return err
 	}
 	h.flash(c, "Password changed. Your other sessions have ended.", false)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/sysctl"
 	"portpanel/views"
 )
@@ -153,7 +153,7 @@ func (h *Handlers) ListChanges(c echo.Context) error {
 	u, _ := CurrentUser(c)
 	return render(c, http.StatusOK, views.Changes(views.ChangesPage{
 		Chrome: ch, Filter: filter, Changes: list, RolledBackBy: undone, Next: nextCursor(len(list), changesPerPage, func(i int) int64 { return list[i].ID }),
-		CanChange: auth.Allows(u.Role, db.RoleOperator),
+		CanChange: auth.Allows(u.Role, auth.RoleOperator),
 	}))
 }
 
@@ -181,13 +181,13 @@ func (h *Handlers) ShowChange(c echo.Context) error {
 	for _, r := range later {
 		undone = undone || isInForce(r.Status)
 	}
-	operator := auth.Allows(u.Role, db.RoleOperator)
+	operator := auth.Allows(u.Role, auth.RoleOperator)
 	return render(c, http.StatusOK, views.Change(views.ChangePage{
 		Chrome: ch, Change: chg, RolledBackBy: later,
 		CanRollback:      isInForce(chg.Status) && !undone && operator,
-		CanDecide:        chg.Status == db.StatusProposed && auth.Allows(u.Role, db.RoleApprover) && chg.UserID != u.ID,
+		CanDecide:        chg.Status == db.StatusProposed && auth.MayApprove(u.Role) && chg.UserID != u.ID,
 		CanConfirm:       chg.Status == db.StatusApplied && chg.ConfirmBy != nil && operator,
-		RollbackProposes: h.Changes.RequireApproval && !auth.Allows(u.Role, db.RoleApprover),
+		RollbackProposes: h.Changes.RequireApproval && !auth.MayApprove(u.Role),
 	}))
 }
 

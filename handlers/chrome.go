@@ -5,9 +5,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -35,7 +35,7 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 		if data.awaiting != nil {
 			a := *data.awaiting
 			ch.Awaiting = &a
-			ch.CanConfirm = auth.Allows(u.Role, db.RoleOperator)
+			ch.CanConfirm = auth.Allows(u.Role, auth.RoleOperator)
 		}
 		ch.Pending = data.pending
 	}

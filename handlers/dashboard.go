@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -41,7 +41,7 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	u, _ := CurrentUser(c)
 	p := views.DashboardPage{
 		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
-		CanChange: auth.Allows(u.Role, db.RoleOperator), Recent: recent, RolledBackBy: undone,
+		CanChange: auth.Allows(u.Role, auth.RoleOperator), Recent: recent, RolledBackBy: undone,
 		Usage: use, Risk: h.viewRisk(),
 		Form: views.ChangeForm{
 			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",

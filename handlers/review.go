@@ -7,9 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -25,7 +25,7 @@ func (h *Handlers) PendingChanges(c echo.Context) error {
 	}
 	u, _ := CurrentUser(c)
 	return render(c, http.StatusOK, views.Pending(views.PendingPage{
-		Chrome: ch, Proposals: list, CanDecide: auth.Allows(u.Role, db.RoleApprover),
+		Chrome: ch, Proposals: list, CanDecide: auth.MayApprove(u.Role),
 	}))
 }
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -105,12 +105,9 @@ func (h *Handlers) CompleteSetup(c echo.Context) error {
 	if !h.Setup.claim(token) {
 		return echo.NewHTTPError(http.StatusNotFound, "This setup link is not valid (any more).")
 	}
-	u, err := h.createFirstAdmin(ctx, p.Username, password)
+	u, err := h.createFirstAdmin(ctx, p.Username, password, c.RealIP())
 	if err != nil {
 		h.Setup.unclaim(token)
-		return err
-	}
-	if _, err := h.DB.AppendAudit(ctx, db.AuditEvent{User: u.Name, Action: "user.created", Detail: "first admin " + quote(u.Name) + " created with the setup link from " + c.RealIP()}); err != nil {
 		return err
 	}
 	if err := h.StartSession(c, u); err != nil {
@@ -120,7 +117,9 @@ func (h *Handlers) CompleteSetup(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
-func (h *Handlers) createFirstAdmin(ctx context.Context, name, password string) (db.User, error) {
+// createFirstAdmin creates the admin and records, in the same
+// transaction, that the setup link from address did.
+func (h *Handlers) createFirstAdmin(ctx context.Context, name, password, from string) (db.User, error) {
 	if n, err := h.DB.CountUsers(ctx); err != nil {
 		return db.User{}, err
 	} else if n > 0 {
@@ -130,5 +129,7 @@ func (h *Handlers) createFirstAdmin(ctx context.Context, name, password string) 
 	if err != nil {
 		return db.User{}, err
 	}
-	return h.DB.CreateUser(ctx, name, db.RoleAdmin, hash)
+	return h.DB.CreateUser(ctx, name, auth.RoleAdmin, hash, func(u db.User) db.AuditEvent {
+		return db.AuditEvent{User: u.Name, Action: "user.created", Detail: "first admin " + quote(u.Name) + " created with the setup link from " + from}
+	})
 }

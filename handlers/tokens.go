@@ -11,8 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
@@ -30,7 +30,7 @@ func (h *Handlers) ListTokens(c echo.Context) error {
 	if ViaToken(c) {
 		return errTokenViaToken()
 	}
-	return h.tokensPage(c, http.StatusOK, views.TokenForm{Expires: views.DefaultTokenExpiry, Role: db.RoleViewer})
+	return h.tokensPage(c, http.StatusOK, views.TokenForm{Expires: views.DefaultTokenExpiry, Role: auth.RoleViewer})
 }
 
 // CreateToken creates a token and shows its secret, once, on the page it
@@ -112,7 +112,7 @@ func (h *Handlers) tokenOwner(c echo.Context, me db.User, name string) (db.User,
 	if name == "" || name == me.Name {
 		return me, nil
 	}
-	if !auth.Allows(me.Role, db.RoleAdmin) {
+	if !auth.Allows(me.Role, auth.RoleAdmin) {
 		return db.User{}, echo.NewHTTPError(http.StatusForbidden, "Only an admin can create tokens for another user.")
 	}
 	u, err := h.DB.UserByName(c.Request().Context(), name)
@@ -167,7 +167,7 @@ func checkTokenForm(form *views.TokenForm, owner db.User, now time.Time) (*time.
 func (h *Handlers) tokensPage(c echo.Context, status int, form views.TokenForm) error {
 	ctx := c.Request().Context()
 	me, _ := CurrentUser(c)
-	admin := auth.Allows(me.Role, db.RoleAdmin)
+	admin := auth.Allows(me.Role, auth.RoleAdmin)
 	var list []db.OwnedToken
 	var err error
 	if admin {

@@ -9,14 +9,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/views"
 )
 
 // ListUsers shows every user and the form to add one (admins).
 func (h *Handlers) ListUsers(c echo.Context) error {
-	return h.usersPage(c, http.StatusOK, views.NewUserForm{Role: db.RoleViewer})
+	return h.usersPage(c, http.StatusOK, views.NewUserForm{Role: auth.RoleViewer})
 }
 
 func (h *Handlers) usersPage(c echo.Context, status int, f views.NewUserForm) error {
@@ -41,7 +41,7 @@ func (h *Handlers) CreateUser(c echo.Context) error {
 		f.Errors["username"] = msg
 	}
 	if !auth.ValidRole(f.Role) {
-		f.Errors["role"] = "Choose viewer, operator, approver or admin."
+		f.Errors["role"] = auth.RoleChoice
 	}
 	newPasswordErrors(f.Errors, f.Username, password, c.FormValue("password2"))
 	if len(f.Errors) > 0 {
@@ -51,14 +51,14 @@ func (h *Handlers) CreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.DB.InsertUser(ctx, db.User{Name: f.Username, Role: f.Role, PasswordHash: hash, MustChangePassword: true})
+	u, err := h.DB.InsertUser(ctx, db.User{Name: f.Username, Role: f.Role, PasswordHash: hash, MustChangePassword: true},
+		func(u db.User) db.AuditEvent {
+			return accountEvent(c, "user.created", fmt.Sprintf("user %s created with role %s; must set a new password at the first sign-in", quote(u.Name), u.Role))
+		})
 	if errors.Is(err, db.ErrConflict) {
 		f.Errors["username"] = "A user with this name exists already."
 		return h.usersPage(c, http.StatusUnprocessableEntity, f)
 	} else if err != nil {
-		return err
-	}
-	if err := h.auditUser(c, "user.created", fmt.Sprintf("user %s created with role %s; must set a new password at the first sign-in", quote(u.Name), u.Role)); err != nil {
 		return err
 	}
 	h.flash(c, "Added "+u.Name+" ("+u.Role+"). Hand over the password; they must set their own when they first sign in.", false)
@@ -92,9 +92,11 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 	}
 	role := c.FormValue("role")
 	if !auth.ValidRole(role) {
-		return h.userPage(c, http.StatusUnprocessableEntity, target, map[string]string{"role": "Choose viewer, operator, approver or admin."})
+		return h.userPage(c, http.StatusUnprocessableEntity, target, map[string]string{"role": auth.RoleChoice})
 	}
-	u, old, err := h.DB.SetRole(c.Request().Context(), target.ID, role)
+	u, old, err := h.DB.SetRole(c.Request().Context(), target.ID, role, func(before, after db.User) db.AuditEvent {
+		return accountEvent(c, "user.role_changed", fmt.Sprintf("user %s: role %s → %s", quote(after.Name), before.Role, after.Role))
+	})
 	if err != nil {
 		return err
 	}
@@ -102,11 +104,8 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 		h.flash(c, u.Name+" is "+role+" already.", false)
 		return c.Redirect(http.StatusSeeOther, userPath(u))
 	}
-	if err := h.auditUser(c, "user.role_changed", fmt.Sprintf("user %s: role %s → %s", quote(u.Name), old, role)); err != nil {
-		return err
-	}
 	h.flash(c, u.Name+" is now "+role+" (was "+old+").", false)
-	if me, _ := CurrentUser(c); me.ID == u.ID && !auth.Allows(role, db.RoleAdmin) {
+	if me, _ := CurrentUser(c); me.ID == u.ID && !auth.Allows(role, auth.RoleAdmin) {
 		return c.Redirect(http.StatusSeeOther, "/") // this page is for admins
 	}
 	return c.Redirect(http.StatusSeeOther, userPath(u))
@@ -124,15 +123,14 @@ func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.DB.SetDisabled(c.Request().Context(), target.ID, disabled)
-	if err != nil {
-		return err
-	}
-	action, detail, msg := "user.enabled", "user "+quote(u.Name)+" enabled", u.Name+" can sign in again."
+	action, detail, msg := "user.enabled", "user "+quote(target.Name)+" enabled", target.Name+" can sign in again."
 	if disabled {
-		action, detail, msg = "user.disabled", "user "+quote(u.Name)+" disabled; sessions ended, API tokens stopped", u.Name+" is disabled: their sessions ended and their API tokens stopped."
+		action, detail, msg = "user.disabled", "user "+quote(target.Name)+" disabled; sessions ended, API tokens stopped", target.Name+" is disabled: their sessions ended and their API tokens stopped."
 	}
-	if err := h.auditUser(c, action, detail); err != nil {
+	u, err := h.DB.SetDisabled(c.Request().Context(), target.ID, disabled, func(db.User, db.User) db.AuditEvent {
+		return accountEvent(c, action, detail)
+	})
+	if err != nil {
 		return err
 	}
 	h.flash(c, msg, false)
@@ -155,11 +153,10 @@ func (h *Handlers) ResetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.DB.SetPassword(c.Request().Context(), target.ID, hash, true)
+	u, err := h.DB.SetPassword(c.Request().Context(), target.ID, hash, true, func(_, u db.User) db.AuditEvent {
+		return accountEvent(c, "user.password_reset", "password of user "+quote(u.Name)+" reset; sessions ended, a new password is due at the next sign-in")
+	})
 	if err != nil {
-		return err
-	}
-	if err := h.auditUser(c, "user.password_reset", "password of user "+quote(u.Name)+" reset; sessions ended, a new password is due at the next sign-in"); err != nil {
 		return err
 	}
 	h.flash(c, "Password of "+u.Name+" reset. Hand it over; they must choose a new one when they next sign in.", false)
@@ -199,11 +196,17 @@ func newPasswordErrors(errs map[string]string, name, password, repeat string) {
 	}
 }
 
-// auditUser records an account event done by the signed-in user. Details
-// never hold a password.
-func (h *Handlers) auditUser(c echo.Context, action, detail string) error {
+// accountEvent is the audit event of something the signed-in user did to
+// an account. Details never hold a password.
+func accountEvent(c echo.Context, action, detail string) db.AuditEvent {
 	me, _ := CurrentUser(c)
-	_, err := h.DB.AppendAudit(c.Request().Context(), db.AuditEvent{User: me.Name, Action: action, Detail: detail})
+	return db.AuditEvent{User: me.Name, Action: action, Detail: detail}
+}
+
+// auditUser records an account event that changes nothing else (a refused
+// attempt); a change records its event in its own transaction.
+func (h *Handlers) auditUser(c echo.Context, action, detail string) error {
+	_, err := h.DB.AppendAudit(c.Request().Context(), accountEvent(c, action, detail))
 	return err
 }
 

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/static"
 )
 
@@ -44,7 +44,7 @@ func navFor(c *Chrome) []navItem {
 	if c.RequireApproval {
 		i |= 1
 	}
-	if c.Role == db.RoleAdmin {
+	if auth.Allows(c.Role, auth.RoleAdmin) {
 		i |= 2
 	}
 	return navLists[i]

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/views"
 )
@@ -21,15 +22,15 @@ func tokensPage() views.TokensPage {
 			CreatedAt: now.Add(-48 * time.Hour), ExpiresAt: expires}, Owner: owner, OwnerRole: ownerRole}}
 	}
 	rows := []views.TokenRow{
-		row(4, "deploy", db.RoleOperator, "alice", db.RoleOperator, &exp),
-		row(3, xssName, db.RoleViewer, "bob", db.RoleViewer, &past),
-		row(2, "demoted", db.RoleOperator, "carol", db.RoleViewer, nil),
-		row(1, "old", "", "alice", db.RoleOperator, nil),
+		row(4, "deploy", auth.RoleOperator, "alice", auth.RoleOperator, &exp),
+		row(3, xssName, auth.RoleViewer, "bob", auth.RoleViewer, &past),
+		row(2, "demoted", auth.RoleOperator, "carol", auth.RoleViewer, nil),
+		row(1, "old", "", "alice", auth.RoleOperator, nil),
 	}
-	rows[0].Acts, rows[0].CanRevoke, rows[0].LastUsedAt = db.RoleOperator, true, &used
-	rows[1].Acts, rows[1].CanRevoke, rows[1].Expired = db.RoleViewer, true, true
-	rows[2].Acts = db.RoleViewer
-	rows[3].Acts, rows[3].CanRevoke = db.RoleOperator, true
+	rows[0].Acts, rows[0].CanRevoke, rows[0].LastUsedAt = auth.RoleOperator, true, &used
+	rows[1].Acts, rows[1].CanRevoke, rows[1].Expired = auth.RoleViewer, true, true
+	rows[2].Acts = auth.RoleViewer
+	rows[3].Acts, rows[3].CanRevoke = auth.RoleOperator, true
 	return views.TokensPage{Chrome: chrome("tokens"), Tokens: rows, All: true, Roles: []string{"viewer", "operator"},
 		Users: []string{"alice", "bob"}, Form: views.TokenForm{User: "alice", Role: "viewer", Expires: "90"}}
 }

@@ -2,10 +2,6 @@ package views
 
 import "portpanel/db"
 
-// Roles are the roles a user can have, least privileged first, as the
-// users pages offer them.
-var Roles = []string{db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin}
-
 // NewUserForm is the add-user form's values and its errors by field
 // ("username", "role", "password", "password2").
 type NewUserForm struct {

@@ -7,31 +7,32 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/views"
 )
 
 func adminChrome(nav string) views.Chrome {
 	c := chrome(nav)
-	c.Role = db.RoleAdmin
+	c.Role = auth.RoleAdmin
 	return c
 }
 
 func users() []db.User {
 	return []db.User{
-		{ID: 1, Name: "alice", Role: db.RoleAdmin, CreatedAt: now.Add(-48 * time.Hour), PasswordChangedAt: now.Add(-time.Hour)},
-		{ID: 2, Name: "bob", Role: db.RoleOperator, CreatedAt: now.Add(-2 * time.Hour), PasswordChangedAt: now.Add(-2 * time.Hour), MustChangePassword: true},
-		{ID: 3, Name: "carol", Role: db.RoleViewer, CreatedAt: now.Add(-30 * 24 * time.Hour), PasswordChangedAt: now.Add(-30 * 24 * time.Hour), Disabled: true, MustChangePassword: true},
+		{ID: 1, Name: "alice", Role: auth.RoleAdmin, CreatedAt: now.Add(-48 * time.Hour), PasswordChangedAt: now.Add(-time.Hour)},
+		{ID: 2, Name: "bob", Role: auth.RoleOperator, CreatedAt: now.Add(-2 * time.Hour), PasswordChangedAt: now.Add(-2 * time.Hour), MustChangePassword: true},
+		{ID: 3, Name: "carol", Role: auth.RoleViewer, CreatedAt: now.Add(-30 * 24 * time.Hour), PasswordChangedAt: now.Add(-30 * 24 * time.Hour), Disabled: true, MustChangePassword: true},
 	}
 }
 
 func usersPage() views.UsersPage {
-	return views.UsersPage{Chrome: adminChrome("users"), Users: users(), Form: views.NewUserForm{Role: db.RoleViewer}}
+	return views.UsersPage{Chrome: adminChrome("users"), Users: users(), Form: views.NewUserForm{Role: auth.RoleViewer}}
 }
 
 func usersPageWithErrors() views.UsersPage {
 	p := usersPage()
-	p.Form = views.NewUserForm{Username: "Dana", Role: db.RoleApprover, Errors: map[string]string{
+	p.Form = views.NewUserForm{Username: "Dana", Role: auth.RoleApprover, Errors: map[string]string{
 		"username": "Use 1 to 32 lower-case letters.", "password": "Use at least 12 characters (this one has 5)."}}
 	return p
 }
@@ -51,7 +52,7 @@ func userPageWithErrors() views.UserPage {
 }
 
 func accountPage() views.AccountPage {
-	return views.AccountPage{Chrome: chrome("account"), Account: db.User{ID: 1, Name: "alice", Role: db.RoleOperator, PasswordChangedAt: now.Add(-time.Hour)},
+	return views.AccountPage{Chrome: chrome("account"), Account: db.User{ID: 1, Name: "alice", Role: auth.RoleOperator, PasswordChangedAt: now.Add(-time.Hour)},
 		Errors: map[string]string{"current": "This is not your current password."}}
 }
 
@@ -75,7 +76,7 @@ func TestUsersList(t *testing.T) {
 		t.Errorf("bob links to %q, want /users/2", h)
 	}
 	f := doc.Find(`form[action="/users"]`)
-	if v, _ := f.Find(`select[name="role"] option[selected]`).Attr("value"); v != db.RoleViewer {
+	if v, _ := f.Find(`select[name="role"] option[selected]`).Attr("value"); v != auth.RoleViewer {
 		t.Errorf("preselected role = %q, want viewer", v)
 	}
 	for _, name := range []string{"username", "password", "password2"} {
@@ -94,7 +95,7 @@ func TestUsersFormKeepsInputAndShowsErrors(t *testing.T) {
 	if v, _ := f.Find(`input[name="username"]`).Attr("value"); v != "Dana" {
 		t.Errorf("username = %q, want what was typed", v)
 	}
-	if v, _ := f.Find(`select[name="role"] option[selected]`).Attr("value"); v != db.RoleApprover {
+	if v, _ := f.Find(`select[name="role"] option[selected]`).Attr("value"); v != auth.RoleApprover {
 		t.Errorf("role = %q, want what was chosen", v)
 	}
 	if _, ok := f.Find(`input[name="password"]`).Attr("value"); ok {
@@ -118,7 +119,7 @@ func TestUserPage(t *testing.T) {
 	if doc.Find(`form[action="/users/2/enable"]`).Length() != 0 {
 		t.Error("an enabled user has an Enable button")
 	}
-	if v, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); v != db.RoleOperator {
+	if v, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); v != auth.RoleOperator {
 		t.Errorf("current role preselected = %q", v)
 	}
 
@@ -163,9 +164,9 @@ func TestNavForRoles(t *testing.T) {
 		role string
 		nav  string
 	}{
-		{db.RoleViewer, "Dashboard|Changes|History|Audit|Tokens"},
-		{db.RoleApprover, "Dashboard|Changes|History|Audit|Tokens"},
-		{db.RoleAdmin, "Dashboard|Changes|History|Audit|Users|Tokens"},
+		{auth.RoleViewer, "Dashboard|Changes|History|Audit|Tokens"},
+		{auth.RoleApprover, "Dashboard|Changes|History|Audit|Tokens"},
+		{auth.RoleAdmin, "Dashboard|Changes|History|Audit|Users|Tokens"},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
 			c := chrome("users")

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
-	"portpanel/handlers/auth"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/web"
 )
@@ -24,7 +23,7 @@ func TestEveryRouteEnforcesItsRole(t *testing.T) {
 	routes := web.Routes(e.h)
 	// Sign-out ends the session, so it goes last.
 	sort.SliceStable(routes, func(i, j int) bool { return routes[j].Path == "/logout" && routes[i].Path != "/logout" })
-	for _, role := range []string{"", db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin} {
+	for _, role := range []string{"", auth.RoleViewer, auth.RoleOperator, auth.RoleApprover, auth.RoleAdmin} {
 		c := e.client(t)
 		if role != "" {
 			c = e.login(t, role)
@@ -92,7 +91,7 @@ func TestAnonymousIsSentToLogin(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	other := e.client(t)
 	foreign := other.csrf("/login") // a real token, of another session
 	form := url.Values{"low": {"40000"}, "high": {"50001"}, "reason": {"csrf test"}}
@@ -127,7 +126,7 @@ func TestCSRF(t *testing.T) {
 
 func TestViewerCannotChange(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	res := v.post("/changes", url.Values{"low": {"40000"}, "high": {"50001"}, "reason": {"x"}, "csrf": {v.csrf("/")}})
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer POST /changes: %d, want 403", res.StatusCode)
@@ -139,7 +138,7 @@ func TestViewerCannotChange(t *testing.T) {
 
 func TestSessionEndsAtLogout(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	stolen := c.http.Jar.Cookies(mustURL(t, e.srv.URL))
 	if res := c.post("/logout", url.Values{"csrf": {c.csrf("/")}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", res.StatusCode)
@@ -153,7 +152,7 @@ func TestSessionEndsAtLogout(t *testing.T) {
 
 func TestLoginRenewsSessionAndAuditsFailures(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	e.addUser(t, "alice", db.RoleViewer)
+	e.addUser(t, "alice", auth.RoleViewer)
 	c := e.client(t)
 	token := c.csrf("/login")
 	before := c.http.Jar.Cookies(mustURL(t, e.srv.URL))

@@ -6,14 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
-	"portpanel/handlers/auth"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
 func TestChangeOwnPassword(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	other := signInWith(t, e, "viewer1", testPassword) // the same user elsewhere
 	page := body(c.get("/account"))
 	if !strings.Contains(page, `action="/account/password"`) || !strings.Contains(page, "viewer1") {
@@ -71,7 +70,7 @@ func TestChangeOwnPassword(t *testing.T) {
 // password goes on under a new ID, so a copy of the old cookie is useless.
 func TestPasswordChangeRenewsTheSessionID(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	before := c.http.Jar.Cookies(mustURL(t, e.srv.URL))
 	res := c.post("/account/password", url.Values{"csrf": {c.csrf("/account")}, "current": {testPassword},
 		"password": {newPassword}, "password2": {newPassword}})
@@ -91,7 +90,7 @@ func TestPasswordChangeRenewsTheSessionID(t *testing.T) {
 // tokens get 403 with what to do until the user has chosen a password.
 func TestTokensWaitForANewPassword(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	u := e.addUser(t, "robot", db.RoleOperator)
+	u := e.addUser(t, "robot", auth.RoleOperator)
 	secret, err := auth.NewSecret()
 	if err != nil {
 		t.Fatal(err)
@@ -100,14 +99,14 @@ func TestTokensWaitForANewPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	bearer := http.Header{"Authorization": {"Bearer " + secret}}
-	if _, err := e.h.DB.SetPassword(t.Context(), u.ID, u.PasswordHash, true); err != nil {
+	if _, err := e.h.DB.SetPassword(t.Context(), u.ID, u.PasswordHash, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	res := e.client(t).do(http.MethodGet, "/api/v1/range", bearer, nil)
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(body(res), "/account") {
 		t.Errorf("token of a user with a password to change: %d, want 403 pointing at /account", res.StatusCode)
 	}
-	if _, err := e.h.DB.SetPassword(t.Context(), u.ID, u.PasswordHash, false); err != nil {
+	if _, err := e.h.DB.SetPassword(t.Context(), u.ID, u.PasswordHash, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if res := e.client(t).do(http.MethodGet, "/api/v1/range", bearer, nil); res.StatusCode != http.StatusOK {

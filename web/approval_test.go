@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -17,9 +18,9 @@ func TestApprovalThroughTheAPIAndTheForms(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.login(t, db.RoleOperator)
-	alice := e.loginAs(t, "alice", db.RoleApprover)
-	bob := e.loginAs(t, "bob", db.RoleApprover)
+	op := e.login(t, auth.RoleOperator)
+	alice := e.loginAs(t, "alice", auth.RoleApprover)
+	bob := e.loginAs(t, "bob", auth.RoleApprover)
 	opAPI, aliceAPI, bobAPI := op.apiHeader(), alice.apiHeader(), bob.apiHeader()
 
 	// The operator proposes through the form: review, then confirm.
@@ -113,8 +114,8 @@ func TestRollbackUnderApproval(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.bearer(t, "olivia", db.RoleOperator)
-	alice := e.bearer(t, "alice", db.RoleApprover)
+	op := e.bearer(t, "olivia", auth.RoleOperator)
+	alice := e.bearer(t, "alice", auth.RoleApprover)
 	c := e.client(t)
 	apply := func(low string) int64 {
 		t.Helper()
@@ -149,7 +150,7 @@ func TestRollbackUnderApproval(t *testing.T) {
 
 	second := apply("40000")
 	// An operator signed in proposes a rollback through the form meanwhile.
-	oscar := e.loginAs(t, "oscar", db.RoleOperator)
+	oscar := e.loginAs(t, "oscar", auth.RoleOperator)
 	res = oscar.post("/changes/"+itoa(second)+"/rollback", url.Values{"reason": {"undo"}, "csrf": {oscar.csrf("/")}})
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/changes/") {
 		t.Fatalf("form rollback: %d to %q", res.StatusCode, res.Header.Get("Location"))

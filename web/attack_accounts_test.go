@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/views"
 )
@@ -22,12 +22,12 @@ var tokenNameCell = regexp.MustCompile(`(?s)data-testid="token-name">(.*?)</th>`
 // changes: same tables, same users, and the audit chain verifies.
 func TestAttackInjectionInTokenAndUserNames(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
+	admin := e.login(t, auth.RoleAdmin)
 	tables := tableNames(t, e)
 	users := usersState(t, e)
 	var accepted []string
 	for _, p := range append(injections, "line\nbreak", strings.Repeat("'", 5000)) {
-		res := admin.post("/tokens", url.Values{"csrf": {admin.csrf("/tokens")}, "name": {p}, "role": {db.RoleViewer},
+		res := admin.post("/tokens", url.Values{"csrf": {admin.csrf("/tokens")}, "name": {p}, "role": {auth.RoleViewer},
 			"expires": {views.DefaultTokenExpiry}})
 		page := body(res)
 		switch res.StatusCode {
@@ -44,7 +44,7 @@ func TestAttackInjectionInTokenAndUserNames(t *testing.T) {
 			t.Errorf("POST /tokens with the name %q: %d, want 201 or 422\n%.300s", p, res.StatusCode, page)
 		}
 
-		res = admin.post("/users", url.Values{"csrf": {admin.csrf("/users")}, "username": {p}, "role": {db.RoleAdmin},
+		res = admin.post("/users", url.Values{"csrf": {admin.csrf("/users")}, "username": {p}, "role": {auth.RoleAdmin},
 			"password": {"a long enough new password 1"}, "password2": {"a long enough new password 1"}})
 		page = body(res)
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "lower-case letters") {
@@ -126,11 +126,11 @@ func TestAttackPasswordHashesAreArgon2idOWASP(t *testing.T) {
 	post(first, "/setup", url.Values{"csrf": {first.csrf("/setup?token=" + url.QueryEscape(secret))}, "token": {secret},
 		"username": {"first"}, "password": {testPassword}, "password2": {testPassword}}, http.StatusSeeOther)
 	hashes["setup"] = hashOf("first")
-	e.addUser(t, "cli", db.RoleViewer)
+	e.addUser(t, "cli", auth.RoleViewer)
 	hashes["CLI"] = hashOf("cli")
 
 	const added, reset, own = "added by an admin 1", "reset by an admin 22", "chosen by the user 333"
-	post(first, "/users", url.Values{"csrf": {first.csrf("/users")}, "username": {"third"}, "role": {db.RoleViewer},
+	post(first, "/users", url.Values{"csrf": {first.csrf("/users")}, "username": {"third"}, "role": {auth.RoleViewer},
 		"password": {added}, "password2": {added}}, http.StatusSeeOther)
 	hashes["/users"] = hashOf("third")
 	third, _ := e.h.DB.UserByName(t.Context(), "third")

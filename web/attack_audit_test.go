@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -66,7 +66,7 @@ func TestAttackAuditExportVerifiesOfflineAfterHostileInput(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.loginAs(t, "opal", db.RoleOperator)
+	op := e.loginAs(t, "opal", auth.RoleOperator)
 
 	for _, name := range []string{
 		strings.Repeat("a", 63) + "é",          // the audit quotes 64 bytes: the cut falls inside é
@@ -141,7 +141,7 @@ func (e *env) clientFrom(t *testing.T, ip string) *client {
 // admin, from another address, still signs in: no lockout.
 func TestAttackBruteForceIsThrottledAndAudited(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	e.addUser(t, "admin", db.RoleAdmin)
+	e.addUser(t, "admin", auth.RoleAdmin)
 	guess := func(c *client, token, name string, i int) int {
 		// Each guess claims another client address: without a trusted
 		// proxy, no header may change the address that is throttled.
@@ -223,7 +223,7 @@ func TestAttackBruteForceIsThrottledAndAudited(t *testing.T) {
 // guess is audited.
 func TestAttackCurrentPasswordGuessingIsThrottled(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	u, err := e.h.DB.UserByName(t.Context(), "viewer1")
 	if err != nil {
 		t.Fatal(err)

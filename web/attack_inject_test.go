@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl/sysctltest"
@@ -65,10 +66,10 @@ func TestAttackSQLInjectionStoredVerbatim(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.loginAs(t, "opal", db.RoleOperator)
-	opToken := e.bearer(t, "optoken", db.RoleOperator)
-	approver := e.loginAs(t, "appy", db.RoleApprover)
-	apToken := e.bearer(t, "aptoken", db.RoleApprover)
+	op := e.loginAs(t, "opal", auth.RoleOperator)
+	opToken := e.bearer(t, "optoken", auth.RoleOperator)
+	approver := e.loginAs(t, "appy", auth.RoleApprover)
+	apToken := e.bearer(t, "aptoken", auth.RoleApprover)
 	tables := tableNames(t, e)
 	before := usersState(t, e)
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -22,8 +22,8 @@ func TestAttackOversizedBodies(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
-	token := e.bearer(t, "script", db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
+	token := e.bearer(t, "script", auth.RoleOperator)
 	anon := e.client(t)
 	before := dbState(t, e)
 	const limit = 64 << 10

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/web"
 )
@@ -90,7 +90,7 @@ func TestAttackPathTricksNeverReachAHandler(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
 	e.h.MetricsToken = "pp_metrics-only-token"
-	admin := e.bearer(t, "root-admin", db.RoleAdmin)
+	admin := e.bearer(t, "root-admin", auth.RoleAdmin)
 	anon := e.client(t)
 	secret := "attack-path-secret-reason"
 	res := anon.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"`+secret+`"}`, admin.Clone())

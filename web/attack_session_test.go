@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -22,13 +22,13 @@ func TestAttackCSRFOnEveryUnsafeRoute(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.bearer(t, "proposer", db.RoleOperator)
-	admin := e.login(t, db.RoleAdmin)
+	op := e.bearer(t, "proposer", auth.RoleOperator)
+	admin := e.login(t, auth.RoleAdmin)
 	if res := admin.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"csrf target"}`, op); res.StatusCode != http.StatusAccepted {
 		t.Fatalf("seed a proposal: %d %s", res.StatusCode, body(res))
 	}
 	own := admin.csrf("/")
-	viewer := e.login(t, db.RoleViewer)
+	viewer := e.login(t, auth.RoleViewer)
 	anon := e.client(t)
 	before := dbState(t, e)
 
@@ -97,9 +97,9 @@ func TestAttackAPIWritesNeedCSRFOnlyWithACookie(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.bearer(t, "proposer", db.RoleOperator)
-	admin := e.login(t, db.RoleAdmin)
-	adminToken := e.bearer(t, "admin-script", db.RoleAdmin)
+	op := e.bearer(t, "proposer", auth.RoleOperator)
+	admin := e.login(t, auth.RoleAdmin)
+	adminToken := e.bearer(t, "admin-script", auth.RoleAdmin)
 	if res := admin.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"api csrf target"}`, op); res.StatusCode != http.StatusAccepted {
 		t.Fatalf("seed a proposal: %d %s", res.StatusCode, body(res))
 	}
@@ -146,7 +146,7 @@ func TestAttackAPIWritesNeedCSRFOnlyWithACookie(t *testing.T) {
 // victim signs in to, and the planted one must stay anonymous afterwards.
 func TestAttackSessionFixation(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	e.addUser(t, "victim", db.RoleAdmin)
+	e.addUser(t, "victim", auth.RoleAdmin)
 	base := mustURL(t, e.srv.URL)
 
 	attacker := e.client(t)
@@ -209,7 +209,7 @@ func TestAttackSessionFixation(t *testing.T) {
 func TestAttackStolenCookieAfterLogout(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	base := mustURL(t, e.srv.URL)
-	c := e.login(t, db.RoleAdmin)
+	c := e.login(t, auth.RoleAdmin)
 	csrf := c.csrf("/")
 	stolen := c.http.Jar.Cookies(base)
 	if res := c.post("/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {

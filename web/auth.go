@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/handlers"
-	"portpanel/handlers/auth"
 )
 
 // authenticate finds who makes the request: an API bearer token, a user
@@ -37,7 +37,7 @@ func authenticate(h *handlers.Handlers, proxy *proxySignIn) echo.MiddlewareFunc 
 }
 
 // metricsScraper is who a request with the metrics token acts as.
-var metricsScraper = db.User{Name: "metrics token", Role: db.RoleViewer}
+var metricsScraper = db.User{Name: "metrics token", Role: auth.RoleViewer}
 
 // sameSecret compares in constant time; hashing first hides the length too.
 func sameSecret(a, b string) bool {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/handlers"
-	"portpanel/handlers/auth"
 )
 
 // tokenUser authenticates "Authorization: Bearer TOKEN". A Bearer header

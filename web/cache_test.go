@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 )
 
@@ -16,10 +17,10 @@ import (
 // db.SharedPoll, and one made here at once.
 func TestCachedIdentityFollowsChangesFromAnotherProcess(t *testing.T) {
 	e := newEnv(t, "/proc/sys")
-	alice := e.addUser(t, "alice", db.RoleViewer)
+	alice := e.addUser(t, "alice", auth.RoleViewer)
 	c := e.client(t)
 	signInAs(t, c, "alice")
-	token := e.bearer(t, "script", db.RoleViewer)
+	token := e.bearer(t, "script", auth.RoleViewer)
 	script, err := e.h.DB.UserByName(t.Context(), "script")
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +46,10 @@ func TestCachedIdentityFollowsChangesFromAnotherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.SetDisabled(t.Context(), alice.ID, true); err != nil {
+	if _, err := other.SetDisabled(t.Context(), alice.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.SetDisabled(t.Context(), script.ID, true); err != nil {
+	if _, err := other.SetDisabled(t.Context(), script.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,13 +72,13 @@ func TestCachedIdentityFollowsChangesFromAnotherProcess(t *testing.T) {
 // The same change made by this process shows on the very next request.
 func TestCachedIdentityFollowsChangesHereAtOnce(t *testing.T) {
 	e := newEnv(t, "/proc/sys")
-	alice := e.addUser(t, "alice", db.RoleViewer)
+	alice := e.addUser(t, "alice", auth.RoleViewer)
 	c := e.client(t)
 	signInAs(t, c, "alice")
 	if res := c.get("/"); res.StatusCode != http.StatusOK {
 		t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
 	}
-	if _, err := e.h.DB.SetDisabled(t.Context(), alice.ID, true); err != nil {
+	if _, err := e.h.DB.SetDisabled(t.Context(), alice.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if res := c.get("/"); res.StatusCode != http.StatusSeeOther {
@@ -90,7 +91,7 @@ func TestCachedIdentityFollowsChangesHereAtOnce(t *testing.T) {
 // write-bound under load (BENCHMARKS.md).
 func TestPageViewsWriteNothing(t *testing.T) {
 	e := newEnv(t, "/proc/sys")
-	e.addUser(t, "alice", db.RoleViewer)
+	e.addUser(t, "alice", auth.RoleViewer)
 	c := e.client(t)
 	signInAs(t, c, "alice")
 	for _, path := range []string{"/", "/changes"} { // the first views make the CSRF token

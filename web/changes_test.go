@@ -8,15 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
-	"portpanel/handlers/auth"
+	"portpanel/auth"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
 )
 
 func TestInvalidValuesAreRefusedWithTheRule(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	token := op.csrf("/")
 	for _, tt := range []struct {
 		name, low, high, reason string
@@ -83,7 +82,7 @@ func TestApplyAndRollbackThroughTheAPIWithAToken(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	u := e.addUser(t, "robot", db.RoleOperator)
+	u := e.addUser(t, "robot", auth.RoleOperator)
 	secret, _ := auth.NewSecret()
 	if _, err := e.h.DB.CreateToken(t.Context(), u.ID, "ci", auth.HashToken(secret)); err != nil {
 		t.Fatal(err)
@@ -163,7 +162,7 @@ func TestFormApplyAndOneClickRollback(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	res := op.post("/changes", url.Values{"low": {"40000"}, "high": {"50001"}, "reason": {"form change"}, "confirm": {"yes"}, "csrf": {op.csrf("/")}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/changes/1" {
 		t.Fatalf("POST /changes: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body(res))
@@ -191,7 +190,7 @@ func TestKernelRefusalAnswers422WithTheFailedChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, sysctltest.StaleProcSys(t))
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	res := op.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"will be refused"}`, http.Header{"X-CSRF-Token": {op.csrf("/")}})
 	var out struct {
 		Error  string

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -21,8 +22,8 @@ func TestCommitConfirmedThroughTheAPI(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	clk := newClock()
 	e.h.Changes.Now = clk.Now
-	op := e.login(t, db.RoleOperator)
-	viewer := e.login(t, db.RoleViewer)
+	op := e.login(t, auth.RoleOperator)
+	viewer := e.login(t, auth.RoleViewer)
 	hdr := op.apiHeader()
 
 	res := op.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"try it","confirm_within":120}`, hdr.Clone())
@@ -108,7 +109,7 @@ func TestCommitConfirmedThroughTheForms(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	form := with(changeForm(op.csrf("/"), "40000", "50001", "try it"), "confirm_within", "120")
 	review := body(op.post("/changes", form))
 	res := op.post("/changes", with(form, "confirm", "yes", "base_file", hiddenInput(t, review, "base_file")))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -19,7 +20,7 @@ func TestConcurrentDecisionsOnOneProposal(t *testing.T) {
 	}
 	e := newEnv(t, sysctltest.ProcSys())
 	e.h.Changes.RequireApproval = true
-	op := e.bearer(t, "olivia", db.RoleOperator)
+	op := e.bearer(t, "olivia", auth.RoleOperator)
 	c := e.client(t)
 
 	res := c.postJSON("/api/v1/changes", `{"low":40000,"high":50001,"reason":"x","dry_run":true}`, op.Clone())
@@ -35,7 +36,7 @@ func TestConcurrentDecisionsOnOneProposal(t *testing.T) {
 	const n = 6
 	reqs := make([]*http.Request, n)
 	for i := range n {
-		hdr := e.bearer(t, fmt.Sprintf("approver%d", i), db.RoleApprover)
+		hdr := e.bearer(t, fmt.Sprintf("approver%d", i), auth.RoleApprover)
 		if i%2 == 0 {
 			reqs[i] = jsonRequest(t, e, "/api/v1/changes/"+itoa(p.ID)+"/approve", `{"reason":"ok"}`, hdr)
 		} else {

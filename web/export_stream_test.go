@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl/sysctltest"
 )
@@ -29,7 +30,7 @@ func TestExportStreamsLargeLogs(t *testing.T) {
 			Action: "test", Detail: fmt.Sprintf("event %d %s", i, pad)}
 	}
 	seedMany(t, e, events)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 
 	t.Run("csv", func(t *testing.T) {
 		res := v.get("/audit/export?format=csv&user=bulk")

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl/sysctltest"
 )
@@ -100,7 +101,7 @@ func column(rows [][]string, i int) []string {
 func TestExportAuditCSV(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	seedFour(t, e)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 
 	before := time.Now().UTC()
 	res := v.get("/audit/export?format=csv&from=2025-03-01&to=2025-03-31")
@@ -136,7 +137,7 @@ func TestExportAuditCSV(t *testing.T) {
 func TestExportFilters(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	seedFour(t, e)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	for _, tt := range []struct {
 		name, query string
 		want        []string // details, oldest first
@@ -178,7 +179,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 	for _, d := range keys {
 		seedAudit(t, e, db.AuditEvent{At: march1, User: "=HYPERLINK(\"http://x\")", Action: "test", Detail: d})
 	}
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	rows := readCSV(t, v.get("/audit/export?to=2025-03-01"), auditHeader)
 	if len(rows) != len(keys) {
 		t.Fatalf("%d rows, want %d", len(rows), len(keys))
@@ -223,7 +224,7 @@ func auditHash(t *testing.T, ev map[string]any) string {
 func TestExportAuditJSON(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	seedFour(t, e)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	res := v.get("/audit/export?format=json&from=2025-03-01&to=2025-03-31")
 	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
@@ -268,7 +269,7 @@ func TestExportChanges(t *testing.T) {
 	record(march1.Add(time.Hour), "alice", "more ports", db.StatusApplied)
 	record(march1.Add(25*time.Hour), "bob", "=2+2", db.StatusFailed)
 	record(march1.Add(49*time.Hour), "alice", "back", db.StatusApplied)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 
 	res := v.get("/changes/export?format=csv&user=alice")
 	if cd := res.Header.Get("Content-Disposition"); !regexp.MustCompile(`^attachment; filename="portpanel-changes-\d{8}\.csv"$`).MatchString(cd) {
@@ -310,7 +311,7 @@ func TestExportChanges(t *testing.T) {
 
 func TestExportIsAudited(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	readCSV(t, v.get("/changes/export?user=alice&from=2025-03-01&to=2025-03-01"), changeHeader)
 	list, err := e.h.DB.Audit(t.Context(), 1, 0)
 	if err != nil {
@@ -328,7 +329,7 @@ func TestExportIsAudited(t *testing.T) {
 
 func TestExportRefusesBadParameters(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	for _, tt := range []struct{ query, msg string }{
 		{"from=yesterday", `from must be a date such as 2026-07-14 or an RFC 3339 time such as 2026-07-14T09:30:00Z, not "yesterday".`},
 		{"to=2025-02-30", `to must be a date such as 2026-07-14 or an RFC 3339 time such as 2026-07-14T09:30:00Z, not "2025-02-30".`},
@@ -369,7 +370,7 @@ func TestExportNeedsSignIn(t *testing.T) {
 		}
 	}
 	// A script exports with its viewer token, on either path.
-	hdr := e.bearer(t, "auditor", db.RoleViewer)
+	hdr := e.bearer(t, "auditor", auth.RoleViewer)
 	for _, path := range []string{"/api/v1/audit/export?format=json", "/audit/export?format=json"} {
 		res := anon.do(http.MethodGet, path, hdr, nil)
 		if events := decode[[]map[string]any](t, res); res.StatusCode != http.StatusOK || len(events) == 0 {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"portpanel/handlers/auth"
+	"portpanel/auth"
 	"portpanel/internal/testclock"
 )
 

@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/db/dbtest"
 	"portpanel/handlers"
-	"portpanel/handlers/auth"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
 	"portpanel/web"
@@ -90,7 +90,7 @@ func (e *env) addUser(t testing.TB, name, role string) db.User {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := e.h.DB.CreateUser(context.Background(), name, role, hash)
+	u, err := e.h.DB.CreateUser(context.Background(), name, role, hash, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl/sysctltest"
 )
@@ -41,7 +42,7 @@ func TestAuditPageFilters(t *testing.T) {
 		events = append(events, db.AuditEvent{At: march1.Add(24*time.Hour + time.Duration(i)*time.Minute), User: "alice", Action: "test", Detail: fmt.Sprint("later ", i)})
 	}
 	seedMany(t, e, events)
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 
 	users := func(doc *goquery.Document) map[string]int {
 		n := map[string]int{}
@@ -92,7 +93,7 @@ func TestChangesPageFilters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v := e.login(t, db.RoleViewer)
+	v := e.login(t, auth.RoleViewer)
 	for _, tt := range []struct {
 		query string
 		want  int

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
 func TestLoginReturnsToTheLocalPageThatSentThere(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	e.addUser(t, "alice", db.RoleViewer)
+	e.addUser(t, "alice", auth.RoleViewer)
 	for _, tt := range []struct{ next, want string }{
 		{"/history?window=7d", "/history?window=7d"},
 		{"/audit", "/audit"},
@@ -42,7 +42,7 @@ func TestLoginReturnsToTheLocalPageThatSentThere(t *testing.T) {
 
 func TestAnonymousPageRoundTripsThroughLogin(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	e.addUser(t, "alice", db.RoleViewer)
+	e.addUser(t, "alice", auth.RoleViewer)
 	c := e.client(t)
 	res := c.get("/audit")
 	loc := res.Header.Get("Location")
@@ -59,7 +59,7 @@ func TestAnonymousPageRoundTripsThroughLogin(t *testing.T) {
 
 func TestSignOutSaysSo(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	if res := c.post("/logout", url.Values{"csrf": {c.csrf("/")}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}

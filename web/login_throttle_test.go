@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/handlers/throttle"
 	"portpanel/internal/testclock"
@@ -81,7 +82,7 @@ func auditCounts(t *testing.T, e *env) (map[string]int, []db.AuditEvent) {
 
 func TestBruteForceIsThrottledAndAudited(t *testing.T) {
 	e, clk := throttleEnv(t)
-	e.addUser(t, "admin1", db.RoleAdmin)
+	e.addUser(t, "admin1", auth.RoleAdmin)
 	const attacker, admin = "192.0.2.66", "198.51.100.7"
 	c := e.client(t)
 	token := c.csrf("/login")
@@ -133,7 +134,7 @@ func TestBruteForceIsThrottledAndAudited(t *testing.T) {
 // Throttling must not tell an existing account from a made-up one.
 func TestUnknownNamesAreThrottledAlike(t *testing.T) {
 	e, _ := throttleEnv(t)
-	e.addUser(t, "admin1", db.RoleAdmin)
+	e.addUser(t, "admin1", auth.RoleAdmin)
 	c := e.client(t)
 	token := c.csrf("/login")
 	answers := func(addr, name string) []string {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -74,7 +75,7 @@ func TestMetricsFamilies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr := e.bearer(t, "prometheus", db.RoleViewer)
+	hdr := e.bearer(t, "prometheus", auth.RoleViewer)
 	c := e.client(t)
 
 	fams := scrape(t, c, hdr.Clone())
@@ -91,7 +92,7 @@ func TestMetricsFamilies(t *testing.T) {
 		}
 	}
 
-	u := e.addUser(t, "alice", db.RoleOperator)
+	u := e.addUser(t, "alice", auth.RoleOperator)
 	if _, _, err := e.h.DB.RecordChange(t.Context(), db.Change{Status: db.StatusApplied, Low: 40000, High: 50001,
 		BeforeLow: kernel.Low, BeforeHigh: kernel.High, Reason: "more ports", UserID: u.ID, User: u.Name, File: e.file},
 		db.AuditEvent{User: u.Name, Action: "change.applied"}, nil); err != nil {
@@ -212,7 +213,7 @@ func TestMetricsDriftAndOverriddenFile(t *testing.T) {
 			if tt.dropIn {
 				e.h.Changes.File = filepath.Join(etc, "sysctl.d", "60-portpanel.conf")
 			}
-			fams := scrape(t, e.client(t), e.bearer(t, "prometheus", db.RoleViewer))
+			fams := scrape(t, e.client(t), e.bearer(t, "prometheus", auth.RoleViewer))
 			if got, _ := sample(fams, "portpanel_drift"); got != tt.drift {
 				t.Errorf("portpanel_drift = %v, want %v", got, tt.drift)
 			}
@@ -242,9 +243,9 @@ func TestMetricsNeedCredentials(t *testing.T) {
 		{name: "a metrics token when none is configured", want: http.StatusUnauthorized,
 			hdr: func(*testing.T, *env) http.Header { return http.Header{"Authorization": {"Bearer " + metricsToken}} }},
 		{name: "a viewer's API token", want: http.StatusOK,
-			hdr: func(t *testing.T, e *env) http.Header { return e.bearer(t, "robot", db.RoleViewer) }},
+			hdr: func(t *testing.T, e *env) http.Header { return e.bearer(t, "robot", auth.RoleViewer) }},
 		{name: "a viewer's API token with a metrics token configured", configured: metricsToken, want: http.StatusOK,
-			hdr: func(t *testing.T, e *env) http.Header { return e.bearer(t, "robot", db.RoleViewer) }},
+			hdr: func(t *testing.T, e *env) http.Header { return e.bearer(t, "robot", auth.RoleViewer) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +269,7 @@ func TestMetricsNeedCredentials(t *testing.T) {
 	t.Run("a viewer's session", func(t *testing.T) {
 		e := newEnv(t, sysctltest.ProcSys())
 		e.h.MetricsToken = metricsToken
-		scrape(t, e.login(t, db.RoleViewer), nil)
+		scrape(t, e.login(t, auth.RoleViewer), nil)
 	})
 	t.Run("the metrics token opens nothing else", func(t *testing.T) {
 		e := newEnv(t, sysctltest.ProcSys())
@@ -289,7 +290,7 @@ func TestMetricsLeaveOutAFailingFamily(t *testing.T) {
 	e := newEnv(t, t.TempDir()) // no /proc/sys files: the kernel cannot be read
 	var logged syncBuffer
 	e.h.Log = slog.New(slog.NewTextHandler(&logged, nil))
-	fams := scrape(t, e.client(t), e.bearer(t, "prometheus", db.RoleViewer))
+	fams := scrape(t, e.client(t), e.bearer(t, "prometheus", auth.RoleViewer))
 	for _, name := range []string{"portpanel_port_range_low", "portpanel_port_range_high", "portpanel_port_range_size", "portpanel_drift"} {
 		if fams[name] != nil {
 			t.Errorf("%s is exposed although the kernel cannot be read", name)

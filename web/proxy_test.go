@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -37,10 +37,10 @@ func via(c *client, method, path, user string, hdr http.Header) *http.Response {
 
 func TestTrustedProxySignsUsersIn(t *testing.T) {
 	e, _ := newEnvWith(t, asProxy)
-	e.addUser(t, "alice", db.RoleOperator)
-	e.addUser(t, "bob", db.RoleViewer)
-	carol := e.addUser(t, "carol", db.RoleOperator)
-	if _, err := e.h.DB.SetDisabled(context.Background(), carol.ID, true); err != nil {
+	e.addUser(t, "alice", auth.RoleOperator)
+	e.addUser(t, "bob", auth.RoleViewer)
+	carol := e.addUser(t, "carol", auth.RoleOperator)
+	if _, err := e.h.DB.SetDisabled(context.Background(), carol.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -112,7 +112,7 @@ func TestTrustedProxySignsUsersIn(t *testing.T) {
 
 func TestUserHeaderFromAnUntrustedAddressIsIgnored(t *testing.T) {
 	e, log := newEnvWith(t, notByProxy)
-	e.addUser(t, "alice", db.RoleAdmin)
+	e.addUser(t, "alice", auth.RoleAdmin)
 	c := e.client(t)
 	for range 3 {
 		res := via(c, "GET", "/", "alice", nil)

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -30,7 +30,7 @@ func TestRangeAPISaysWhenTheManagedFileIsOverridden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	res := c.get("/api/v1/range")
 	var out struct {
 		Drift          bool `json:"drift"`

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/web"
 )
@@ -42,7 +42,7 @@ func TestRequestLogRecordsTheStatusSent(t *testing.T) {
 	t.Cleanup(srv.Close)
 	e.srv = srv
 
-	c := e.login(t, db.RoleViewer)
+	c := e.login(t, auth.RoleViewer)
 	if res := c.get("/changes/424242"); res.StatusCode != 404 {
 		t.Fatalf("missing change: status %d, want 404", res.StatusCode)
 	}
@@ -73,11 +73,11 @@ func TestRequestLogKeepsSecretsOut(t *testing.T) {
 			t.Cleanup(srv.Close)
 			e.srv = srv
 
-			c := e.login(t, db.RoleViewer)
+			c := e.login(t, auth.RoleViewer)
 			c.get("/")
 			const setupSecret = "setup-secret-in-the-query"
 			c.get("/setup?token=" + setupSecret)
-			bearer := e.bearer(t, "api", db.RoleViewer)
+			bearer := e.bearer(t, "api", auth.RoleViewer)
 			c.do("GET", "/api/v1/range", bearer, nil)
 
 			u, _ := url.Parse(srv.URL)

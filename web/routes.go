@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portpanel/db"
+	"portpanel/auth"
 	"portpanel/handlers"
 )
 
@@ -28,7 +28,7 @@ type Route struct {
 // it for every role, so a route cannot be added without a role.
 func Routes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
-	viewer, operator, approver, admin := db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin
+	viewer, operator, approver, admin := auth.RoleViewer, auth.RoleOperator, auth.RoleApprover, auth.RoleAdmin
 	return []Route{
 		{get, "/healthz", Public, h.Health},
 		{get, "/readyz", Public, h.Readyz},

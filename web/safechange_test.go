@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
@@ -37,7 +38,7 @@ func TestFormReviewsBeforeItApplies(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	form := changeForm(op.csrf("/"), "40000", "50001", "review first")
 
 	res := op.post("/changes", form)
@@ -81,7 +82,7 @@ func TestFormConfirmOnAStaleBaseIsRefused(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	op := e.login(t, db.RoleOperator)
+	op := e.login(t, auth.RoleOperator)
 	form := changeForm(op.csrf("/"), "40000", "50001", "stale")
 
 	// The file is edited by hand between review and confirm.
@@ -144,7 +145,7 @@ func TestDryRunShowsTheDiffTheApplyStores(t *testing.T) {
 		return
 	}
 	e := newEnv(t, sysctltest.ProcSys())
-	hdr := e.bearer(t, "robot", db.RoleOperator)
+	hdr := e.bearer(t, "robot", auth.RoleOperator)
 	c := e.client(t)
 	events, _ := e.h.DB.Audit(t.Context(), 1000, 0)
 
@@ -200,7 +201,7 @@ func TestConcurrentChangesFromOneBaseApplyExactlyOne(t *testing.T) {
 	hdrs := make([]http.Header, n)
 	reqs := make([]*http.Request, n)
 	for i := range n {
-		hdrs[i] = e.bearer(t, fmt.Sprintf("robot%d", i), db.RoleOperator)
+		hdrs[i] = e.bearer(t, fmt.Sprintf("robot%d", i), auth.RoleOperator)
 		reqs[i] = jsonRequest(t, e, "/api/v1/changes",
 			fmt.Sprintf(`{"low":%d,"high":50001,"reason":"race %d","base":{"low":32768,"high":60999}}`, 40000+2*i, i), hdrs[i])
 	}

@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/sysctl/sysctltest"
 )
 
 func TestRevokeTokens(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	vera := e.loginAs(t, "vera", db.RoleViewer)
-	otto := e.loginAs(t, "otto", db.RoleOperator)
-	ada := e.loginAs(t, "ada", db.RoleAdmin)
+	vera := e.loginAs(t, "vera", auth.RoleViewer)
+	otto := e.loginAs(t, "otto", auth.RoleOperator)
+	ada := e.loginAs(t, "ada", auth.RoleAdmin)
 	veraSecret := createToken(t, vera, "name", "vera's")
 	ottoSecret := createToken(t, otto, "name", "otto's")
 	veraTok, ottoTok := tokenID(t, e, "vera's"), tokenID(t, e, "otto's")
@@ -86,7 +87,7 @@ func tokenID(t *testing.T, e *env, name string) int64 {
 
 func TestTokenFormsNeedCSRFAndBearerRequestsDoNot(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	otto := e.loginAs(t, "otto", db.RoleOperator)
+	otto := e.loginAs(t, "otto", auth.RoleOperator)
 	createToken(t, otto)
 	id := strconv.FormatInt(tokenID(t, e, "ci"), 10)
 	foreign := e.client(t).csrf("/login")
@@ -107,7 +108,7 @@ func TestTokenFormsNeedCSRFAndBearerRequestsDoNot(t *testing.T) {
 	}
 
 	// The API: a bearer token needs no CSRF token, a session cookie does.
-	_, bearer := e.addToken(t, mustUser(t, e, "otto"), db.RoleOperator, nil)
+	_, bearer := e.addToken(t, mustUser(t, e, "otto"), auth.RoleOperator, nil)
 	if got := operatorWrite(e.client(t), bearer); got != http.StatusUnprocessableEntity {
 		t.Errorf("API write with a bearer token and no CSRF token: %d, want 422 (past CSRF)", got)
 	}
@@ -123,7 +124,7 @@ func TestTokenFormsNeedCSRFAndBearerRequestsDoNot(t *testing.T) {
 // revocation, nor list or revoke tokens.
 func TestTokensCannotManageTokens(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	tok, bearer := e.addToken(t, e.addUser(t, "ada", db.RoleAdmin), db.RoleAdmin, nil)
+	tok, bearer := e.addToken(t, e.addUser(t, "ada", auth.RoleAdmin), auth.RoleAdmin, nil)
 	c := e.client(t)
 	form := strings.NewReader(tokenForm("").Encode())
 	hdr := bearer.Clone()

@@ -13,14 +13,14 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
 // tokenForm is a valid new-token form; kv overrides fields.
 func tokenForm(csrf string, kv ...string) url.Values {
-	f := url.Values{"name": {"ci"}, "role": {db.RoleViewer}, "expires": {"30"}, "csrf": {csrf}}
+	f := url.Values{"name": {"ci"}, "role": {auth.RoleViewer}, "expires": {"30"}, "csrf": {csrf}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Set(kv[i], kv[i+1])
 	}
@@ -77,7 +77,7 @@ func operatorWrite(c *client, hdr http.Header) int {
 
 func TestCreatedTokenIsShownOnceAndStoredAsItsHash(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.loginAs(t, "vera", db.RoleViewer)
+	c := e.loginAs(t, "vera", auth.RoleViewer)
 	before := time.Now()
 	res := c.post("/tokens", tokenForm(c.csrf("/tokens")))
 	if res.StatusCode != http.StatusCreated || res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Location") != "" {
@@ -129,9 +129,9 @@ func TestCreatedTokenIsShownOnceAndStoredAsItsHash(t *testing.T) {
 
 func TestTokenFormRules(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	vera := e.loginAs(t, "vera", db.RoleViewer)
-	otto := e.loginAs(t, "otto", db.RoleOperator)
-	ada := e.loginAs(t, "ada", db.RoleAdmin)
+	vera := e.loginAs(t, "vera", auth.RoleViewer)
+	otto := e.loginAs(t, "otto", auth.RoleOperator)
+	ada := e.loginAs(t, "ada", auth.RoleAdmin)
 	tests := []struct {
 		name   string
 		c      *client
@@ -167,7 +167,7 @@ func TestTokenFormRules(t *testing.T) {
 	createToken(t, otto, "role", "operator", "expires", "never")
 	createToken(t, ada, "user", "vera", "role", "viewer", "expires", "date", "expires_on", time.Now().AddDate(0, 1, 0).Format(time.DateOnly))
 	vToks, err := e.h.DB.Tokens(t.Context(), mustUser(t, e, "vera").ID)
-	if err != nil || len(vToks) != 1 || vToks[0].Role != db.RoleViewer || vToks[0].ExpiresAt == nil || vToks[0].ExpiresAt.Hour() != 0 {
+	if err != nil || len(vToks) != 1 || vToks[0].Role != auth.RoleViewer || vToks[0].ExpiresAt == nil || vToks[0].ExpiresAt.Hour() != 0 {
 		t.Errorf("vera's tokens = %+v, %v; want the admin's viewer token expiring at 00:00 UTC", vToks, err)
 	}
 }
@@ -183,10 +183,10 @@ func mustUser(t *testing.T, e *env, name string) db.User {
 
 func TestTokenActsWithTheLowerOfItsRoleAndItsOwners(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	otto := e.addUser(t, "otto", db.RoleOperator)
-	_, full := e.addToken(t, otto, db.RoleOperator, nil)
+	otto := e.addUser(t, "otto", auth.RoleOperator)
+	_, full := e.addToken(t, otto, auth.RoleOperator, nil)
 	_, legacy := e.addToken(t, otto, "", nil)
-	_, low := e.addToken(t, otto, db.RoleViewer, nil)
+	_, low := e.addToken(t, otto, auth.RoleViewer, nil)
 	c := e.client(t)
 	for _, tt := range []struct {
 		name string
@@ -213,7 +213,7 @@ func TestTokenActsWithTheLowerOfItsRoleAndItsOwners(t *testing.T) {
 			t.Errorf("%s after its owner became a viewer: read %d, want 200", name, res.StatusCode)
 		}
 	}
-	admin := e.loginAs(t, "ada", db.RoleAdmin)
+	admin := e.loginAs(t, "ada", auth.RoleAdmin)
 	page := doc(t, admin.get("/tokens"))
 	if got := page.Find(`[data-testid="token-role"]`).Text(); !strings.Contains(got, "acts as viewer") {
 		t.Errorf("token list roles %q: want the demoted token shown as acting as viewer", got)
@@ -222,11 +222,11 @@ func TestTokenActsWithTheLowerOfItsRoleAndItsOwners(t *testing.T) {
 
 func TestExpiredAndDisabledTokensAre401(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	u := e.addUser(t, "otto", db.RoleOperator)
+	u := e.addUser(t, "otto", auth.RoleOperator)
 	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	future := time.Now().Add(time.Hour)
-	_, expired := e.addToken(t, u, db.RoleViewer, &past)
-	_, valid := e.addToken(t, u, db.RoleViewer, &future)
+	_, expired := e.addToken(t, u, auth.RoleViewer, &past)
+	_, valid := e.addToken(t, u, auth.RoleViewer, &future)
 	c := e.client(t)
 
 	res := apiGet(c, expired)
@@ -249,8 +249,8 @@ func TestExpiredAndDisabledTokensAre401(t *testing.T) {
 
 func TestTokenUseIsRecorded(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	u := e.addUser(t, "otto", db.RoleOperator)
-	tok, hdr := e.addToken(t, u, db.RoleViewer, nil)
+	u := e.addUser(t, "otto", auth.RoleOperator)
+	tok, hdr := e.addToken(t, u, auth.RoleViewer, nil)
 	c := e.client(t)
 	before := time.Now().Truncate(time.Millisecond)
 	for range 3 {
@@ -266,7 +266,7 @@ func TestTokenUseIsRecorded(t *testing.T) {
 
 func TestTokenNamesAreInert(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	c := e.loginAs(t, "vera", db.RoleViewer)
+	c := e.loginAs(t, "vera", auth.RoleViewer)
 	const name = `<script>alert(1)</script><img src=x onerror=alert(2)>"'`
 	res := c.post("/tokens", tokenForm(c.csrf("/tokens"), "name", name))
 	created := body(res)

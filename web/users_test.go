@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers/auth"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -65,7 +65,7 @@ func auditOf(t *testing.T, e *env, action string) []db.AuditEvent {
 
 func TestAdminCreatesUserWhoMustSetTheirOwnPassword(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
+	admin := e.login(t, auth.RoleAdmin)
 	list := body(admin.get("/users"))
 	if !strings.Contains(list, `action="/users"`) || !strings.Contains(list, "admin1") {
 		t.Fatalf("the users page lacks the add form or the admin:\n%s", list)
@@ -107,7 +107,7 @@ func TestAdminCreatesUserWhoMustSetTheirOwnPassword(t *testing.T) {
 		t.Errorf("the list after adding does not flash it or show dana's status")
 	}
 	dana := userNamed(t, e, "dana")
-	if !dana.MustChangePassword || dana.Role != db.RoleOperator || !auth.CheckPassword(testPassword, dana.PasswordHash) {
+	if !dana.MustChangePassword || dana.Role != auth.RoleOperator || !auth.CheckPassword(testPassword, dana.PasswordHash) {
 		t.Fatalf("dana = %+v; want an operator with the typed password, who must change it", dana)
 	}
 	if ev := auditOf(t, e, "user.created"); len(ev) != 1 || ev[0].User != "admin1" || !strings.Contains(ev[0].Detail, `"dana"`) || strings.Contains(ev[0].Detail, testPassword) {
@@ -156,8 +156,8 @@ func TestAdminCreatesUserWhoMustSetTheirOwnPassword(t *testing.T) {
 
 func TestDisablingEndsSessionsAtOnce(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
-	victim := e.login(t, db.RoleOperator)
+	admin := e.login(t, auth.RoleAdmin)
+	victim := e.login(t, auth.RoleOperator)
 	u := userNamed(t, e, "operator1")
 	secret, err := auth.NewSecret()
 	if err != nil {
@@ -211,8 +211,8 @@ func TestDisablingEndsSessionsAtOnce(t *testing.T) {
 
 func TestRoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
-	c := e.login(t, db.RoleViewer)
+	admin := e.login(t, auth.RoleAdmin)
+	c := e.login(t, auth.RoleViewer)
 	u := userNamed(t, e, "viewer1")
 	setRole := func(role string) {
 		t.Helper()
@@ -224,14 +224,14 @@ func TestRoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 	if res := c.get("/users"); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("viewer GET /users: %d, want 403", res.StatusCode)
 	}
-	setRole(db.RoleAdmin)
+	setRole(auth.RoleAdmin)
 	if res := c.get("/users"); res.StatusCode != http.StatusOK {
 		t.Errorf("promoted to admin, GET /users in the same session: %d, want 200", res.StatusCode)
 	}
 	if !strings.Contains(body(c.get("/")), `href="/users"`) {
 		t.Error("the promoted user's navigation has no Users link")
 	}
-	setRole(db.RoleViewer)
+	setRole(auth.RoleViewer)
 	if res := c.get("/users"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("demoted again, GET /users: %d, want 403", res.StatusCode)
 	}
@@ -246,8 +246,8 @@ func TestRoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 
 func TestOnlyAdminsManageUsers(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	target := e.addUser(t, "target", db.RoleViewer)
-	for _, role := range []string{db.RoleViewer, db.RoleOperator, db.RoleApprover} {
+	target := e.addUser(t, "target", auth.RoleViewer)
+	for _, role := range []string{auth.RoleViewer, auth.RoleOperator, auth.RoleApprover} {
 		c := e.login(t, role)
 		token := c.csrf("/account")
 		if res := c.get("/users"); res.StatusCode != http.StatusForbidden {
@@ -257,7 +257,7 @@ func TestOnlyAdminsManageUsers(t *testing.T) {
 			t.Errorf("%s GET %s: %d, want 403", role, userURL(target), res.StatusCode)
 		}
 		for _, action := range []string{"/role", "/disable", "/enable", "/password"} {
-			res := c.post(userURL(target)+action, url.Values{"csrf": {token}, "role": {db.RoleAdmin}, "password": {newPassword}, "password2": {newPassword}})
+			res := c.post(userURL(target)+action, url.Values{"csrf": {token}, "role": {auth.RoleAdmin}, "password": {newPassword}, "password2": {newPassword}})
 			if res.StatusCode != http.StatusForbidden {
 				t.Errorf("%s POST %s%s: %d, want 403", role, userURL(target), action, res.StatusCode)
 			}
@@ -273,10 +273,10 @@ func TestOnlyAdminsManageUsers(t *testing.T) {
 
 func TestTheLastAdminStays(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
+	admin := e.login(t, auth.RoleAdmin)
 	me := userNamed(t, e, "admin1")
 	token := admin.csrf("/users")
-	res := admin.post(userURL(me)+"/role", url.Values{"csrf": {token}, "role": {db.RoleOperator}})
+	res := admin.post(userURL(me)+"/role", url.Values{"csrf": {token}, "role": {auth.RoleOperator}})
 	if page := body(res); res.StatusCode != http.StatusConflict || !strings.Contains(page, "last enabled admin") || !strings.Contains(page, `href="/users"`) {
 		t.Errorf("demoting the last admin: %d, want 409 saying why, with a way back to the users", res.StatusCode)
 	}
@@ -290,8 +290,8 @@ func TestTheLastAdminStays(t *testing.T) {
 		t.Fatalf("refused, yet admin1 changed: %+v → %+v", me, got)
 	}
 	// With a second admin, stepping down is allowed and leaves the page.
-	e.addUser(t, "second", db.RoleAdmin)
-	res = admin.post(userURL(me)+"/role", url.Values{"csrf": {token}, "role": {db.RoleOperator}})
+	e.addUser(t, "second", auth.RoleAdmin)
+	res = admin.post(userURL(me)+"/role", url.Values{"csrf": {token}, "role": {auth.RoleOperator}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Errorf("stepping down beside another admin: %d to %q, want 303 to /", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -302,8 +302,8 @@ func TestTheLastAdminStays(t *testing.T) {
 
 func TestPasswordResetEndsSessionsAndForcesAChange(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
-	victim := e.login(t, db.RoleOperator)
+	admin := e.login(t, auth.RoleAdmin)
+	victim := e.login(t, auth.RoleOperator)
 	u := userNamed(t, e, "operator1")
 	token := admin.csrf(userURL(u))
 	reset := func(pw, pw2 string) *http.Response {
@@ -343,10 +343,10 @@ func TestPasswordResetEndsSessionsAndForcesAChange(t *testing.T) {
 // the session's own CSRF token, and changes nothing.
 func TestUserFormsNeedCSRF(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	admin := e.login(t, db.RoleAdmin)
-	target := e.addUser(t, "target", db.RoleViewer)
+	admin := e.login(t, auth.RoleAdmin)
+	target := e.addUser(t, "target", auth.RoleViewer)
 	foreign := e.client(t).csrf("/login")
-	fields := url.Values{"username": {"mallory"}, "role": {db.RoleAdmin}, "current": {testPassword},
+	fields := url.Values{"username": {"mallory"}, "role": {auth.RoleAdmin}, "current": {testPassword},
 		"password": {newPassword}, "password2": {newPassword}}
 	for _, path := range []string{"/users", userURL(target) + "/role", userURL(target) + "/disable",
 		userURL(target) + "/enable", userURL(target) + "/password", "/account/password"} {

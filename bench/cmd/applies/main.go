@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -56,7 +57,7 @@ func run(n int, root, dbPath string) error {
 	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: "/proc/sys"}, Config: sysctl.Config{Root: root},
 		Reader: sysctl.ReaderSystemd, File: filepath.Join(root, "etc/sysctl.d/90-portpanel.conf"), DB: d,
 		Now: time.Now, Sockets: usage.Reader{ProcNet: "/proc/net"}}
-	actor := change.Actor{ID: 1, Name: "bench", Role: db.RoleAdmin}
+	actor := change.Actor{ID: 1, Name: "bench", Role: auth.RoleAdmin}
 	took := make([]time.Duration, 0, n)
 	for i := range n {
 		// Alternate between two ranges so every apply really writes.

@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"portpanel/db"
 )
 
 // MaxTokenNameLen is the longest token name, in characters.
@@ -16,30 +14,6 @@ const MaxTokenNameLen = 100
 
 // MaxTokenDays is the longest expiry given in days (ten years).
 const MaxTokenDays = 3650
-
-// Roles are every role, least privileged first.
-var Roles = []string{db.RoleViewer, db.RoleOperator, db.RoleApprover, db.RoleAdmin}
-
-// RolesUpTo returns the roles no higher than role, least privileged first:
-// the roles a token of a user with role may have.
-func RolesUpTo(role string) []string {
-	var out []string
-	for _, r := range Roles {
-		if Allows(role, r) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Lower returns the less privileged of two roles; an unknown role is the
-// lowest, so it allows nothing.
-func Lower(a, b string) string {
-	if rank(a) <= rank(b) {
-		return a
-	}
-	return b
-}
 
 // TokenRole is what a token with role tokenRole may do for an owner whose
 // role is now ownerRole: never more than the owner, so demoting a user
@@ -54,7 +28,7 @@ func TokenRole(tokenRole, ownerRole string) string {
 // MayManageToken reports whether a user (actorID, actorRole) may create or
 // revoke tokens of ownerID: their own, or anyone's as an admin.
 func MayManageToken(actorID int64, actorRole string, ownerID int64) bool {
-	return actorID == ownerID || Allows(actorRole, db.RoleAdmin)
+	return actorID == ownerID || Allows(actorRole, RoleAdmin)
 }
 
 // CheckTokenName returns a sentence saying what is wrong with a token

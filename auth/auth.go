@@ -1,6 +1,8 @@
 // Package auth holds the rules about who may sign in and what a role may do:
-// password hashing, API token secrets, user name and password rules, role
-// order. It knows nothing of HTTP, sessions or SQL.
+// the roles and their order, password hashing, API token secrets, user
+// name, password and token rules. It knows nothing of HTTP, sessions or
+// SQL and imports no other portpanel package, so change, handlers, web,
+// cli and views can all use it.
 package auth
 
 import (
@@ -14,8 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
-
-	"portpanel/db"
 )
 
 // params are OWASP's argon2id recommendation (19 MiB, t=2, p=1). The PHC
@@ -95,28 +95,6 @@ func CheckUserName(name string) string {
 		return "Use 1 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter."
 	}
 	return ""
-}
-
-// ValidRole reports whether role is one portpanel knows.
-func ValidRole(role string) bool { return rank(role) > 0 }
-
-func rank(role string) int {
-	switch role {
-	case db.RoleViewer:
-		return 1
-	case db.RoleOperator:
-		return 2
-	case db.RoleApprover:
-		return 3
-	case db.RoleAdmin:
-		return 4
-	}
-	return 0
-}
-
-// Allows reports whether a user with role may do what needs role need.
-func Allows(role, need string) bool {
-	return rank(role) > 0 && rank(role) >= rank(need)
 }
 
 // NewSecret returns a random 256-bit secret, URL-safe, for API and setup
