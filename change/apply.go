@@ -1,5 +1,12 @@
 package change
 
+// The apply path, top to bottom: plan a request against the kernel and the
+// file as they are now; record the intent; write the kernel and read it
+// back; write the file; record the result. Whatever fails puts back what
+// the steps before it changed. The crash tests kill the process at each
+// fault.Point; Recover finishes or undoes what they interrupt. Rollbacks,
+// automatic reverts and approvals enter the same path at start.
+
 import (
 	"context"
 	"errors"
@@ -10,15 +17,126 @@ import (
 	"portpanel/sysctl"
 )
 
-// start applies planned change c. It first stores c as applying, with its
-// before state and planned file (a new row, or the stored change moving
-// from status from), so a crash at any later step can be resolved at the
-// next start (Recover). followers move with the final transition (the
-// change a rollback reverts, say).
-func (s *Service) start(ctx context.Context, c db.Change, from string, followers ...db.Transition) (db.Change, error) {
-	if c.Error != "" { // the file cannot be edited: nothing will be touched
-		return s.refuse(ctx, c, from)
+// Apply validates req and applies it to the kernel and the managed file,
+// recording the result; or, when approval is required, records it as a
+// proposal and changes nothing.
+func (s *Service) Apply(ctx context.Context, req Request) (db.Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.plan(ctx, req)
+	if err != nil {
+		return db.Change{}, err
 	}
+	if s.RequireApproval {
+		return s.propose(ctx, p)
+	}
+	return s.start(ctx, p, "")
+}
+
+// plan is a change worked out against the kernel and the file as they are
+// now, not yet stored.
+type plan struct {
+	change db.Change
+	// fileRefused, when not nil, says why the managed file cannot be
+	// edited. Such a plan never touches anything: Preview refuses it, and
+	// start records it as a failed attempt (propose too: a proposal of it
+	// could only fail when approved).
+	fileRefused error
+}
+
+// plan validates req and works out the change it would make.
+func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
+	reason, err := CheckReason(req.Reason)
+	if err != nil {
+		return plan{}, err
+	}
+	if err := CheckConfirmWithin(req.ConfirmWithin); err != nil {
+		return plan{}, err
+	}
+	target := sysctl.Range{Low: req.Low, High: req.High}
+	st, err := s.Kernel.Read()
+	if err != nil {
+		return plan{}, fmt.Errorf("read kernel: %w", err)
+	}
+	// Stale first: a value chosen against an old state is answered with
+	// what changed, not with rules that may only fail because of it.
+	if req.Base != nil && *req.Base != st.Range {
+		return plan{}, staleRuntime(*req.Base, st.Range)
+	}
+	warnings, err := sysctl.Validate(target, st)
+	if err != nil {
+		return plan{}, err
+	}
+	if err := s.refuseWhileAwaiting(ctx, 0); err != nil {
+		return plan{}, err
+	}
+	now := s.Now().UTC()
+	c := db.Change{
+		Low: target.Low, High: target.High, BeforeLow: st.Range.Low, BeforeHigh: st.Range.High,
+		Reason: reason, UserID: req.Actor.ID, User: req.Actor.Name, CreatedAt: now, UpdatedAt: now,
+		File: s.File, Warnings: warnings, ConfirmWithin: req.ConfirmWithin,
+	}
+	edit, err := sysctl.PlanFile(s.File, target)
+	if err != nil {
+		return plan{change: c, fileRefused: s.cannotEdit(err)}, nil
+	}
+	setEdit(&c, edit, false)
+	if req.BaseFile != "" && req.BaseFile != c.BaseFileHash {
+		return plan{}, &ConflictError{fmt.Sprintf(
+			"%s changed since you reviewed this change (someone edited it): review the change again.", s.File)}
+	}
+	if target == st.Range && edit.Diff == "" {
+		return plan{}, &InvalidError{Field: "value", Message: fmt.Sprintf(
+			"%d–%d is already the running value and the value in %s: there is nothing to change.", target.Low, target.High, s.File)}
+	}
+	return plan{change: c}, nil
+}
+
+// cannotEdit is a plan's refusal of a managed file it cannot edit.
+func (s *Service) cannotEdit(err error) error {
+	return fmt.Errorf("%s cannot be edited, so nothing was changed: %w", s.File, err)
+}
+
+// setEdit stores a planned file edit in c: what the file is now (to check
+// staleness and to restore), what it will be, and the diff.
+func setEdit(c *db.Change, e sysctl.FileEdit, remove bool) {
+	c.FileExisted, c.FileBefore = e.Existed, e.Before
+	c.BaseFileHash = fileState(e.Before, e.Existed)
+	c.RemoveFile = remove
+	c.FileAfter = e.After
+	if remove {
+		c.FileAfter = nil
+	}
+	c.FileAfterHash = fileState(e.After, !remove)
+	c.Diff = e.Diff
+	c.Notes = e.Notes
+}
+
+// propose records p as a proposal waiting for approval.
+func (s *Service) propose(ctx context.Context, p plan) (db.Change, error) {
+	if p.fileRefused != nil {
+		return s.refuse(ctx, p, "")
+	}
+	c := p.change
+	c.Status = db.StatusProposed
+	stored, _, err := s.DB.RecordChange(ctx, c, db.AuditEvent{
+		At: c.CreatedAt, User: c.User, Action: "change.proposed", Detail: detail(c) + diffDetail(c.Diff)}, nil)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("record proposal: %w", err)
+	}
+	return stored, nil
+}
+
+// start applies p. It first stores p's change as applying, with its before
+// state and planned file (a new row, or the stored change moving from
+// status from), so a crash at any later step can be resolved at the next
+// start (Recover). followers move with the final transition (the change a
+// rollback reverts, say).
+func (s *Service) start(ctx context.Context, p plan, from string, followers ...db.Transition) (db.Change, error) {
+	if p.fileRefused != nil {
+		return s.refuse(ctx, p, from)
+	}
+	c := p.change
 	c.Status = db.StatusApplying
 	c.UpdatedAt = s.Now().UTC()
 	event := db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.applying", Detail: detail(c)}
@@ -57,6 +175,7 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 		return s.fail(ctx, c, false, s.putKernelBack(before, err))
 	}
 	fault.Point(fault.KernelWritten)
+
 	if err := s.writeFile(c); err != nil {
 		err = fmt.Errorf("the file was not written: %w", err)
 		if uerr := s.undoFile(c); uerr != nil { // a failed rename leaves the old file; this is belt and braces
@@ -82,6 +201,18 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 	return stored[0], nil
 }
 
+// writeFile brings the managed file to c's planned state.
+func (s *Service) writeFile(c db.Change) error {
+	defer s.fileWrites.Add(1) // Status's cached boot value is stale now
+	switch {
+	case c.RemoveFile:
+		return sysctl.RemoveFile(s.File)
+	case c.BaseFileHash == c.FileAfterHash:
+		return nil // the file already says so
+	}
+	return sysctl.WriteFileAtomicHooked(s.File, c.FileAfter, func() { fault.Point(fault.TempWritten) })
+}
+
 // appliedNow is c as recorded once applied: a commit-confirmed window
 // starts now.
 func (s *Service) appliedNow(c db.Change) db.Change {
@@ -101,9 +232,12 @@ func appliedAction(c db.Change) string {
 	return "change.applied"
 }
 
-// refuse records c, which never touched anything, as failed.
-func (s *Service) refuse(ctx context.Context, c db.Change, from string) (db.Change, error) {
+// refuse records p, whose file cannot be edited, as failed: nothing was
+// touched. from is as for start.
+func (s *Service) refuse(ctx context.Context, p plan, from string) (db.Change, error) {
+	c := p.change
 	c.Status = db.StatusFailed
+	c.Error = p.fileRefused.Error()
 	c.UpdatedAt = s.Now().UTC()
 	event := db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.failed", Detail: detail(c)}
 	var stored db.Change
@@ -120,7 +254,7 @@ func (s *Service) refuse(ctx context.Context, c db.Change, from string) (db.Chan
 		}
 		stored = list[0]
 	}
-	return stored, &FailedError{Change: stored, Err: errors.New(c.Error)}
+	return stored, &FailedError{Change: stored, Err: p.fileRefused}
 }
 
 // fail records c (stored as applying) as failed with err and returns a
@@ -138,16 +272,16 @@ func (s *Service) fail(ctx context.Context, c db.Change, kernelRefused bool, err
 	return stored[0], &FailedError{Change: stored[0], KernelRefused: kernelRefused, Err: err}
 }
 
-// writeFile brings the managed file to c's planned state.
-func (s *Service) writeFile(c db.Change) error {
-	defer s.fileWrites.Add(1) // Status's cached boot value is stale now
-	switch {
-	case c.RemoveFile:
-		return sysctl.RemoveFile(s.File)
-	case c.BaseFileHash == c.FileAfterHash:
-		return nil // the file already says so
+// putKernelBack restores the before value after cause, and says whether it
+// worked: a kernel left on the new value must never go unreported.
+func (s *Service) putKernelBack(before sysctl.Range, cause error) error {
+	if err := s.writeKernel(before); err != nil {
+		return fmt.Errorf("%w; restoring the kernel to %d %d FAILED: %v", cause, before.Low, before.High, err)
 	}
-	return sysctl.WriteFileAtomicHooked(s.File, c.FileAfter, func() { fault.Point(fault.TempWritten) })
+	if got, err := s.Kernel.ReadRange(); err != nil || got != before {
+		return fmt.Errorf("%w; restoring the kernel to %d %d could not be verified (reads %v, %v)", cause, before.Low, before.High, got, err)
+	}
+	return fmt.Errorf("%w; the kernel was restored to %d %d", cause, before.Low, before.High)
 }
 
 // undoFile puts the managed file back as it was before c.
@@ -163,43 +297,4 @@ func (s *Service) undoFile(c db.Change) error {
 		return sysctl.RemoveFile(s.File)
 	}
 	return sysctl.WriteFileAtomic(s.File, c.FileBefore)
-}
-
-// putKernelBack restores the before value after cause, and says whether it
-// worked: a kernel left on the new value must never go unreported.
-func (s *Service) putKernelBack(before sysctl.Range, cause error) error {
-	if err := s.writeKernel(before); err != nil {
-		return fmt.Errorf("%w; restoring the kernel to %d %d FAILED: %v", cause, before.Low, before.High, err)
-	}
-	if got, err := s.Kernel.ReadRange(); err != nil || got != before {
-		return fmt.Errorf("%w; restoring the kernel to %d %d could not be verified (reads %v, %v)", cause, before.Low, before.High, got, err)
-	}
-	return fmt.Errorf("%w; the kernel was restored to %d %d", cause, before.Low, before.High)
-}
-
-func detail(c db.Change) string {
-	d := fmt.Sprintf("%s %d %d → %d %d (%s)", sysctl.Key, c.BeforeLow, c.BeforeHigh, c.Low, c.High, c.File)
-	if c.RollbackOf != nil {
-		d += fmt.Sprintf(", rolling back change #%d", *c.RollbackOf)
-	}
-	if c.Emergency {
-		d += ", emergency: applied without approval"
-	}
-	if c.ConfirmWithin > 0 {
-		d += fmt.Sprintf(", reverts unless confirmed within %s", c.ConfirmWithin)
-	}
-	d += ". Reason: " + c.Reason
-	if c.Error != "" {
-		d += ". Failed: " + c.Error
-	}
-	return d
-}
-
-// diffDetail appends the file diff to an audit detail, so the audit entry
-// itself shows what was written.
-func diffDetail(diff string) string {
-	if diff == "" {
-		return ""
-	}
-	return "\n" + diff
 }

@@ -41,9 +41,9 @@ func (s *Service) RevertDue(ctx context.Context) (int, error) {
 // says that someone must act.
 func (s *Service) revert(ctx context.Context, orig db.Change) error {
 	reason := fmt.Sprintf("Not confirmed by %s: automatic revert of change #%d", orig.ConfirmBy.UTC().Format(time.DateTime+" MST"), orig.ID)
-	c, err := s.planRollback(orig, reason, Actor{Name: SystemUser})
+	p, err := s.planRollback(orig, reason, Actor{Name: SystemUser})
 	if err == nil {
-		_, err = s.start(ctx, c, "", revertedBy(orig, s.Now().UTC()))
+		_, err = s.start(ctx, p, "", revertedBy(orig, s.Now().UTC()))
 	}
 	if err == nil {
 		return nil

@@ -32,17 +32,17 @@ func (s *Service) Rollback(ctx context.Context, id int64, reason string, actor A
 	if err := s.refuseWhileAwaiting(ctx, id); err != nil {
 		return db.Change{}, err
 	}
-	c, err := s.planRollback(orig, reason, actor)
+	p, err := s.planRollback(orig, reason, actor)
 	if err != nil {
 		return db.Change{}, err
 	}
 	if s.RequireApproval {
 		if !actor.canApprove() {
-			return s.propose(ctx, c)
+			return s.propose(ctx, p)
 		}
-		c.Emergency = true
+		p.change.Emergency = true
 	}
-	return s.start(ctx, c, "", revertedBy(orig, s.Now().UTC()))
+	return s.start(ctx, p, "", revertedBy(orig, s.Now().UTC()))
 }
 
 // rollbackable loads change id and checks that its effect can be undone.
@@ -74,15 +74,15 @@ func (s *Service) rollbackable(ctx context.Context, id int64) (db.Change, error)
 // planRollback plans the change that restores orig's before value, checked
 // against today's kernel: the world may have moved on since orig
 // (ip_unprivileged_port_start raised, say).
-func (s *Service) planRollback(orig db.Change, reason string, actor Actor) (db.Change, error) {
+func (s *Service) planRollback(orig db.Change, reason string, actor Actor) (plan, error) {
 	st, err := s.Kernel.Read()
 	if err != nil {
-		return db.Change{}, fmt.Errorf("read kernel: %w", err)
+		return plan{}, fmt.Errorf("read kernel: %w", err)
 	}
 	target := sysctl.Range{Low: orig.BeforeLow, High: orig.BeforeHigh}
 	warnings, err := sysctl.Validate(target, st)
 	if err != nil {
-		return db.Change{}, err
+		return plan{}, err
 	}
 	now := s.Now().UTC()
 	id := orig.ID
@@ -93,11 +93,10 @@ func (s *Service) planRollback(orig db.Change, reason string, actor Actor) (db.C
 	}
 	edit, remove, err := s.rollbackEdit(orig, target)
 	if err != nil {
-		c.Error = fmt.Sprintf("%s cannot be edited, so nothing was changed: %v", s.File, err)
-		return c, nil
+		return plan{change: c, fileRefused: s.cannotEdit(err)}, nil
 	}
 	setEdit(&c, edit, remove)
-	return c, nil
+	return plan{change: c}, nil
 }
 
 // revertedBy is the transition that marks orig reverted when its rollback

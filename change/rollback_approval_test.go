@@ -3,6 +3,7 @@ package change_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -99,5 +100,41 @@ func assertRolledBack(t *testing.T, f fixture, id int64) {
 	}
 	if content, _ := readFile(t, f.file); content != approvalOriginal {
 		t.Errorf("file = %q, want %q", content, approvalOriginal)
+	}
+}
+
+// An operator's rollback of a file portpanel refuses to edit could only
+// fail when approved, so it fails at once, as Apply does
+// (TestApprovalOfUneditableFileFailsAtOnce): no proposal waits for an
+// approver who can do nothing but watch it fail.
+func TestOperatorsRollbackOfUneditableFileFailsAtOnce(t *testing.T) {
+	if !sysctltest.InNetns(t) {
+		return
+	}
+	ctx := context.Background()
+	f := newFixture(t, ptr(approvalOriginal))
+	f.setKernel(t, defaultRange)
+	orig := appliedUnderApproval(t, f)
+	if err := os.WriteFile(f.file, []byte("binary\x00junk\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kernel := f.kernel(t)
+
+	rb, err := f.svc.Rollback(ctx, orig.ID, "", proposer)
+	var failed *change.FailedError
+	if !errors.As(err, &failed) || rb.Status != db.StatusFailed {
+		t.Fatalf("Rollback = status %q, err %v; want a failed change, not a proposal", rb.Status, err)
+	}
+	if !strings.Contains(rb.Error, "cannot be edited") {
+		t.Errorf("error = %q, want it to say the file cannot be edited", rb.Error)
+	}
+	if list, err := f.svc.DB.ChangesByStatus(ctx, db.StatusProposed); err != nil || len(list) != 0 {
+		t.Errorf("proposals = %v (%v), want none", list, err)
+	}
+	if got := f.kernel(t); got != kernel {
+		t.Errorf("kernel = %v, want it unchanged at %v", got, kernel)
+	}
+	if got := mustChange(t, f.svc.DB, orig.ID); got.Status != db.StatusApplied {
+		t.Errorf("original is %s, want still applied", got.Status)
 	}
 }

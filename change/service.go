@@ -6,7 +6,6 @@
 package change
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -90,23 +89,6 @@ type Request struct {
 	ConfirmWithin time.Duration
 }
 
-// Preview is what a request would do, computed without changing anything.
-type Preview struct {
-	Before, Target sysctl.Range
-	Warnings       []string
-	Notes          []string
-	File           string
-	Diff           string
-	// FileState is the managed file's state now, to send back as
-	// Request.BaseFile so the file reviewed is the file changed.
-	FileState        string
-	RequiresApproval bool
-	// Impact is what a narrower range would do to the sockets of the
-	// sampler's latest scan; nil when the range does not narrow or there
-	// is no scan yet.
-	Impact *usage.Impact
-}
-
 // CheckReason returns the trimmed reason or an InvalidError.
 func CheckReason(reason string) (string, error) {
 	// Refused, not repaired: the audit log stores what was typed, and its
@@ -132,56 +114,6 @@ func CheckConfirmWithin(d time.Duration) error {
 			"The confirmation window must be a whole number of seconds between 0 (off) and %d.", int(MaxConfirmWithin.Seconds()))}
 	}
 	return nil
-}
-
-// Preview validates req as Apply would and returns what it would do. It
-// writes nothing.
-func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.plan(ctx, req)
-	if err != nil {
-		return Preview{}, err
-	}
-	if c.Error != "" {
-		return Preview{}, &InvalidError{Field: "file", Message: c.Error}
-	}
-	st, err := s.Kernel.Read()
-	if err != nil {
-		return Preview{}, fmt.Errorf("read kernel: %w", err)
-	}
-	return Preview{
-		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
-		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
-		RequiresApproval: s.RequireApproval, Impact: s.impact(st, sysctl.Range{Low: c.Low, High: c.High}),
-	}, nil
-}
-
-// Apply validates req and applies it to the kernel and the managed file,
-// recording the result; or, when approval is required, records it as a
-// proposal and changes nothing.
-func (s *Service) Apply(ctx context.Context, req Request) (db.Change, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.plan(ctx, req)
-	if err != nil {
-		return db.Change{}, err
-	}
-	if s.RequireApproval && c.Error == "" {
-		return s.propose(ctx, c)
-	}
-	return s.start(ctx, c, "")
-}
-
-// propose records c as a proposal waiting for approval.
-func (s *Service) propose(ctx context.Context, c db.Change) (db.Change, error) {
-	c.Status = db.StatusProposed
-	stored, _, err := s.DB.RecordChange(ctx, c, db.AuditEvent{
-		At: c.CreatedAt, User: c.User, Action: "change.proposed", Detail: detail(c) + diffDetail(c.Diff)}, nil)
-	if err != nil {
-		return db.Change{}, fmt.Errorf("record proposal: %w", err)
-	}
-	return stored, nil
 }
 
 // fileState is the state of a file as the database records it: the hex

@@ -2,6 +2,7 @@ package change
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -59,7 +60,18 @@ func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment st
 	if err != nil {
 		return db.Change{}, fmt.Errorf("approve change %d: %w", id, err)
 	}
-	return s.start(ctx, stored[0], db.StatusApproved, followers...)
+	return s.start(ctx, storedPlan(stored[0]), db.StatusApproved, followers...)
+}
+
+// storedPlan is the plan a stored proposal was made from. Its file was
+// planned, and checkStill found it unchanged since; only a proposal stored
+// before plans carried their refusal (an operator's rollback of a file that
+// cannot be edited) has Error set, and it is refused as it always was.
+func storedPlan(c db.Change) plan {
+	if c.Error != "" {
+		return plan{change: c, fileRefused: errors.New(c.Error)}
+	}
+	return plan{change: c}
 }
 
 // Reject rejects proposal id with a reason; nothing is applied. The author
@@ -110,30 +122,4 @@ func (s *Service) proposal(ctx context.Context, id int64, actor Actor, verb stri
 		return db.Change{}, &ForbiddenError{fmt.Sprintf("Only an approver or an admin may %s change #%d.", verb, id)}
 	}
 	return c, nil
-}
-
-// Confirm keeps change id, which would otherwise revert at its deadline.
-func (s *Service) Confirm(ctx context.Context, id int64, actor Actor) (db.Change, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.DB.Change(ctx, id)
-	if err != nil {
-		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
-	}
-	if c.Status != db.StatusApplied || c.ConfirmBy == nil {
-		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d is %s and does not await confirmation.", id, c.Status)}
-	}
-	now := s.Now().UTC()
-	if now.After(*c.ConfirmBy) {
-		return db.Change{}, &ConflictError{fmt.Sprintf("Change #%d was not confirmed by its deadline and is being reverted.", id)}
-	}
-	c.Status, c.UpdatedAt = db.StatusConfirmed, now
-	c.ConfirmedBy, c.ConfirmedAt = actor.Name, &now
-	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusApplied, Change: c}},
-		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.confirmed", Detail: fmt.Sprintf(
-			"Confirmed change #%d (%s %d %d), %s before its automatic revert", id, sysctl.Key, c.Low, c.High, c.ConfirmBy.Sub(now).Round(1e9))}}, nil)
-	if err != nil {
-		return db.Change{}, fmt.Errorf("confirm change %d: %w", id, err)
-	}
-	return stored[0], nil
 }

@@ -1,0 +1,36 @@
+package change
+
+import (
+	"fmt"
+
+	"portpanel/db"
+	"portpanel/sysctl"
+)
+
+// detail is how the audit log describes c.
+func detail(c db.Change) string {
+	d := fmt.Sprintf("%s %d %d → %d %d (%s)", sysctl.Key, c.BeforeLow, c.BeforeHigh, c.Low, c.High, c.File)
+	if c.RollbackOf != nil {
+		d += fmt.Sprintf(", rolling back change #%d", *c.RollbackOf)
+	}
+	if c.Emergency {
+		d += ", emergency: applied without approval"
+	}
+	if c.ConfirmWithin > 0 {
+		d += fmt.Sprintf(", reverts unless confirmed within %s", c.ConfirmWithin)
+	}
+	d += ". Reason: " + c.Reason
+	if c.Error != "" {
+		d += ". Failed: " + c.Error
+	}
+	return d
+}
+
+// diffDetail appends the file diff to an audit detail, so the audit entry
+// itself shows what was written.
+func diffDetail(diff string) string {
+	if diff == "" {
+		return ""
+	}
+	return "\n" + diff
+}

@@ -1,0 +1,50 @@
+package change
+
+import (
+	"context"
+	"fmt"
+
+	"portpanel/sysctl"
+	"portpanel/sysctl/usage"
+)
+
+// Preview is what a request would do, computed without changing anything.
+type Preview struct {
+	Before, Target sysctl.Range
+	Warnings       []string
+	Notes          []string
+	File           string
+	Diff           string
+	// FileState is the managed file's state now, to send back as
+	// Request.BaseFile so the file reviewed is the file changed.
+	FileState        string
+	RequiresApproval bool
+	// Impact is what a narrower range would do to the sockets of the
+	// sampler's latest scan; nil when the range does not narrow or there
+	// is no scan yet.
+	Impact *usage.Impact
+}
+
+// Preview validates req as Apply would and returns what it would do. It
+// writes nothing.
+func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.plan(ctx, req)
+	if err != nil {
+		return Preview{}, err
+	}
+	if p.fileRefused != nil {
+		return Preview{}, &InvalidError{Field: "file", Message: p.fileRefused.Error()}
+	}
+	c := p.change
+	st, err := s.Kernel.Read()
+	if err != nil {
+		return Preview{}, fmt.Errorf("read kernel: %w", err)
+	}
+	return Preview{
+		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
+		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
+		RequiresApproval: s.RequireApproval, Impact: s.impact(st, sysctl.Range{Low: c.Low, High: c.High}),
+	}, nil
+}
