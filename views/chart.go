@@ -183,30 +183,42 @@ func segments(samples []db.Sample, from, to time.Time) []segment {
 	return out
 }
 
-// stepPoints are the vertices of one series' step line, without repeated
-// or collinear points.
+// stepPoints are the vertices of one series' step line, as drawn: rounded
+// to what num prints, so that values a chart cannot tell apart make no
+// vertices of their own.
 func stepPoints(segs []segment, x func(time.Time) float64, y func(segment) float64, end float64) []point {
-	var pts []point
-	add := func(p point) {
-		n := len(pts)
-		switch {
-		case n > 0 && pts[n-1] == p:
-		case n > 1 && ((pts[n-2].Y == pts[n-1].Y && pts[n-1].Y == p.Y) || (pts[n-2].X == pts[n-1].X && pts[n-1].X == p.X)):
-			pts[n-1] = p
-		default:
-			pts = append(pts, p)
-		}
-	}
+	pts := make([]point, 0, 2*len(segs)+1)
 	for i, s := range segs {
+		p := point{tenth(x(s.At)), tenth(y(s))}
 		if i > 0 {
-			add(point{x(s.At), pts[len(pts)-1].Y})
+			pts = append(pts, point{p.X, pts[len(pts)-1].Y})
 		}
-		add(point{x(s.At), y(s)})
+		pts = append(pts, p)
 	}
 	if len(pts) > 0 {
-		add(point{end, pts[len(pts)-1].Y})
+		pts = append(pts, point{tenth(end), pts[len(pts)-1].Y})
 	}
-	return pts
+	return compact(pts)
+}
+
+// compact drops repeated points and the inner points of horizontal and
+// vertical runs, in place. A run that turns back (a spike drawn within
+// one x) keeps its turning point.
+func compact(pts []point) []point {
+	between := func(a, b, c float64) bool { return (a <= b && b <= c) || (a >= b && b >= c) }
+	out := pts[:0]
+	for _, p := range pts {
+		n := len(out)
+		switch {
+		case n > 0 && out[n-1] == p:
+		case n > 1 && ((out[n-2].Y == out[n-1].Y && out[n-1].Y == p.Y && between(out[n-2].X, out[n-1].X, p.X)) ||
+			(out[n-2].X == out[n-1].X && out[n-1].X == p.X && between(out[n-2].Y, out[n-1].Y, p.Y))):
+			out[n-1] = p
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func pathData(pts []point, closed bool) string {
@@ -234,7 +246,12 @@ func num(v float64) string {
 
 // appendNum appends num(v): path data is built in one buffer.
 func appendNum(b []byte, v float64) []byte {
-	return strconv.AppendFloat(b, math.Round(v*10)/10, 'f', -1, 64)
+	return strconv.AppendFloat(b, tenth(v), 'f', -1, 64)
+}
+
+// tenth rounds a coordinate to the tenth of a unit the charts draw to.
+func tenth(v float64) float64 {
+	return math.Round(v*10) / 10
 }
 
 // buildChart lays out the low and high step lines of samples over
@@ -267,8 +284,14 @@ func buildChart(samples []db.Sample, from, to time.Time, links map[int64]int64) 
 		v.XTicks = append(v.XTicks, tick{x(t), timeLabel(t, step)})
 	}
 
-	low := stepPoints(segs, x, func(s segment) float64 { return ys.at(float64(s.Low)) }, v.Right)
-	high := stepPoints(segs, x, func(s segment) float64 { return ys.at(float64(s.High)) }, v.Right)
+	// A column of the plot per unit of its width: the SVG is drawn about
+	// as many pixels wide as it has units.
+	columns := int(v.Right - v.Left)
+	line := func(y func(segment) float64) []point {
+		return compact(thin(stepPoints(segs, x, y, v.Right), v.Left, v.Right, columns))
+	}
+	low := line(func(s segment) float64 { return ys.at(float64(s.Low)) })
+	high := line(func(s segment) float64 { return ys.at(float64(s.High)) })
 	v.Low, v.High = pathData(low, false), pathData(high, false)
 	band := append([]point{}, high...)
 	for i := len(low) - 1; i >= 0; i-- {

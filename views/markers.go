@@ -21,6 +21,11 @@ import (
 type chartMarker struct {
 	Class string // "marker", then "marker-change" and/or "marker-external"
 	Title string
+	// Brief is the title without the list of changes, for the usage
+	// chart's plots: a group's changes are listed once, by the range
+	// chart's marker at the same place (the charts share the time axis
+	// and so group alike), which the usage chart's caption says.
+	Brief string
 	Href  string // "/changes/12", or "" when no change is known
 	// Left and Width bound the hover area; the visible lines stand at
 	// ChangeXs (made in portpanel) and ExternalXs (noticed by the sampler).
@@ -119,11 +124,16 @@ func newMarker(group []markerAt) chartMarker {
 		m.Href = changeURL(newest)
 	}
 	if len(group) == 1 {
-		m.Title = first.Title
+		m.Title, m.Brief = first.Title, first.Title
 		return m
 	}
+	head := fmt.Sprintf("%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), last.At.UTC().Format("2006-01-02 15:04 UTC"))
+	var link string
+	if newest != 0 {
+		link = fmt.Sprintf("\nThe link opens the newest made in portpanel, change #%d.", newest)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), last.At.UTC().Format("2006-01-02 15:04 UTC"))
+	b.WriteString(head)
 	shown := group[max(0, len(group)-markerTitleLines):]
 	if n := len(group) - len(shown); n > 0 {
 		fmt.Fprintf(&b, "\n(%d earlier not listed)", n)
@@ -131,10 +141,7 @@ func newMarker(group []markerAt) chartMarker {
 	for _, g := range shown {
 		b.WriteString("\n" + g.Title)
 	}
-	if newest != 0 {
-		fmt.Fprintf(&b, "\nThe link opens the newest made in portpanel, change #%d.", newest)
-	}
-	m.Title = b.String()
+	m.Title, m.Brief = b.String()+link, head+link
 	return m
 }
 
