@@ -16,7 +16,7 @@ type Preview struct {
 	File           string
 	Diff           string
 	// FileState is the managed file's state now, to send back as
-	// Request.BaseFile so the file reviewed is the file changed.
+	// Request.BaseFile so the file previewed is the file changed.
 	FileState        string
 	RequiresApproval bool
 	// Impact is what a narrower range would do to the sockets of the

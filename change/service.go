@@ -80,7 +80,7 @@ type Request struct {
 	// Base is the running range the author saw; if the kernel has another
 	// value now, the request is stale and refused. nil: not checked.
 	Base *sysctl.Range
-	// BaseFile is the managed file's state the author reviewed (Preview's
+	// BaseFile is the managed file's state the author previewed (Preview's
 	// FileState); if the file differs now, the request is refused. "": not
 	// checked.
 	BaseFile string

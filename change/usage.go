@@ -10,8 +10,8 @@ import (
 	"portpanel/sysctl/usage"
 )
 
-// usageState is the sampler's latest scan, kept so the review page can
-// preview a change's impact without scanning sockets per request.
+// usageState is the sampler's latest scan, kept so the preview page can
+// show a change's impact without scanning sockets per request.
 type usageState struct {
 	mu    sync.Mutex
 	socks []usage.Socket

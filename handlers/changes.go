@@ -19,9 +19,9 @@ import (
 
 const changesPerPage = 50
 
-// CreateChange handles the change form. A plain submit shows the review
+// CreateChange handles the change form. A plain submit shows the preview
 // page and changes nothing; confirm=yes applies (or proposes) exactly what
-// was reviewed; edit=yes goes back to the form with its values. Invalid
+// was previewed; edit=yes goes back to the form with its values. Invalid
 // input shows the form again with 422; an attempt the kernel or the file
 // refused is recorded and shown.
 func (h *Handlers) CreateChange(c echo.Context) error {
@@ -45,7 +45,7 @@ func (h *Handlers) CreateChange(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, views.Review(views.ReviewPage{
+		return render(c, http.StatusOK, views.Preview(views.PreviewPage{
 			Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
 			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval, Impact: pv.Impact, Risk: h.viewRisk(),
 		}))

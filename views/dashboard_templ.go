@@ -470,7 +470,7 @@ func bootReader(r sysctl.BootReport) sysctl.Reader {
 	return r.Reader
 }
 
-// changeForm leads to the review page: submitting shows what the change
+// changeForm leads to the preview page: submitting shows what the change
 // would do and changes nothing. The base fields carry the range the author
 // saw, so a change made meanwhile is refused as stale instead of undone.
 func changeForm(p DashboardPage) templ.Component {

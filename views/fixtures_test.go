@@ -112,8 +112,8 @@ func audit() views.AuditPage {
 	}
 }
 
-func review() views.ReviewPage {
-	return views.ReviewPage{
+func preview() views.PreviewPage {
+	return views.PreviewPage{
 		Chrome: chrome("dashboard"),
 		Form: views.ChangeForm{Low: "20000", High: "60999", Reason: "more ports for haproxy", ConfirmWithin: "300",
 			BaseLow: "32768", BaseHigh: "60999", BaseFile: "sha256:abc"},
@@ -158,9 +158,9 @@ func allPages() map[string]templ.Component {
 		"audit":     views.Audit(audit()),
 		"history":   views.History(history()),
 		"error":     views.Error(views.ErrorPage{Chrome: anon, Code: 404, Title: "Not found", Message: "No such page."}),
-		"review":    views.Review(review()),
-		"review-impact": views.Review(func() views.ReviewPage {
-			p := review()
+		"preview":   views.Preview(preview()),
+		"preview-impact": views.Preview(func() views.PreviewPage {
+			p := preview()
 			p.Impact, p.Risk = impact(0.95), risk
 			return p
 		}()),

@@ -68,7 +68,7 @@ type ChangeForm struct {
 	// BaseLow and BaseHigh are the running range the author saw, sent as
 	// hidden fields so a change made meanwhile is refused as stale.
 	BaseLow, BaseHigh string
-	// BaseFile is the managed file's state shown in the review, sent back
+	// BaseFile is the managed file's state shown in the preview, sent back
 	// on confirm so a file edited meanwhile is refused as stale.
 	BaseFile string
 	Errors   map[string]string
@@ -78,11 +78,11 @@ type ChangeForm struct {
 // ConfirmWindows are the auto-revert choices the form offers, in seconds.
 var ConfirmWindows = []int{0, 120, 300, 900, 3600}
 
-// ReviewPage shows what a change will do before anything is touched:
+// PreviewPage shows what a change will do before anything is touched:
 // runtime and port count before and after, warnings, and the diff of the
 // managed file exactly as it will be written. Confirming posts Form again
 // with confirm=yes.
-type ReviewPage struct {
+type PreviewPage struct {
 	Chrome
 	Form          ChangeForm
 	Before, After sysctl.Range

@@ -905,10 +905,10 @@ func usageDestinations(ds []db.UsageDestination, t RiskThresholds) templ.Compone
 	})
 }
 
-// reviewImpact is what a narrower range would do to the connections open
-// now; nothing when the review has no impact (the range does not narrow,
+// previewImpact is what a narrower range would do to the connections open
+// now; nothing when the preview has no impact (the range does not narrow,
 // or there is no scan yet).
-func reviewImpact(p ReviewPage) templ.Component {
+func previewImpact(p PreviewPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -7,8 +7,8 @@ import (
 	"portpanel/views"
 )
 
-func TestReviewShowsTheEffect(t *testing.T) {
-	doc, _ := render(t, views.Review(review()))
+func TestPreviewShowsTheEffect(t *testing.T) {
+	doc, _ := render(t, views.Preview(preview()))
 	if got := text(doc.Find("h1")); got != "Review change" {
 		t.Errorf("h1 = %q", got)
 	}
@@ -36,10 +36,10 @@ func TestReviewShowsTheEffect(t *testing.T) {
 	}
 }
 
-func TestReviewWithoutDiffOrWindow(t *testing.T) {
-	p := review()
+func TestPreviewWithoutDiffOrWindow(t *testing.T) {
+	p := preview()
 	p.Diff, p.Form.ConfirmWithin, p.Warnings, p.Notes = "", "0", nil, nil
-	doc, _ := render(t, views.Review(p))
+	doc, _ := render(t, views.Preview(p))
 	if got := text(doc.Find(testid("review-diff"))); got != managed+" already has this value; it will not be written." {
 		t.Errorf("empty diff = %q", got)
 	}
@@ -51,7 +51,7 @@ func TestReviewWithoutDiffOrWindow(t *testing.T) {
 	}
 }
 
-func TestReviewForms(t *testing.T) {
+func TestPreviewForms(t *testing.T) {
 	hidden := map[string]string{
 		"low": "20000", "high": "60999", "reason": "more ports for haproxy", "confirm_within": "300",
 		"base_low": "32768", "base_high": "60999", "base_file": "sha256:abc",
@@ -63,7 +63,7 @@ func TestReviewForms(t *testing.T) {
 		{"back to edit keeps the values", "edit-change", "edit", "Back to edit"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, _ := render(t, views.Review(review()))
+			doc, _ := render(t, views.Preview(preview()))
 			b := doc.Find(testid(tt.button))
 			if got := text(b); got != tt.label {
 				t.Errorf("button = %q, want %q", got, tt.label)
@@ -91,14 +91,14 @@ func TestReviewForms(t *testing.T) {
 	}
 }
 
-func TestReviewRequiringApproval(t *testing.T) {
-	doc, _ := render(t, views.Review(review()))
+func TestPreviewRequiringApproval(t *testing.T) {
+	doc, _ := render(t, views.Preview(preview()))
 	if doc.Find(testid("review-approval")).Length() != 0 {
 		t.Error("approval wording without approval")
 	}
-	p := review()
+	p := preview()
 	p.RequiresApproval = true
-	doc, _ = render(t, views.Review(p))
+	doc, _ = render(t, views.Preview(p))
 	if got := text(doc.Find(testid("confirm-change"))); got != "Submit for approval" {
 		t.Errorf("button = %q", got)
 	}
@@ -107,8 +107,8 @@ func TestReviewRequiringApproval(t *testing.T) {
 	}
 }
 
-func TestReviewImpact(t *testing.T) {
-	doc, _ := render(t, views.Review(review()))
+func TestPreviewImpact(t *testing.T) {
+	doc, _ := render(t, views.Preview(preview()))
 	if doc.Find(testid("review-impact")).Length() != 0 {
 		t.Fatal("impact box without an impact")
 	}
@@ -123,9 +123,9 @@ func TestReviewImpact(t *testing.T) {
 		{1, "100%", "critical", "✗ Critical", true},
 	} {
 		t.Run(tt.level, func(t *testing.T) {
-			p := review()
+			p := preview()
 			p.Impact, p.Risk = impact(tt.share), risk
-			doc, _ := render(t, views.Review(p))
+			doc, _ := render(t, views.Preview(p))
 			box := doc.Find(testid("review-impact"))
 			if box.Length() != 1 {
 				t.Fatal("no impact box")
@@ -156,11 +156,11 @@ func TestReviewImpact(t *testing.T) {
 	}
 }
 
-func TestReviewImpactCalm(t *testing.T) {
-	p := review()
+func TestPreviewImpactCalm(t *testing.T) {
+	p := preview()
 	p.Impact, p.Risk = impact(0.1), risk
 	p.Impact.Outside = 0
-	doc, _ := render(t, views.Review(p))
+	doc, _ := render(t, views.Preview(p))
 	box := doc.Find(testid("review-impact"))
 	if got := text(box.Find(testid("impact-outside"))); got != "No socket uses a local port outside 20000 – 60999." {
 		t.Errorf("outside = %q", got)
@@ -169,7 +169,7 @@ func TestReviewImpactCalm(t *testing.T) {
 		t.Error("nothing outside and the share is ok: no warning styling")
 	}
 	p.Impact.Busiest, p.Impact.BusiestRisk = nil, 0
-	doc, _ = render(t, views.Review(p))
+	doc, _ = render(t, views.Preview(p))
 	if got := text(doc.Find(testid("impact-busiest"))); !strings.HasPrefix(got, "none") {
 		t.Errorf("busiest = %q", got)
 	}
