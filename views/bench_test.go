@@ -49,7 +49,10 @@ func history30d() views.HistoryPage {
 	p.Chart, p.Samples, p.Usage, p.Changes = nil, nil, nil, nil
 	for h := 30 * 24; h >= 0; h-- {
 		at := now.Add(-time.Duration(h) * time.Hour)
-		p.Chart = append(p.Chart, db.Sample{ID: int64(1000 - h), At: at, Low: 32768 - 2*(h%5), High: 60999, Source: db.SourceSample})
+		// Two in three a change, in portpanel or outside, as bench/cmd/seed
+		// writes them: the charts draw a marker for each.
+		source := []string{db.SourceSample, db.SourceChange, db.SourceExternal}[h%3]
+		p.Chart = append(p.Chart, db.Sample{ID: int64(1000 - h), At: at, Low: 32768 - 2*(h%5), High: 60999, Source: source})
 		p.Usage = append(p.Usage, db.UsagePoint{At: at, RangeLow: 32768, RangeHigh: 60999, Capacity: 28232,
 			InUse: float64(900 + h%400), TimeWait: float64(500 + h%300), InUseMax: 1400, TimeWaitMax: 900, BusiestRisk: 0.02, Hourly: true})
 	}

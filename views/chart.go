@@ -145,6 +145,7 @@ type chartView struct {
 	YTicks, XTicks           []tick
 	Low, High, Band          string // SVG path data
 	Markers                  []chartMarker
+	Changes                  int // changes the markers show
 	Summary                  string
 }
 
@@ -299,8 +300,8 @@ func buildChart(samples []db.Sample, from, to time.Time, links map[int64]int64) 
 	}
 	v.Band = pathData(band, true)
 
-	var changes int
-	v.Markers, changes = changeMarkers(samples, from, to, x, links)
+	v.Markers, v.Changes = changeMarkers(samples, from, to, x, links)
+	changes := v.Changes
 	first, last := segs[0], segs[len(segs)-1]
 	v.Summary = "Port range " + rangeText(first.Low, first.High) + " at the start, " +
 		rangeText(last.Low, last.High) + " at the end, " + strconv.Itoa(changes) + " change"

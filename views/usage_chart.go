@@ -191,9 +191,10 @@ func appendPoint(b []byte, x, y float64) []byte {
 	return appendNum(b, y)
 }
 
-// buildUsageChart lays out points over [from, to] with a marker at every
-// change and external change in samples, linked to changes.
-func buildUsageChart(points []db.UsagePoint, samples []db.Sample, changes []db.Change, from, to time.Time, risk RiskThresholds) usageChartView {
+// buildUsageChart lays out points over [from, to] with the range chart's
+// change markers: its plots share that chart's time axis, so its markers
+// stand at the same x here, and are not worked out twice.
+func buildUsageChart(points []db.UsagePoint, rangeChart chartView, from, to time.Time, risk RiskThresholds) usageChartView {
 	vs := usageValues(points, from, to)
 	if len(vs) == 0 || !to.After(from) {
 		return usageChartView{Empty: true}
@@ -209,8 +210,8 @@ func buildUsageChart(points []db.UsagePoint, samples []db.Sample, changes []db.C
 		ports.XTicks = append(ports.XTicks, tick{x(t), timeLabel(t, step)})
 	}
 	share.XTicks = ports.XTicks
-	markers, changeCount := changeMarkers(samples, from, to, x, changeLinks(samples, changes))
-	ports.Markers, share.Markers = markers, markers
+	ports.Markers, share.Markers = rangeChart.Markers, rangeChart.Markers
+	changeCount := rangeChart.Changes
 	minGap := to.Sub(from) / 100
 
 	top := 10
