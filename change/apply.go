@@ -92,26 +92,6 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	return plan{change: c}, nil
 }
 
-// cannotEdit is a plan's refusal of a managed file it cannot edit.
-func (s *Service) cannotEdit(err error) error {
-	return fmt.Errorf("%s cannot be edited, so nothing was changed: %w", s.File, err)
-}
-
-// setEdit stores a planned file edit in c: what the file is now (to check
-// staleness and to restore), what it will be, and the diff.
-func setEdit(c *db.Change, e sysctl.FileEdit, remove bool) {
-	c.FileExisted, c.FileBefore = e.Existed, e.Before
-	c.BaseFileHash = fileState(e.Before, e.Existed)
-	c.RemoveFile = remove
-	c.FileAfter = e.After
-	if remove {
-		c.FileAfter = nil
-	}
-	c.FileAfterHash = fileState(e.After, !remove)
-	c.Diff = e.Diff
-	c.Notes = e.Notes
-}
-
 // propose records p as a proposal waiting for approval.
 func (s *Service) propose(ctx context.Context, p plan) (db.Change, error) {
 	if p.fileRefused != nil {
@@ -139,20 +119,9 @@ func (s *Service) start(ctx context.Context, p plan, from string, followers ...d
 	c := p.change
 	c.Status = db.StatusApplying
 	c.UpdatedAt = s.Now().UTC()
-	event := db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.applying", Detail: detail(c)}
-	if from == "" {
-		stored, _, err := s.DB.RecordChange(ctx, c, event, nil)
-		if err != nil {
-			return db.Change{}, fmt.Errorf("record change before applying it: %w", err)
-		}
-		c = stored
-	} else {
-		event.ChangeID = &c.ID
-		stored, err := s.DB.Transition(ctx, []db.Transition{{From: from, Change: c}}, []db.AuditEvent{event}, nil)
-		if err != nil {
-			return db.Change{}, fmt.Errorf("record change %d before applying it: %w", c.ID, err)
-		}
-		c = stored[0]
+	c, err := s.record(ctx, c, from, db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.applying", Detail: detail(c)})
+	if err != nil {
+		return db.Change{}, fmt.Errorf("record change before applying it: %w", err)
 	}
 	fault.Point(fault.IntentRecorded)
 	return s.execute(ctx, c, followers)
@@ -201,6 +170,41 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 	return stored[0], nil
 }
 
+// setEdit stores a planned file edit in c: what the file is now (to check
+// staleness and to restore), what it will be, and the diff.
+func setEdit(c *db.Change, e sysctl.FileEdit, remove bool) {
+	c.FileExisted, c.FileBefore = e.Existed, e.Before
+	c.BaseFileHash = fileState(e.Before, e.Existed)
+	c.RemoveFile = remove
+	c.FileAfter = e.After
+	if remove {
+		c.FileAfter = nil
+	}
+	c.FileAfterHash = fileState(e.After, !remove)
+	c.Diff = e.Diff
+	c.Notes = e.Notes
+}
+
+// cannotEdit is a plan's refusal of a managed file it cannot edit.
+func (s *Service) cannotEdit(err error) error {
+	return fmt.Errorf("%s cannot be edited, so nothing was changed: %w", s.File, err)
+}
+
+// record stores c with its audit event: as a new row, or as the stored
+// change moving from status from.
+func (s *Service) record(ctx context.Context, c db.Change, from string, event db.AuditEvent) (db.Change, error) {
+	if from == "" {
+		stored, _, err := s.DB.RecordChange(ctx, c, event, nil)
+		return stored, err
+	}
+	event.ChangeID = &c.ID
+	stored, err := s.DB.Transition(ctx, []db.Transition{{From: from, Change: c}}, []db.AuditEvent{event}, nil)
+	if err != nil {
+		return db.Change{}, fmt.Errorf("change %d: %w", c.ID, err)
+	}
+	return stored[0], nil
+}
+
 // writeFile brings the managed file to c's planned state.
 func (s *Service) writeFile(c db.Change) error {
 	defer s.fileWrites.Add(1) // Status's cached boot value is stale now
@@ -239,20 +243,9 @@ func (s *Service) refuse(ctx context.Context, p plan, from string) (db.Change, e
 	c.Status = db.StatusFailed
 	c.Error = p.fileRefused.Error()
 	c.UpdatedAt = s.Now().UTC()
-	event := db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.failed", Detail: detail(c)}
-	var stored db.Change
-	if from == "" {
-		var err error
-		if stored, _, err = s.DB.RecordChange(ctx, c, event, nil); err != nil {
-			return db.Change{}, fmt.Errorf("record failed change: %w", err)
-		}
-	} else {
-		event.ChangeID = &c.ID
-		list, err := s.DB.Transition(ctx, []db.Transition{{From: from, Change: c}}, []db.AuditEvent{event}, nil)
-		if err != nil {
-			return db.Change{}, fmt.Errorf("record change %d as failed: %w", c.ID, err)
-		}
-		stored = list[0]
+	stored, err := s.record(ctx, c, from, db.AuditEvent{At: c.UpdatedAt, User: c.User, Action: "change.failed", Detail: detail(c)})
+	if err != nil {
+		return db.Change{}, fmt.Errorf("record failed change: %w", err)
 	}
 	return stored, &FailedError{Change: stored, Err: p.fileRefused}
 }
