@@ -132,7 +132,7 @@ func (d *DB) RollbacksOfAny(ctx context.Context, ids []int64) ([]Change, error) 
 }
 
 // ChangesByStatus returns the changes in any of statuses, oldest first
-// (the review queue's order, and the order crash recovery resolves them
+// (the approval queue's order, and the order crash recovery resolves them
 // in). No statuses means no changes; an unknown status is an error, so a
 // misspelt one does not silently match nothing.
 func (d *DB) ChangesByStatus(ctx context.Context, statuses ...string) ([]Change, error) {
