@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"portpanel/auth"
+	"portpanel/handlers/throttle"
+	"portpanel/internal/testclock"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -141,6 +143,10 @@ func (e *env) clientFrom(t *testing.T, ip string) *client {
 // admin, from another address, still signs in: no lockout.
 func TestAttackBruteForceIsThrottledAndAudited(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
+	// The throttle's clock stands still: with the wall clock, a slow
+	// machine lets one address's wait run out between guesses while the
+	// other's does not, and the two names' answers differ by timing alone.
+	e.h.Throttle = throttle.New(throttle.Config{Now: testclock.New(time.Now()).Now})
 	e.addUser(t, "admin", auth.RoleAdmin)
 	guess := func(c *client, token, name string, i int) int {
 		// Each guess claims another client address: without a trusted
