@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"portpanel/change"
+	"portpanel/sysctl"
+)
+
+// GET /api/v1/range is what scripts and monitoring poll: its answer is
+// pinned byte for byte (field names, order, null and empty values, the
+// trailing newline), against a stand-in /proc/sys and config tree.
+func TestAPIRangeAnswer(t *testing.T) {
+	tests := []struct {
+		name     string
+		reserved string
+		files    map[string]string // under the config root
+		want     string            // ROOT stands for the config root
+	}{
+		{
+			name: "no file sets the range",
+			want: `{"boot":null,"drift":false,"file_overridden":false,"overridden_by":null,"reserved_ports":"",` +
+				`"runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,"warnings":[]}` + "\n",
+		},
+		{
+			name:     "managed file overridden, reserved ports",
+			reserved: "40000-40010,50000",
+			files: map[string]string{
+				"etc/sysctl.d/10-portpanel.conf": "net.ipv4.ip_local_port_range = 20000 40001\n",
+				"etc/sysctl.d/99-<x>&.conf":      "# later\nnet.ipv4.ip_local_port_range = 30000 50001\n",
+			},
+			want: `{"boot":{"low":30000,"high":50001,"file":"ROOT/etc/sysctl.d/99-\u003cx\u003e\u0026.conf","line":2},` +
+				`"drift":true,"file_overridden":true,"overridden_by":{"file":"ROOT/etc/sysctl.d/99-\u003cx\u003e\u0026.conf","line":2},` +
+				`"reserved_ports":"40000-40010,50000","runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,` +
+				`"warnings":["12 of the ports in ip_local_reserved_ports fall inside the range: connect() and bind(0) skip them, leaving 28,220 usable.",` +
+				`"/etc/sysctl.d/99-\u003cx\u003e\u0026.conf:2 also sets net.ipv4.ip_local_port_range and sysctl --system reads it after ` +
+				`/etc/sysctl.d/10-portpanel.conf, so its value wins at boot: remove that line, or change the value there."]}` + "\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for name, content := range tt.files {
+				p := filepath.Join(root, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: standInProcSys(t, tt.reserved)}, Config: sysctl.Config{Root: root},
+				Reader: sysctl.ReaderProcps, File: filepath.Join(root, "etc/sysctl.d/10-portpanel.conf")}
+			h := &Handlers{Changes: svc}
+			rec := httptest.NewRecorder()
+			e := echo.New()
+			if err := h.APIRange(e.NewContext(httptest.NewRequest(http.MethodGet, "/api/v1/range", nil), rec)); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.Header().Get(echo.HeaderContentType); got != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", got)
+			}
+			want := strings.ReplaceAll(tt.want, "ROOT", root)
+			if got := rec.Body.String(); got != want {
+				t.Errorf("answer\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// standInProcSys is a directory with the three files sysctl.Kernel reads,
+// holding a fresh namespace's values and the reserved ports given.
+func standInProcSys(t *testing.T, reserved string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ipv4 := filepath.Join(dir, "net", "ipv4")
+	if err := os.MkdirAll(ipv4, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"ip_local_port_range":        "32768\t60999\n",
+		"ip_unprivileged_port_start": "1024\n",
+		"ip_local_reserved_ports":    reserved + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(ipv4, name), []byte(value), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
