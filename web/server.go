@@ -53,7 +53,7 @@ const (
 func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	sm := scs.New()
 	sm.Store = d.Sessions()
-	sm.Codec = sessionCodec{}
+	sm.Codec = gobCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
 	if cfg.Secure {
@@ -91,7 +91,7 @@ func New(h *handlers.Handlers) *echo.Echo {
 	// have a session to read the signed-in user from; a 413 page too, so
 	// the limit comes after them.
 	e.Use(readSnapshot)
-	e.Use(unlessSessionless(echo.WrapMiddleware(h.Sessions.LoadAndSave)))
+	e.Use(unlessSessionless(loadAndSave(h.Sessions.SessionManager)))
 	e.Use(limitBody(MaxBody))
 	registerStatic(e)
 	proxy := &proxySignIn{}
