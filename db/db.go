@@ -20,11 +20,10 @@ var migrationFiles embed.FS
 
 // DB is portpanel's database. Its methods are safe for concurrent use.
 type DB struct {
-	sql       *sql.DB
-	version   versionConn
-	committed committed
-	memo      memos
-	chain     auditChain // what of the audit log is verified (audit_verify.go)
+	sql     *sql.DB
+	version versionConn
+	memo    memos
+	chain   auditChain // what of the audit log is verified (audit_verify.go)
 }
 
 // dsnOptions are set on every pooled connection. In a DSN, not through
@@ -59,12 +58,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
 	}
-	conn, err := sqlite.NewConnector("file:" + escapePath(path) + "?" + dsnOptions)
+	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+dsnOptions)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	d := &DB{}
-	sqlDB := sql.OpenDB(countingConnector{Connector: conn, c: &d.committed})
 	// A bounded pool that stays open: database/sql keeps only 2 idle
 	// connections by default, so under load connections were opened and
 	// closed by the hundred (each parsing the schema, each with a cold
@@ -73,7 +70,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// connection while asking for another.
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
-	d.sql = sqlDB
+	d := &DB{sql: sqlDB}
 	if err := d.setUp(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -9,10 +9,10 @@ import (
 )
 
 // SessionStore keeps github.com/alexedwards/scs sessions in the sessions
-// table (the layout of scs's sqlite3store, expiry a julianday() REAL, so
-// sessions made before it survive an upgrade). It exists for Memo: every
-// signed-in request loads its session, and the cached copy saves that query
-// until the next commit. It implements scs.CtxStore.
+// table, in the layout of scs's sqlite3store (expiry a julianday() REAL),
+// which portpanel used before. It exists for Memo: every signed-in request
+// loads its session, and the cached copy saves that query until the next
+// commit. It implements scs.CtxStore.
 type SessionStore struct {
 	d    *DB
 	memo Memo[string, storedSession]

@@ -9,8 +9,8 @@ import (
 	"portpanel/db"
 )
 
-// Memo must reload after every commit: at once for this process's own,
-// within SharedPoll for another process's; and only then.
+// Memo must reload after every commit, this process's and another
+// process's alike, at once; and only then.
 func TestMemoFollowsCommits(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "portpanel.db")
@@ -19,9 +19,10 @@ func TestMemoFollowsCommits(t *testing.T) {
 
 	var memo db.Memo[string, int]
 	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
 	get := func(ctx context.Context) int {
 		t.Helper()
-		v, err := memo.Get(ctx, d, "k", func(context.Context) (int, error) { loads++; return loads, nil })
+		v, err := memo.Get(ctx, d, "k", load)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,10 +30,7 @@ func TestMemoFollowsCommits(t *testing.T) {
 	}
 	write := func(on *db.DB) {
 		t.Helper()
-		if _, err := on.SQL().ExecContext(ctx, `DELETE FROM sessions WHERE token = 'none'`); err != nil {
-			t.Fatal(err)
-		}
-		if err := on.Sessions().CommitCtx(ctx, "t", []byte("x"), timeInAnHour()); err != nil {
+		if err := on.Sessions().CommitCtx(ctx, "t", []byte("x"), time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,13 +43,15 @@ func TestMemoFollowsCommits(t *testing.T) {
 		{name: "first read loads", do: func() {}, loads: 1},
 		{name: "nothing committed: cached", do: func() {}, loads: 1},
 		{name: "a commit through this pool reloads", do: func() { write(d) }, loads: 2},
-		{name: "a commit by another process reloads within SharedPoll", do: func() {
-			write(other)
-			time.Sleep(db.SharedPoll + 100*time.Millisecond)
-		}, loads: 3},
+		{name: "a commit by another process reloads", do: func() { write(other) }, loads: 3},
 		{name: "a commit inside a transaction reloads", do: func() {
 			if _, err := d.CreateUser(ctx, "carol", "viewer", "x", nil); err != nil {
 				t.Fatal(err)
+			}
+		}, loads: 4},
+		{name: "a failed write reloads nothing", do: func() {
+			if _, err := d.CreateUser(ctx, "carol", "viewer", "x", nil); err == nil {
+				t.Fatal("creating carol twice: no error")
 			}
 		}, loads: 4},
 		{name: "then cached again", do: func() {}, loads: 4},
@@ -65,17 +65,15 @@ func TestMemoFollowsCommits(t *testing.T) {
 
 	// Within a snapshot, a commit is not seen: the request reads one state.
 	snap := db.WithSnapshot(ctx)
-	before, err := memo.Get(snap, d, "k", func(context.Context) (int, error) { loads++; return loads, nil })
+	before, err := memo.Get(snap, d, "k", load)
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(d)
-	if got, _ := memo.Get(snap, d, "k", func(context.Context) (int, error) { loads++; return loads, nil }); got != before {
+	write(other)
+	if got, _ := memo.Get(snap, d, "k", load); got != before {
 		t.Errorf("in a snapshot after a commit: load #%d, want the snapshot's #%d", got, before)
 	}
 	if got := get(ctx); got == before {
 		t.Errorf("outside the snapshot after a commit: still load #%d", got)
 	}
 }
-
-func timeInAnHour() time.Time { return time.Now().Add(time.Hour) }

@@ -5,90 +5,84 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
-	"time"
 )
 
-// Pages read the same few rows on every request (the signed-in user, the
-// session, the latest changes), while the database changes a few times a
-// minute. Memo caches what a page reads until the database changes, so a
-// page view costs no query at all when nothing changed, and any change
-// shows on the next request:
-//
-//   - a write by this process is counted by the connection wrapper
-//     (driver.go) once it is committed, and seen at once;
-//   - a write by another process (`portpanel user disable` run from a
-//     shell while the server runs) is seen through SQLite's data_version,
-//     asked at most every SharedPoll: a query costs 5–10 µs, the whole
-//     budget of a request of the API, so not on every request.
+// Pages and the API read the same few rows on every request (the session,
+// the signed-in user or token, the latest changes), while the database
+// changes a few times a minute. Memo keeps what they read until the
+// database changes, which SQLite's data_version tells: asked on a
+// connection kept for it, it moves with every commit of any other
+// connection, this process's pool and another process (`portpanel user
+// disable` from a shell) alike. So every change shows on the next request,
+// and a page view costs one PRAGMA instead of its queries: without it the
+// dashboard and GET /api/v1/range miss their throughput targets
+// (BENCHMARKS.md).
 
-// SharedPoll is how often data_version is asked, so how late a write by
-// another process can show.
-const SharedPoll = time.Second
+// Version identifies a state of the database.
+type Version struct {
+	// conn counts the connections kept for data_version: a new one starts
+	// its own count, which must not match an old one's.
+	conn, data int64
+}
 
-// Version identifies the state of the database as this process knows it.
-type Version struct{ local, shared int64 }
-
-// versionConn is a connection kept aside for data_version, which counts the
-// commits of every connection but the one asking: it never writes.
+// versionConn is the connection kept aside for data_version, which counts
+// the commits of every connection but the one asking: it never writes.
 type versionConn struct {
-	mu     sync.Mutex
-	conn   *sql.Conn
-	stmt   *sql.Stmt
-	asked  time.Time
-	shared int64
+	mu    sync.Mutex
+	conns int64
+	conn  *sql.Conn
+	stmt  *sql.Stmt
 }
 
 // Version returns the database's state: it differs from any earlier answer
-// when this process has written since, or another process had SharedPoll
-// ago. Within a request made read-only by WithSnapshot, it is computed once.
+// once anything was committed since. Within a request made read-only by
+// WithSnapshot, it is asked once.
 func (d *DB) Version(ctx context.Context) (Version, error) {
 	snap, _ := ctx.Value(snapshotKey{}).(*snapshot)
 	if snap != nil && snap.ok {
 		return snap.version, nil
 	}
-	// Read before the shared part: a local write that lands in between
-	// makes the answer older, never newer, than the data read after it.
-	local := d.committed.n.Load()
-	shared, err := d.sharedVersion(ctx)
+	v, err := d.version.read(ctx, d.sql)
 	if err != nil {
 		return Version{}, err
 	}
-	v := Version{local: local, shared: shared}
 	if snap != nil {
 		snap.version, snap.ok = v, true
 	}
 	return v, nil
 }
 
-func (d *DB) sharedVersion(ctx context.Context) (int64, error) {
-	vc := &d.version
+func (vc *versionConn) read(ctx context.Context, pool *sql.DB) (Version, error) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	if vc.stmt != nil && time.Since(vc.asked) < SharedPoll {
-		return vc.shared, nil
-	}
 	if vc.stmt == nil {
-		conn, err := d.sql.Conn(ctx)
+		conn, err := pool.Conn(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("reserve the data_version connection: %w", err)
+			return Version{}, fmt.Errorf("reserve the data_version connection: %w", err)
 		}
 		stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
 		if err != nil {
 			conn.Close()
-			return 0, fmt.Errorf("prepare data_version: %w", err)
+			return Version{}, fmt.Errorf("prepare data_version: %w", err)
 		}
 		vc.conn, vc.stmt = conn, stmt
+		vc.conns++
 	}
-	if err := vc.stmt.QueryRowContext(ctx).Scan(&vc.shared); err != nil {
-		return 0, fmt.Errorf("read data_version: %w", err)
+	v := Version{conn: vc.conns}
+	if err := vc.stmt.QueryRowContext(ctx).Scan(&v.data); err != nil {
+		vc.closeLocked() // the next call starts on a new connection
+		return Version{}, fmt.Errorf("read data_version: %w", err)
 	}
-	vc.asked = time.Now()
-	return vc.shared, nil
+	return v, nil
 }
 
 func (vc *versionConn) close() {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
+	vc.closeLocked()
+}
+
+func (vc *versionConn) closeLocked() {
 	if vc.stmt != nil {
 		vc.stmt.Close()
 		vc.conn.Close()
@@ -103,11 +97,10 @@ type snapshot struct {
 	ok      bool
 }
 
-// WithSnapshot returns a context in which Version is computed at most once,
-// so a request's cached reads all see the database as of its start. Only
-// for requests that write nothing they then read back (GET and HEAD): a
-// write inside it would not be seen by later Memo reads in the same
-// request.
+// WithSnapshot returns a context in which Version is asked at most once, so
+// a request's cached reads all see the database as of its start. Only for
+// requests that write nothing they then read back (GET and HEAD): a write
+// inside it would not be seen by later Memo reads in the same request.
 func WithSnapshot(ctx context.Context) context.Context {
 	return context.WithValue(ctx, snapshotKey{}, &snapshot{})
 }
