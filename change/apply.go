@@ -133,7 +133,7 @@ func (s *Service) start(ctx context.Context, p plan, from string, followers ...d
 func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Transition) (db.Change, error) {
 	before := sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}
 	target := sysctl.Range{Low: c.Low, High: c.High}
-	if err := s.writeKernel(target); err != nil {
+	if err := s.Kernel.WriteRange(target); err != nil {
 		var refused *sysctl.KernelRefusedError
 		return s.fail(ctx, c, errors.As(err, &refused), fmt.Errorf("%w; nothing was changed", err))
 	}
@@ -268,7 +268,7 @@ func (s *Service) fail(ctx context.Context, c db.Change, kernelRefused bool, err
 // putKernelBack restores the before value after cause, and says whether it
 // worked: a kernel left on the new value must never go unreported.
 func (s *Service) putKernelBack(before sysctl.Range, cause error) error {
-	if err := s.writeKernel(before); err != nil {
+	if err := s.Kernel.WriteRange(before); err != nil {
 		return fmt.Errorf("%w; restoring the kernel to %d %d FAILED: %v", cause, before.Low, before.High, err)
 	}
 	if got, err := s.Kernel.ReadRange(); err != nil || got != before {

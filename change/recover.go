@@ -62,7 +62,7 @@ func (s *Service) resolve(ctx context.Context, c db.Change) (db.Change, error) {
 	switch kernel {
 	case before:
 	case target:
-		if err := s.writeKernel(before); err != nil {
+		if err := s.Kernel.WriteRange(before); err != nil {
 			return db.Change{}, fmt.Errorf("restore kernel to %d %d: %w", before.Low, before.High, err)
 		}
 		if got, err := s.Kernel.ReadRange(); err != nil || got != before {

@@ -7,31 +7,18 @@ import (
 	"portpanel/sysctl"
 )
 
-// DefaultReportMaxAge is how old the boot value shown may be when
-// Service.ReportMaxAge is zero.
-const DefaultReportMaxAge = time.Second
-
-// RangeMaxAge is how old the running range Status shows may be: requests
-// arriving within it share one read of /proc/sys (a system call each,
-// a tenth of an API call's time in the server). Far below what a person
-// can notice after running sysctl -w; portpanel's own writes show at once
-// (writeKernel). A negative ReportMaxAge turns it off too.
-const RangeMaxAge = 100 * time.Millisecond
-
-// writeKernel is Kernel.WriteRange; once it is done, Status reads the
-// kernel afresh.
-func (s *Service) writeKernel(r sysctl.Range) error {
-	defer s.kernelFiles().Wrote()
-	return s.Kernel.WriteRange(r)
-}
+// ReportMaxAge is how old the boot value Status shows may be.
+const ReportMaxAge = time.Second
 
 // Every page and API read shows the value the host will boot with, and
-// resolving it reads and parses every sysctl config file (about 0.5 ms,
-// BenchmarkReport), so Status reuses a report for up to ReportMaxAge. A
-// change portpanel writes shows at once: every write of the managed file
-// (writeFile, undoFile) counts in fileWrites, and a report computed before
-// the latest write is not reused. Hand edits of any file show within
-// ReportMaxAge. Preview, Apply and the stale checks never use this cache.
+// resolving it lists, resolves and parses every sysctl config file (about
+// 0.5 ms, sysctl's BenchmarkReport), which took the API and the dashboard
+// far below their throughput targets (BENCHMARKS.md). So Status reuses a
+// report for up to ReportMaxAge. A change portpanel writes shows at once:
+// every write of the managed file (writeFile, undoFile) counts in
+// fileWrites, and a report computed before the latest write is not reused.
+// Hand edits of any file show within ReportMaxAge. Preview, Apply and the
+// stale checks never use this cache.
 type reportCache struct {
 	mu     sync.Mutex
 	at     time.Time // monotonic: a test's frozen clock must not freeze the cache
@@ -50,7 +37,6 @@ type reportKey struct {
 }
 
 func (s *Service) bootReport() (sysctl.BootReport, error) {
-	maxAge := s.reportMaxAge()
 	key := reportKey{file: s.File, reader: s.Reader, config: s.Config}
 	// Read before the files: a write landing during Report makes the
 	// cached report count as older than it is, never newer.
@@ -58,7 +44,7 @@ func (s *Service) bootReport() (sysctl.BootReport, error) {
 	c := &s.report
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if maxAge > 0 && !c.at.IsZero() && time.Since(c.at) < maxAge && c.key == key && c.writes == writes {
+	if !c.at.IsZero() && time.Since(c.at) < ReportMaxAge && c.key == key && c.writes == writes {
 		return c.value, nil
 	}
 	rep, err := s.Config.Report(s.File, s.Reader)
@@ -80,15 +66,6 @@ func (s *Service) kernelFiles() *sysctl.KernelFiles {
 		// them, and a closed descriptor's number can be reused by another
 		// file. Only tests change Kernel on a running service.
 		s.report.files, s.report.filesOf = s.Kernel.Files(), s.Kernel
-		s.report.files.SettingsMaxAge = s.reportMaxAge()
-		s.report.files.RangeMaxAge = min(s.reportMaxAge(), RangeMaxAge)
 	}
 	return s.report.files
-}
-
-func (s *Service) reportMaxAge() time.Duration {
-	if s.ReportMaxAge == 0 {
-		return DefaultReportMaxAge
-	}
-	return max(s.ReportMaxAge, 0)
 }

@@ -45,12 +45,6 @@ type Service struct {
 	RequireApproval bool
 	// Sockets reads the namespace's sockets for the usage sampler.
 	Sockets usage.Reader
-	// ReportMaxAge is how old the boot value Status shows may be (hand
-	// edits show within it; portpanel's own writes at once), and the kernel's
-	// unprivileged port start and reserved ports (the range itself up to
-	// RangeMaxAge): 0 means DefaultReportMaxAge, a negative value reads
-	// everything every time.
-	ReportMaxAge time.Duration
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.

@@ -2,43 +2,26 @@ package sysctl
 
 import (
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // KernelFiles reads what Kernel.Read reads, keeping the files open between
 // reads. Opening a /proc/sys file walks the kernel's sysctl tables and
-// costs five times a read (6 µs against 1.2 µs here), and every page and
-// API request shows the running range. A kept file shows the value in
-// force at each read: /proc/sys files have no stale content to cache, and
-// a network namespace's values stay bound to the namespace of the process
-// that opened them, which portpanel never leaves.
+// costs ten times the read (about 12 µs of CPU against 1.1 µs with pread
+// here), and every page and API request shows the three values: opened each
+// time, they cost GET /api/v1/range its throughput target (BENCHMARKS.md).
+// A kept file shows the value in force at each read: /proc/sys files have
+// no stale content to cache, and a network namespace's values stay bound
+// to the namespace of the process that opened them, which portpanel never
+// leaves.
 //
 // Only a real procfs is kept open: under a plain directory (tests, a copy)
 // a file replaced by rename would keep showing its old content.
-//
-// The range is kept for up to RangeMaxAge, so requests arriving together
-// share one read, and the two settings that only constrain it for up to
-// SettingsMaxAge: they change about never, and formatting
-// ip_local_reserved_ports walks a 65,536-bit bitmap, the dearest read of
-// the three. A writer of the kernel calls Wrote once it is done, and no
-// value read before that is handed out again.
 type KernelFiles struct {
 	k      Kernel
 	procfs bool
 	mu     sync.Mutex
 	fds    map[string]int
-	// RangeMaxAge bounds how old the range may be, SettingsMaxAge the
-	// unprivileged port start and the reserved ports; 0 reads them every
-	// time. A setting is never younger than the range it came with.
-	RangeMaxAge, SettingsMaxAge time.Duration
-	settingsAt, rangeAt         time.Time
-	state                       KernelState
-	// writes counts Wrote calls; state holds what was read when it was
-	// stateWrites.
-	writes      atomic.Uint64
-	stateWrites uint64
 }
 
 // procSuperMagic is PROC_SUPER_MAGIC from linux/magic.h.
@@ -51,60 +34,8 @@ func (k Kernel) Files() *KernelFiles {
 	return &KernelFiles{k: k, procfs: procfs, fds: map[string]int{}}
 }
 
-// Read is Kernel.Read, with the range up to RangeMaxAge old and the other
-// settings up to SettingsMaxAge old, unless Wrote was called since.
-func (f *KernelFiles) Read() (KernelState, error) {
-	// Loaded before reading: a write landing during the read makes what
-	// it read count as older than it is, never newer.
-	writes := f.writes.Load()
-	f.mu.Lock()
-	now := time.Now()
-	same := f.stateWrites == writes
-	fresh := func(at time.Time, maxAge time.Duration) bool {
-		return same && maxAge > 0 && !at.IsZero() && now.Sub(at) < maxAge
-	}
-	st, rangeFresh, settingsFresh := f.state, fresh(f.rangeAt, f.RangeMaxAge), fresh(f.settingsAt, f.SettingsMaxAge)
-	f.mu.Unlock()
-	switch {
-	case rangeFresh && settingsFresh:
-		return st, nil
-	case !settingsFresh:
-		st, err := f.k.readState(f.read)
-		if err == nil {
-			f.keep(st, writes, now, true)
-		}
-		return st, err
-	}
-	s, err := f.read(rangeFile)
-	if err != nil {
-		return KernelState{}, err
-	}
-	if st.Range, err = parseRange(s); err != nil {
-		return KernelState{}, err
-	}
-	f.keep(st, writes, now, false)
-	return st, nil
-}
-
-// Wrote says the kernel's values may have changed: the next Read reads
-// them afresh.
-func (f *KernelFiles) Wrote() { f.writes.Add(1) }
-
-// keep stores st, read at or after now when writes was the Wrote count,
-// unless a read started later has stored its own already. Without
-// settings it stores only the range: Read reads the range alone only when
-// the settings kept were read at the same count.
-func (f *KernelFiles) keep(st KernelState, writes uint64, now time.Time, settings bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if writes < f.stateWrites || (writes == f.stateWrites && now.Before(f.rangeAt)) {
-		return
-	}
-	f.state.Range, f.rangeAt, f.stateWrites = st.Range, now, writes
-	if settings {
-		f.state, f.settingsAt = st, now
-	}
-}
+// Read is Kernel.Read through the kept files.
+func (f *KernelFiles) Read() (KernelState, error) { return f.k.readState(f.read) }
 
 func (f *KernelFiles) read(name string) (string, error) {
 	if !f.procfs {
