@@ -12,6 +12,7 @@ import (
 
 	"portpanel/change"
 	"portpanel/sysctl"
+	"portpanel/sysctl/sysctltest"
 )
 
 // GET /api/v1/range is what scripts and monitoring poll: its answer is
@@ -56,7 +57,11 @@ func TestAPIRangeAnswer(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: standInProcSys(t, tt.reserved)}, Config: sysctl.Config{Root: root},
+			procSys := sysctltest.FakeProcSys(t)
+			if err := os.WriteFile(filepath.Join(procSys, "net/ipv4/ip_local_reserved_ports"), []byte(tt.reserved+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: procSys}, Config: sysctl.Config{Root: root},
 				Reader: sysctl.ReaderProcps, File: filepath.Join(root, "etc/sysctl.d/10-portpanel.conf")}
 			h := &Handlers{Changes: svc}
 			rec := httptest.NewRecorder()
@@ -73,25 +78,4 @@ func TestAPIRangeAnswer(t *testing.T) {
 			}
 		})
 	}
-}
-
-// standInProcSys is a directory with the three files sysctl.Kernel reads,
-// holding a fresh namespace's values and the reserved ports given.
-func standInProcSys(t *testing.T, reserved string) string {
-	t.Helper()
-	dir := t.TempDir()
-	ipv4 := filepath.Join(dir, "net", "ipv4")
-	if err := os.MkdirAll(ipv4, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, value := range map[string]string{
-		"ip_local_port_range":        "32768\t60999\n",
-		"ip_unprivileged_port_start": "1024\n",
-		"ip_local_reserved_ports":    reserved + "\n",
-	} {
-		if err := os.WriteFile(filepath.Join(ipv4, name), []byte(value), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }

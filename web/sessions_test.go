@@ -27,12 +27,7 @@ func TestUndecodableSessionIsNoSession(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, "/proc/sys")
-			alice := e.addUser(t, "alice", auth.RoleViewer)
-			c := e.client(t)
-			signInAs(t, c, "alice")
-			if res := c.get("/"); res.StatusCode != http.StatusOK {
-				t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
-			}
+			alice, c := viewerOnDashboard(t, e)
 			if _, err := e.h.DB.SQL().Exec(`UPDATE sessions SET data = ?`, tt.data(alice.ID)); err != nil {
 				t.Fatal(err)
 			}
@@ -48,6 +43,19 @@ func TestUndecodableSessionIsNoSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// viewerOnDashboard adds viewer alice, signs her in and checks that she sees
+// the dashboard.
+func viewerOnDashboard(t *testing.T, e *env) (db.User, *client) {
+	t.Helper()
+	alice := e.addUser(t, "alice", auth.RoleViewer)
+	c := e.client(t)
+	signInAs(t, c, "alice")
+	if res := c.get("/"); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
+	}
+	return alice, c
 }
 
 // oldFormatSession is a signed-in session as portpanel's own codec stored
@@ -123,12 +131,7 @@ func TestDisablingInAnotherProcessEndsSessionsAndTokens(t *testing.T) {
 // request.
 func TestDisablingHereEndsSessions(t *testing.T) {
 	e := newEnv(t, "/proc/sys")
-	alice := e.addUser(t, "alice", auth.RoleViewer)
-	c := e.client(t)
-	signInAs(t, c, "alice")
-	if res := c.get("/"); res.StatusCode != http.StatusOK {
-		t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
-	}
+	alice, c := viewerOnDashboard(t, e)
 	if _, err := e.h.DB.SetDisabled(t.Context(), alice.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
