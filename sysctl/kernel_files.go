@@ -27,7 +27,8 @@ type KernelFiles struct {
 // procSuperMagic is PROC_SUPER_MAGIC from linux/magic.h.
 const procSuperMagic = 0x9fa0
 
-// Files returns a reader of k's files that keeps them open; Close closes them.
+// Files returns a reader of k's files that keeps them open for as long as
+// the process runs.
 func (k Kernel) Files() *KernelFiles {
 	var fs syscall.Statfs_t
 	procfs := syscall.Statfs(k.ProcSys, &fs) == nil && fs.Type == procSuperMagic
@@ -67,8 +68,8 @@ func (f *KernelFiles) read(name string) (string, error) {
 			continue
 		}
 		if err != nil {
-			// Never closed while in use (only Close does, at the end), so
-			// an error is the file's: read it afresh.
+			// A kept file is never closed, so an error is the file's:
+			// read it afresh.
 			return f.k.read(name)
 		}
 		room := cap(buf) - len(buf)
@@ -79,17 +80,6 @@ func (f *KernelFiles) read(name string) (string, error) {
 		if n == 0 || n < room {
 			return string(buf), nil
 		}
-	}
-}
-
-// Close closes the files kept open; no Read may run at the same time or
-// after.
-func (f *KernelFiles) Close() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for name, fd := range f.fds {
-		syscall.Close(fd)
-		delete(f.fds, name)
 	}
 }
 

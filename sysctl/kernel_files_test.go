@@ -20,7 +20,6 @@ func TestKernelFilesSeeEveryChange(t *testing.T) {
 		}
 		k := sysctl.Kernel{ProcSys: "/proc/sys"}
 		f := k.Files()
-		defer f.Close()
 		reserved := filepath.Join("/proc/sys", "net", "ipv4", "ip_local_reserved_ports")
 		if err := os.WriteFile(reserved, []byte("40100-40200\n"), 0); err != nil {
 			t.Fatal(err)
@@ -60,7 +59,6 @@ func TestKernelFilesSeeEveryChange(t *testing.T) {
 		write("ip_unprivileged_port_start", "1024\n")
 		write("ip_local_reserved_ports", "\n")
 		f := sysctl.Kernel{ProcSys: dir}.Files()
-		defer f.Close()
 		for _, r := range []sysctl.Range{{Low: 32768, High: 60999}, {Low: 40000, High: 50001}} {
 			write("ip_local_port_range", fmt.Sprintf("%d\t%d\n", r.Low, r.High))
 			st, err := f.Read()
@@ -79,7 +77,6 @@ func TestKernelFilesReadAfreshWhenAKeptFileFails(t *testing.T) {
 	}
 	k := sysctl.Kernel{ProcSys: "/proc/sys"}
 	f := k.Files()
-	defer f.Close()
 	if _, err := f.Read(); err != nil { // opens and keeps the files
 		t.Fatal(err)
 	}
