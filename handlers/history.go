@@ -11,7 +11,7 @@ import (
 	"portpanel/views"
 )
 
-const samplesPerPage = 100
+const samplesPerPage = 50
 
 var windows = map[string]time.Duration{
 	"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour,

@@ -185,19 +185,20 @@ func segments(samples []db.Sample, from, to time.Time) []segment {
 }
 
 // stepPoints are the vertices of one series' step line, as drawn: rounded
-// to what num prints, so that values a chart cannot tell apart make no
+// to whole units, the pixel grid the SVG is drawn on, so that values a
+// chart cannot tell apart (a port or two on a 30,000-port axis) make no
 // vertices of their own.
 func stepPoints(segs []segment, x func(time.Time) float64, y func(segment) float64, end float64) []point {
 	pts := make([]point, 0, 2*len(segs)+1)
 	for i, s := range segs {
-		p := point{tenth(x(s.At)), tenth(y(s))}
+		p := point{math.Round(x(s.At)), math.Round(y(s))}
 		if i > 0 {
 			pts = append(pts, point{p.X, pts[len(pts)-1].Y})
 		}
 		pts = append(pts, p)
 	}
 	if len(pts) > 0 {
-		pts = append(pts, point{tenth(end), pts[len(pts)-1].Y})
+		pts = append(pts, point{math.Round(end), pts[len(pts)-1].Y})
 	}
 	return compact(pts)
 }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -145,7 +146,9 @@ func TestBuildChart(t *testing.T) {
 	}
 	// Axis 30000..60000 maps onto [Bottom, Top]; 12:00 is the middle of the x range.
 	mid := num((v.Left + v.Right) / 2)
-	wantLow := "M64 " + num(v.Bottom) + " L" + mid + " " + num(v.Bottom) + " L" + mid + " " + num(v.Bottom-(v.Bottom-v.Top)/3) + " L936 " + num(v.Bottom-(v.Bottom-v.Top)/3)
+	// Whole units: the pixel grid.
+	third := num(math.Round(v.Bottom - (v.Bottom-v.Top)/3))
+	wantLow := "M64 " + num(v.Bottom) + " L" + mid + " " + num(v.Bottom) + " L" + mid + " " + third + " L936 " + third
 	if v.Low != wantLow {
 		t.Errorf("low path = %q, want %q", v.Low, wantLow)
 	}
@@ -155,7 +158,7 @@ func TestBuildChart(t *testing.T) {
 	if !strings.HasSuffix(v.Band, " Z") {
 		t.Errorf("band not closed: %q", v.Band)
 	}
-	if len(v.Markers) != 1 || len(v.Markers[0].ChangeXs) != 1 || num(v.Markers[0].ChangeXs[0]) != mid || v.Markers[0].Class != "marker marker-change" {
+	if len(v.Markers) != 1 || len(v.Markers[0].ChangeXs) != 1 || num(v.Markers[0].ChangeXs[0]) != mid || v.Markers[0].ExternalXs != nil {
 		t.Errorf("markers = %+v, want one change at x=%s", v.Markers, mid)
 	}
 	if v.YTicks[0].Label != "30000" || v.YTicks[len(v.YTicks)-1].Label != "60000" {

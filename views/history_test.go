@@ -23,11 +23,11 @@ func TestHistoryChart(t *testing.T) {
 			t.Errorf("%s path = %q", id, d)
 		}
 	}
-	markers := svg.Find(testid("marker"))
+	markers := svg.Find(testid("markers") + " > *")
 	if markers.Length() != 3 {
 		t.Fatalf("markers = %d, want 3 (two changes, one external)", markers.Length())
 	}
-	if n := svg.Find(".marker-change").Length(); n != 2 {
+	if n := svg.Find(testid("markers") + " path:not(.ext)").Length(); n != 2 {
 		t.Errorf("change markers = %d, want 2", n)
 	}
 	if got := markers.Eq(1).Find("title").Text(); got != "2026-07-14 13:05 UTC: changed outside portpanel to 20000 – 65000" {
@@ -103,8 +103,10 @@ func TestHistoryUsageChart(t *testing.T) {
 	if n, _ := ports.Attr("data-points"); n != "134" {
 		t.Errorf("points = %s, want 134 (raw points for 24 h)", n)
 	}
-	if n := c.Find(testid("usage-row")).Length(); n != 134 {
-		t.Errorf("data table rows = %d, want 134", n)
+	// The table merges the 134 plotted points into 60 buckets of 24
+	// minutes; those in the sampler's two-hour gap have no row.
+	if n := c.Find(testid("usage-data") + " tbody tr").Length(); n != 56 {
+		t.Errorf("data table rows = %d, want 56", n)
 	}
 	for _, id := range []string{"series-size", "series-capacity", "series-inuse", "series-timewait"} {
 		d, _ := ports.Find(testid(id)).Attr("d")
@@ -120,7 +122,7 @@ func TestHistoryUsageChart(t *testing.T) {
 		t.Errorf("share = %q", d)
 	}
 	for _, plot := range []*goquery.Selection{ports, share} {
-		m := plot.Find(testid("chart-marker"))
+		m := plot.Find(testid("markers") + " > *")
 		if m.Length() != 3 {
 			t.Fatalf("markers = %d, want 3 (two changes, one external)", m.Length())
 		}
@@ -135,7 +137,7 @@ func TestHistoryUsageChart(t *testing.T) {
 		if got := m.First().Find("title").Text(); got != "2026-07-14 12:05 UTC: changed in portpanel to 20000 – 60999" {
 			t.Errorf("marker title = %q", got)
 		}
-		if !m.Eq(1).HasClass("marker-external") || !m.Eq(0).HasClass("marker-change") {
+		if m.Eq(1).Find("path.ext").Length() != 1 || m.Eq(0).Find("path:not(.ext)").Length() != 1 {
 			t.Error("marker classes")
 		}
 		if role, _ := plot.Attr("role"); role != "group" {
@@ -166,7 +168,7 @@ func TestHistoryUsageChart(t *testing.T) {
 		t.Errorf("share summary = %q", d)
 	}
 	// The range chart links its change markers too.
-	if h, _ := doc.Find(testid("history-chart") + " " + testid("marker")).Last().Attr("href"); h != "/changes/3" {
+	if h, _ := doc.Find(testid("history-chart") + " " + testid("markers") + " > *").Last().Attr("href"); h != "/changes/3" {
 		t.Errorf("range chart marker href = %q", h)
 	}
 }
@@ -212,7 +214,7 @@ func TestHistoryOneHour(t *testing.T) {
 	if got := texts(svg.Find(".axis-x text")); got != "13:10 13:20 13:30 13:40 13:50 14:00" {
 		t.Errorf("time axis = %q", got)
 	}
-	if n := svg.Find(testid("chart-marker")).Length(); n != 1 {
+	if n := svg.Find(testid("markers") + " > *").Length(); n != 1 {
 		t.Errorf("markers = %d, want 1 (the change 3 min ago)", n)
 	}
 }

@@ -3,7 +3,9 @@ package views
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +21,6 @@ import (
 // area with a tooltip, a visible line at each change, and a link to the
 // (newest) change made in portpanel, if any.
 type chartMarker struct {
-	Class string // "marker", then "marker-change" and/or "marker-external"
 	Title string
 	// Brief is the title without the list of changes, for the usage
 	// chart's plots: a group's changes are listed once, by the range
@@ -28,9 +29,14 @@ type chartMarker struct {
 	Brief string
 	Href  string // "/changes/12", or "" when no change is known
 	// Left and Width bound the hover area; the visible lines stand at
-	// ChangeXs (made in portpanel) and ExternalXs (noticed by the sampler).
+	// ChangeXs (made in portpanel) and ExternalXs (noticed by the
+	// sampler), all in whole units: the pixel grid draws no finer.
 	Left, Width          float64
 	ChangeXs, ExternalXs []float64
+	// Changes and Externals are those lines as path data over the unit
+	// height the markers' layer is scaled to (see markerLayer), worked
+	// out once for the three plots.
+	Changes, Externals string
 }
 
 // markerAt is a single change on the chart, before grouping.
@@ -80,8 +86,11 @@ func changeMarkers(samples []db.Sample, from, to time.Time, x func(time.Time) fl
 	return groupMarkers(each), len(each)
 }
 
-// markerTitleLines is how many changes a grouped marker's tooltip lists.
-const markerTitleLines = 10
+// markerTitleLines is how many changes a grouped marker's tooltip lists:
+// a 30-day chart has about 70 groups of up to ten changes, drawn three
+// times, and a tooltip is for a glance; the range chart's data and the
+// changes list hold the rest.
+const markerTitleLines = 3
 
 // groupMarkers joins changes (in time order) that lie within markerReach
 // of the first of their group into one marker. A group spans at most
@@ -102,24 +111,26 @@ func groupMarkers(each []markerAt) []chartMarker {
 
 func newMarker(group []markerAt) chartMarker {
 	first, last := group[0], group[len(group)-1]
-	m := chartMarker{Class: "marker", Left: first.X - markerReach/2, Width: last.X - first.X + markerReach}
+	left := math.Round(first.X - markerReach/2)
+	m := chartMarker{Left: left, Width: math.Round(last.X+markerReach/2) - left}
+	var changes, externals []byte
 	var newest int64
 	for _, g := range group {
+		x := math.Round(g.X)
+		// A line from the layer's top (0) to its bottom (1).
+		line := append(strconv.AppendInt([]byte{'M'}, int64(x), 10), " 0V1"...)
 		if g.Source == db.SourceChange {
-			m.ChangeXs = append(m.ChangeXs, g.X)
+			m.ChangeXs = append(m.ChangeXs, x)
+			changes = append(changes, line...)
 		} else {
-			m.ExternalXs = append(m.ExternalXs, g.X)
+			m.ExternalXs = append(m.ExternalXs, x)
+			externals = append(externals, line...)
 		}
 		if g.ChangeID != 0 {
 			newest = g.ChangeID
 		}
 	}
-	if m.ChangeXs != nil {
-		m.Class += " marker-" + db.SourceChange
-	}
-	if m.ExternalXs != nil {
-		m.Class += " marker-" + db.SourceExternal
-	}
+	m.Changes, m.Externals = string(changes), string(externals)
 	if newest != 0 {
 		m.Href = changeURL(newest)
 	}
@@ -127,7 +138,11 @@ func newMarker(group []markerAt) chartMarker {
 		m.Title, m.Brief = first.Title, first.Title
 		return m
 	}
-	head := fmt.Sprintf("%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), last.At.UTC().Format("2006-01-02 15:04 UTC"))
+	end := last.At.UTC().Format("2006-01-02 15:04 UTC")
+	if sameDay(first.At, last.At) {
+		end = last.At.UTC().Format("15:04 UTC")
+	}
+	head := fmt.Sprintf("%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), end)
 	var link string
 	if newest != 0 {
 		link = fmt.Sprintf("\nThe link opens the newest made in portpanel, change #%d.", newest)
@@ -135,26 +150,19 @@ func newMarker(group []markerAt) chartMarker {
 	var b strings.Builder
 	b.WriteString(head)
 	shown := group[max(0, len(group)-markerTitleLines):]
-	if n := len(group) - len(shown); n > 0 {
-		fmt.Fprintf(&b, "\n(%d earlier not listed)", n)
-	}
 	for _, g := range shown {
 		b.WriteString("\n" + g.Title)
+	}
+	if n := len(group) - len(shown); n > 0 {
+		fmt.Fprintf(&b, "\nand %d more", n)
 	}
 	m.Title, m.Brief = b.String()+link, head+link
 	return m
 }
 
-// markerPath is the visible lines at xs from top to bottom, as path data.
-func markerPath(xs []float64, top, bottom float64) string {
-	b := make([]byte, 0, 16*len(xs))
-	for _, x := range xs {
-		b = append(b, 'M')
-		b = appendPoint(b, x, top)
-		b = append(b, 'V')
-		b = appendNum(b, bottom)
-	}
-	return string(b)
+func sameDay(a, b time.Time) bool {
+	a, b = a.UTC(), b.UTC()
+	return a.YearDay() == b.YearDay() && a.Year() == b.Year()
 }
 
 // tookEffect is whether a change in this status once set the range.

@@ -20,6 +20,10 @@ const (
 	portsH        = 240
 	shareH        = 180
 	maxPlotPoints = 240 // about one per 4 user units of width
+	// maxTableRows bounds the chart's data table: a table is read, not
+	// scanned like a line, and 240 rows were 38 kB of a 30-day page.
+	// Longer windows show coarser rows, each its bucket's peaks.
+	maxTableRows = 60
 )
 
 // usageValue is one plotted point: a raw sample, an hourly aggregate, or
@@ -66,7 +70,8 @@ type plotView struct {
 type usageChartView struct {
 	Empty        bool
 	Ports, Share plotView
-	Values       []usageValue // plotted, oldest first, for the data table
+	Points       int          // values plotted
+	Values       []usageValue // for the data table, oldest first: the plotted ones, merged to maxTableRows
 }
 
 // usageValues turns points into plotted values within [from, to], oldest
@@ -91,16 +96,23 @@ func usageValues(points []db.UsagePoint, from, to time.Time) []usageValue {
 		out = append(out, v)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	if len(out) <= maxPlotPoints {
+	return buckets(out, from, to, maxPlotPoints)
+}
+
+// buckets merges vs (oldest first) into at most n equal time buckets of
+// [from, to], each drawn at its middle, keeping peaks (see usageValue);
+// no more than n values are returned as they are.
+func buckets(out []usageValue, from, to time.Time, n int) []usageValue {
+	if len(out) <= n {
 		return out
 	}
-	width := to.Sub(from) / maxPlotPoints
+	width := to.Sub(from) / time.Duration(n)
 	if width <= 0 {
 		return out
 	}
-	merged := make([]usageValue, 0, maxPlotPoints)
+	merged := make([]usageValue, 0, n)
 	for _, v := range out {
-		b := min(int(v.At.Sub(from)/width), maxPlotPoints-1)
+		b := min(int(v.At.Sub(from)/width), n-1)
 		start := from.Add(time.Duration(b) * width)
 		if n := len(merged); n > 0 && merged[n-1].At.Equal(start.Add(width/2)) {
 			m := &merged[n-1]
@@ -159,7 +171,8 @@ func linePath(vs []usageValue, x func(time.Time) float64, y func(usageValue) flo
 	rounded := func(v float64) float64 { return math.Round(v*10) / 10 }
 	same := func(a, b float64) bool { return a == b && math.Signbit(a) == math.Signbit(b) }
 	for i, v := range vs {
-		px, py := x(v.At), y(v)
+		// x to the whole unit (pixel column) a value falls in; y to a tenth.
+		px, py := math.Round(x(v.At)), y(v)
 		gap := i > 0 && v.At.Sub(vs[i-1].At) > max(3*max(v.resolution(step), vs[i-1].resolution(step)), minGap)
 		lone := (i == 0 || gap) && (i == len(vs)-1 || vs[i+1].At.Sub(v.At) > max(3*max(v.resolution(step), vs[i+1].resolution(step)), minGap))
 		switch {
@@ -249,7 +262,7 @@ func buildUsageChart(points []db.UsagePoint, rangeChart chartView, from, to time
 	ports.Title = "Ports: range size, capacity, in use and TIME_WAIT"
 	share.Title = "Busiest destination's share of capacity"
 	ports.Summary, share.Summary = usageSummary(vs, changeCount, risk)
-	return usageChartView{Ports: ports, Share: share, Values: vs}
+	return usageChartView{Ports: ports, Share: share, Points: len(vs), Values: buckets(vs, from, to, maxTableRows)}
 }
 
 // usageSummary describes both plots in words for screen readers.
@@ -292,7 +305,11 @@ func valueTime(v usageValue) string {
 	if v.From.Equal(v.To) {
 		return v.From.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	return v.From.UTC().Format("2006-01-02 15:04") + " – " + v.To.UTC().Format("15:04 UTC") + ", peak"
+	end := v.To.UTC().Format("15:04 UTC")
+	if !sameDay(v.From, v.To) {
+		end = v.To.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return v.From.UTC().Format("2006-01-02 15:04") + " – " + end + ", peak"
 }
 
 // clampTime bounds t to [from, to].
