@@ -103,11 +103,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 		{"*", "40000", "50001", "10,002", "● change"},
 		{"*", "32768", "60999", "28,232", "start"},
 	})
-	b.wantMatch(`[data-testid="marker"] > title`, regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d UTC: changed in portpanel to 40000 – 50001$`))
+	b.wantMatch(`[data-testid="history-chart"] [data-testid="markers"] > * > title`, regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d UTC: changed in portpanel to 40000 – 50001$`))
 	// The usage chart is drawn from the sampler's scans, with the change
 	// marked (in both of its plots) and linked to the change's page.
 	b.wantVisible(`[data-testid="usage-chart"] svg`)
-	markers := b.texts(`[data-testid="usage-chart"] a[data-testid="chart-marker"][href="/changes/` + changeID + `"] > title`)
+	markers := b.texts(`[data-testid="usage-chart"] [data-testid="markers"] > a[href="/changes/` + changeID + `"] > title`)
 	if len(markers) == 0 {
 		b.fatalf("the usage chart has no marker linking to change #%s", changeID)
 	}

@@ -580,7 +580,7 @@ func chart(v chartView, title string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = markerLayer(v.Markers, false, v.Top, v.Bottom).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = markerLayer(v.Markers, false, v.Top, v.Bottom, true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -23,12 +23,16 @@ func TestHistoryChart(t *testing.T) {
 			t.Errorf("%s path = %q", id, d)
 		}
 	}
-	markers := svg.Find(testid("markers") + " > *")
+	markers := markerGroups(svg)
 	if markers.Length() != 3 {
 		t.Fatalf("markers = %d, want 3 (two changes, one external)", markers.Length())
 	}
-	if n := svg.Find(testid("markers") + " path:not(.ext)").Length(); n != 2 {
-		t.Errorf("change markers = %d, want 2", n)
+	// The visible lines, drawn once for the three plots.
+	if d, _ := svg.Find("#marker-lines path:not(.ext)").Attr("d"); strings.Count(d, "M") != 2 {
+		t.Errorf("change lines = %q, want 2", d)
+	}
+	if d, _ := svg.Find("#marker-lines path.ext").Attr("d"); strings.Count(d, "M") != 1 {
+		t.Errorf("external lines = %q, want 1", d)
 	}
 	if got := markers.Eq(1).Find("title").Text(); got != "2026-07-14 13:05 UTC: changed outside portpanel to 20000 – 65000" {
 		t.Errorf("marker title = %q", got)
@@ -122,7 +126,7 @@ func TestHistoryUsageChart(t *testing.T) {
 		t.Errorf("share = %q", d)
 	}
 	for _, plot := range []*goquery.Selection{ports, share} {
-		m := plot.Find(testid("markers") + " > *")
+		m := markerGroups(plot)
 		if m.Length() != 3 {
 			t.Fatalf("markers = %d, want 3 (two changes, one external)", m.Length())
 		}
@@ -137,8 +141,8 @@ func TestHistoryUsageChart(t *testing.T) {
 		if got := m.First().Find("title").Text(); got != "2026-07-14 12:05 UTC: changed in portpanel to 20000 – 60999" {
 			t.Errorf("marker title = %q", got)
 		}
-		if m.Eq(1).Find("path.ext").Length() != 1 || m.Eq(0).Find("path:not(.ext)").Length() != 1 {
-			t.Error("marker classes")
+		if u, _ := plot.Find(testid("markers") + " > use").Attr("href"); u != "#marker-lines" {
+			t.Errorf("plot draws its marker lines as %q, want the range chart's", u)
 		}
 		if role, _ := plot.Attr("role"); role != "group" {
 			t.Errorf("role = %q: links inside role=img are hidden from screen readers", role)
@@ -168,7 +172,7 @@ func TestHistoryUsageChart(t *testing.T) {
 		t.Errorf("share summary = %q", d)
 	}
 	// The range chart links its change markers too.
-	if h, _ := doc.Find(testid("history-chart") + " " + testid("markers") + " > *").Last().Attr("href"); h != "/changes/3" {
+	if h, _ := markerGroups(doc.Find(testid("history-chart"))).Last().Attr("href"); h != "/changes/3" {
 		t.Errorf("range chart marker href = %q", h)
 	}
 }
@@ -214,7 +218,7 @@ func TestHistoryOneHour(t *testing.T) {
 	if got := texts(svg.Find(".axis-x text")); got != "13:10 13:20 13:30 13:40 13:50 14:00" {
 		t.Errorf("time axis = %q", got)
 	}
-	if n := svg.Find(testid("markers") + " > *").Length(); n != 1 {
+	if n := markerGroups(svg).Length(); n != 1 {
 		t.Errorf("markers = %d, want 1 (the change 3 min ago)", n)
 	}
 }
@@ -229,4 +233,10 @@ func TestHistoryUsageEmpty(t *testing.T) {
 	if doc.Find(testid("history-chart")+" svg").Length() != 1 {
 		t.Error("the range chart should stay")
 	}
+}
+
+// markerGroups are the change markers (links or groups) of a plot, not
+// the lines they share.
+func markerGroups(plot *goquery.Selection) *goquery.Selection {
+	return plot.Find(testid("markers") + " > a, " + testid("markers") + " > g:not(#marker-lines)")
 }

@@ -33,10 +33,6 @@ type chartMarker struct {
 	// sampler), all in whole units: the pixel grid draws no finer.
 	Left, Width          float64
 	ChangeXs, ExternalXs []float64
-	// Changes and Externals are those lines as path data over the unit
-	// height the markers' layer is scaled to (see markerLayer), worked
-	// out once for the three plots.
-	Changes, Externals string
 }
 
 // markerAt is a single change on the chart, before grouping.
@@ -113,24 +109,17 @@ func newMarker(group []markerAt) chartMarker {
 	first, last := group[0], group[len(group)-1]
 	left := math.Round(first.X - markerReach/2)
 	m := chartMarker{Left: left, Width: math.Round(last.X+markerReach/2) - left}
-	var changes, externals []byte
 	var newest int64
 	for _, g := range group {
-		x := math.Round(g.X)
-		// A line from the layer's top (0) to its bottom (1).
-		line := append(strconv.AppendInt([]byte{'M'}, int64(x), 10), " 0V1"...)
-		if g.Source == db.SourceChange {
+		if x := math.Round(g.X); g.Source == db.SourceChange {
 			m.ChangeXs = append(m.ChangeXs, x)
-			changes = append(changes, line...)
 		} else {
 			m.ExternalXs = append(m.ExternalXs, x)
-			externals = append(externals, line...)
 		}
 		if g.ChangeID != 0 {
 			newest = g.ChangeID
 		}
 	}
-	m.Changes, m.Externals = string(changes), string(externals)
 	if newest != 0 {
 		m.Href = changeURL(newest)
 	}
@@ -158,6 +147,23 @@ func newMarker(group []markerAt) chartMarker {
 	}
 	m.Title, m.Brief = b.String()+link, head+link
 	return m
+}
+
+// markerLines is the visible lines of every marker, of changes made in
+// portpanel or, with external, noticed outside, as one path's data over
+// the unit height the markers' layer is scaled to (see markerLayer).
+func markerLines(ms []chartMarker, external bool) string {
+	var b []byte
+	for _, m := range ms {
+		xs := m.ChangeXs
+		if external {
+			xs = m.ExternalXs
+		}
+		for _, x := range xs {
+			b = append(strconv.AppendInt(append(b, 'M'), int64(x), 10), " 0V1"...)
+		}
+	}
+	return string(b)
 }
 
 func sameDay(a, b time.Time) bool {
