@@ -95,11 +95,16 @@ func TestDisablingInAnotherProcessEndsSessionsAndTokens(t *testing.T) {
 		res := c.do(http.MethodGet, "/api/v1/range", token, nil)
 		return res.StatusCode
 	}
-	if res := c.get("/"); res.StatusCode != http.StatusOK {
-		t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
-	}
-	if got := api(); got != http.StatusOK {
-		t.Fatalf("API with the token: %d, want 200", got)
+	// Twice: the first round writes (the token's first use, the CSRF
+	// token), the second reads what the first left, and writes nothing
+	// that would make this process look again.
+	for range 2 {
+		if res := c.get("/"); res.StatusCode != http.StatusOK {
+			t.Fatalf("GET / signed in: %d, want 200", res.StatusCode)
+		}
+		if got := api(); got != http.StatusOK {
+			t.Fatalf("API with the token: %d, want 200", got)
+		}
 	}
 
 	var seq int
