@@ -34,7 +34,7 @@ func TestPageQueriesAreIndexBounded(t *testing.T) {
 		{"audit page", auditPage(Filter{}), "USING INTEGER PRIMARY KEY (rowid<?)"},
 		{"audit page of one user", auditPage(Filter{User: "alice"}),
 			"USING INDEX audit_events_user_idx (user_name=? AND rowid<?)"},
-		{"change marks", func() (string, []any) { return changeMarksQuery, []any{since, 1000} },
+		{"change marks", func() (string, []any) { return changeMarksQuery, []any{since, since, 1000} },
 			"USING INDEX changes_created_at_idx (created_at>?)"},
 		// SamplesSince's main part (the rest is the one sample before the window).
 		{"range chart", func() (string, []any) {

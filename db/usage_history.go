@@ -8,13 +8,12 @@ import (
 )
 
 // UsagePoint is one point of the usage chart: a raw sample or an hourly
-// aggregate. For a raw sample the averages are the sample's values and the
-// maxima equal them.
+// aggregate. For a raw sample the maxima are the sample's values. (The
+// hours' averages are not read: the chart draws peaks.)
 type UsagePoint struct {
 	At                  time.Time // the sample's time, or the hour's start
 	RangeLow, RangeHigh int       // of the hour's last sample when Hourly
 	Capacity            int       // the hour's minimum when Hourly
-	InUse, TimeWait     float64   // the hour's averages when Hourly
 	InUseMax            int
 	TimeWaitMax         int
 	BusiestRisk         float64 // the hour's maximum when Hourly
@@ -30,11 +29,11 @@ const hourMS = int64(time.Hour / time.Millisecond)
 // among them.
 func (d *DB) UsageSince(ctx context.Context, since time.Time, hourly bool) ([]UsagePoint, error) {
 	what := fmt.Sprintf("list usage since %s (hourly %t)", since.UTC().Format(time.RFC3339), hourly)
-	query := `SELECT at, range_low, range_high, capacity, in_use, time_wait, in_use, time_wait,
+	query := `SELECT at, range_low, range_high, capacity, in_use, time_wait,
 		busiest_risk, 0 FROM usage_samples WHERE at >= ? ORDER BY at, id`
 	from := toMS(since)
 	if hourly {
-		query = `SELECT hour, range_low, range_high, capacity_min, in_use_avg, time_wait_avg,
+		query = `SELECT hour, range_low, range_high, capacity_min,
 			in_use_max, time_wait_max, busiest_risk_max, 1 FROM usage_hourly WHERE hour > ? ORDER BY hour`
 		from -= hourMS
 	}
@@ -48,8 +47,7 @@ func (d *DB) UsageSince(ctx context.Context, since time.Time, hourly bool) ([]Us
 func scanUsagePoint(row interface{ Scan(...any) error }) (UsagePoint, error) {
 	var p UsagePoint
 	var at int64
-	err := row.Scan(&at, &p.RangeLow, &p.RangeHigh, &p.Capacity, &p.InUse, &p.TimeWait,
-		&p.InUseMax, &p.TimeWaitMax, &p.BusiestRisk, &p.Hourly)
+	err := row.Scan(&at, &p.RangeLow, &p.RangeHigh, &p.Capacity, &p.InUseMax, &p.TimeWaitMax, &p.BusiestRisk, &p.Hourly)
 	p.At = fromMS(at)
 	return p, err
 }

@@ -121,13 +121,13 @@ func TestUsageSince(t *testing.T) {
 	raw := func(minute, inUse int) db.UsagePoint {
 		u := usageAt(time.Duration(minute)*time.Minute, inUse)
 		return db.UsagePoint{At: u.At, RangeLow: 32768, RangeHigh: 60999, Capacity: u.Capacity,
-			InUse: float64(inUse), TimeWait: float64(u.TimeWait), InUseMax: inUse, TimeWaitMax: u.TimeWait,
+			InUseMax: inUse, TimeWaitMax: u.TimeWait,
 			BusiestRisk: u.BusiestRisk}
 	}
 	hour0Point := db.UsagePoint{At: hour0, RangeLow: 32768, RangeHigh: 60999, Capacity: 28000 - 30,
-		InUse: 20, TimeWait: 10, InUseMax: 30, TimeWaitMax: 15, BusiestRisk: 0.03, Hourly: true}
+		InUseMax: 30, TimeWaitMax: 15, BusiestRisk: 0.03, Hourly: true}
 	hour1Point := db.UsagePoint{At: hour0.Add(time.Hour), RangeLow: 32768, RangeHigh: 60999,
-		Capacity: 28000 - 6, InUse: 6, TimeWait: 3, InUseMax: 6, TimeWaitMax: 3, BusiestRisk: 0.006, Hourly: true}
+		Capacity: 28000 - 6, InUseMax: 6, TimeWaitMax: 3, BusiestRisk: 0.006, Hourly: true}
 	tests := []struct {
 		name   string
 		since  time.Duration

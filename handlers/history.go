@@ -50,8 +50,9 @@ func (h *Handlers) History(c echo.Context) error {
 		return err
 	}
 	// Only the columns marker linking needs, walked by time: the newest
-	// 1,000 changes of the window plus lookback, however long the history.
-	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), 1000)
+	// 1,000 changes of the window plus lookback, however long the history,
+	// of the ranges the window's change samples recorded.
+	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), from, 1000)
 	if err != nil {
 		return err
 	}

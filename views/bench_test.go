@@ -54,19 +54,19 @@ func history30d() views.HistoryPage {
 		source := []string{db.SourceSample, db.SourceChange, db.SourceExternal}[h%3]
 		p.Chart = append(p.Chart, db.Sample{ID: int64(1000 - h), At: at, Low: 32768 - 2*(h%5), High: 60999, Source: source})
 		p.Usage = append(p.Usage, db.UsagePoint{At: at, RangeLow: 32768, RangeHigh: 60999, Capacity: 28232,
-			InUse: float64(900 + h%400), TimeWait: float64(500 + h%300), InUseMax: 1400, TimeWaitMax: 900, BusiestRisk: 0.02, Hourly: true})
+			InUseMax: 1400, TimeWaitMax: 900, BusiestRisk: 0.02, Hourly: true})
 	}
 	for i := range 120 {
 		p.Usage = append(p.Usage, db.UsagePoint{At: now.Add(-time.Duration(120-i) * 30 * time.Second), RangeLow: 32768, RangeHigh: 60999,
-			Capacity: 28232, InUse: 1000, TimeWait: 600, InUseMax: 1000, TimeWaitMax: 600, BusiestRisk: 0.02})
+			Capacity: 28232, InUseMax: 1000, TimeWaitMax: 600, BusiestRisk: 0.02})
 	}
 	for i := range 100 {
 		p.Samples = append(p.Samples, p.Chart[len(p.Chart)-1-i])
 	}
 	for i := range 1000 {
 		c := changes()[1]
-		c.ID, c.CreatedAt = int64(1000-i), now.Add(-time.Duration(i)*time.Hour)
-		p.Changes = append(p.Changes, c)
+		p.Changes = append(p.Changes, db.ChangeMark{ID: int64(1000 - i), Status: c.Status, Low: c.Low, High: c.High,
+			CreatedAt: now.Add(-time.Duration(i) * time.Hour), UpdatedAt: c.UpdatedAt})
 	}
 	return p
 }

@@ -97,7 +97,7 @@ func history() views.HistoryPage {
 	return views.HistoryPage{
 		Chrome: chrome("history"), Chart: s, ChartFrom: now.Add(-24 * time.Hour), ChartTo: now,
 		Window: "24h", Samples: newest, Next: 1,
-		Usage: rawUsage(), Changes: changes(), Risk: risk,
+		Usage: rawUsage(), Changes: marks(changes()), Risk: risk,
 	}
 }
 
@@ -183,4 +183,13 @@ func allPages() map[string]templ.Component {
 		"confirm": views.Change(views.ChangePage{Chrome: awaiting("changes"), Change: *awaiting("").Awaiting, CanConfirm: true,
 			CanRollback: true, RollbackProposes: true}),
 	}
+}
+
+// marks are what the history page reads of changes.
+func marks(cs []db.Change) []db.ChangeMark {
+	var out []db.ChangeMark
+	for _, c := range cs {
+		out = append(out, db.ChangeMark{ID: c.ID, Status: c.Status, Low: c.Low, High: c.High, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	return out
 }

@@ -37,11 +37,13 @@ type chartMarker struct {
 
 // markerAt is a single change on the chart, before grouping.
 type markerAt struct {
-	X        float64
-	At       time.Time
-	Source   string
-	Title    string
-	ChangeID int64 // 0 when not known
+	X      float64
+	At     time.Time
+	Source string
+	// Low and High are the range the change set; its line of a tooltip
+	// (title) is written only for the changes a tooltip lists.
+	Low, High int
+	ChangeID  int64 // 0 when not known
 }
 
 // markerReach is the width of a marker's hover area, in chart units.
@@ -59,27 +61,25 @@ func changeMarkers(samples []db.Sample, from, to time.Time, x func(time.Time) fl
 		if !s.At.After(from) || s.At.After(to) {
 			continue
 		}
-		var what string
-		switch s.Source {
-		case db.SourceChange:
-			what = "changed in portpanel to "
-		case db.SourceExternal:
-			what = "changed outside portpanel to "
-		default:
+		if s.Source != db.SourceChange && s.Source != db.SourceExternal {
 			continue
 		}
-		m := markerAt{
-			X:      x(s.At),
-			At:     s.At,
-			Source: s.Source,
-			Title:  s.At.UTC().Format("2006-01-02 15:04 UTC") + ": " + what + rangeText(s.Low, s.High),
-		}
+		m := markerAt{X: x(s.At), At: s.At, Source: s.Source, Low: s.Low, High: s.High}
 		if id, ok := links[s.ID]; ok && s.Source == db.SourceChange {
 			m.ChangeID = id
 		}
 		each = append(each, m)
 	}
 	return groupMarkers(each), len(each)
+}
+
+// title is the change's line of a tooltip.
+func (m markerAt) title() string {
+	what := "changed outside portpanel to "
+	if m.Source == db.SourceChange {
+		what = "changed in portpanel to "
+	}
+	return m.At.UTC().Format("2006-01-02 15:04 UTC") + ": " + what + rangeText(m.Low, m.High)
 }
 
 // markerTitleLines is how many changes a grouped marker's tooltip lists:
@@ -124,7 +124,8 @@ func newMarker(group []markerAt) chartMarker {
 		m.Href = changeURL(newest)
 	}
 	if len(group) == 1 {
-		m.Title, m.Brief = first.Title, first.Title
+		m.Title = first.title()
+		m.Brief = m.Title
 		return m
 	}
 	end := last.At.UTC().Format("2006-01-02 15:04 UTC")
@@ -140,7 +141,7 @@ func newMarker(group []markerAt) chartMarker {
 	b.WriteString(head)
 	shown := group[max(0, len(group)-markerTitleLines):]
 	for _, g := range shown {
-		b.WriteString("\n" + g.Title)
+		b.WriteString("\n" + g.title())
 	}
 	if n := len(group) - len(shown); n > 0 {
 		fmt.Fprintf(&b, "\nand %d more", n)
@@ -194,7 +195,7 @@ func tookEffect(status string) bool {
 // from the newest created at or before it: comparing every sample with
 // every change took a third of a 30-day history page's time (720 samples,
 // 1,000 changes).
-func changeLinks(samples []db.Sample, changes []db.Change) map[int64]int64 {
+func changeLinks(samples []db.Sample, changes []db.ChangeMark) map[int64]int64 {
 	type rangeKey struct{ low, high int }
 	type exactKey struct {
 		r  rangeKey

@@ -11,8 +11,8 @@ import (
 
 // changeLinksOneByOne is changeLinks as first written: every sample
 // compared with every change. The indexed version must agree with it.
-func changeLinksOneByOne(samples []db.Sample, changes []db.Change) map[int64]int64 {
-	better := func(c, b db.Change, at time.Time) bool {
+func changeLinksOneByOne(samples []db.Sample, changes []db.ChangeMark) map[int64]int64 {
+	better := func(c, b db.ChangeMark, at time.Time) bool {
 		ce, be := c.UpdatedAt.Equal(at), b.UpdatedAt.Equal(at)
 		if ce != be {
 			return ce
@@ -54,11 +54,11 @@ func TestChangeLinksAgreesWithComparingEveryPair(t *testing.T) {
 	for seed := range uint64(300) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		at := func() time.Time { return base.Add(time.Duration(r.IntN(40)) * time.Minute) }
-		var changes []db.Change
+		var changes []db.ChangeMark
 		for i := range r.IntN(30) {
 			created := at()
 			updated := created.Add(time.Duration(r.IntN(3)) * 10 * time.Minute)
-			changes = append(changes, db.Change{ID: int64(i + 1), Low: 30000 + r.IntN(3), High: 60999,
+			changes = append(changes, db.ChangeMark{ID: int64(i + 1), Low: 30000 + r.IntN(3), High: 60999,
 				Status: statuses[r.IntN(len(statuses))], CreatedAt: created, UpdatedAt: updated})
 		}
 		var samples []db.Sample
@@ -80,12 +80,12 @@ func TestChangeLinksAgreesWithComparingEveryPair(t *testing.T) {
 func BenchmarkChangeLinks(b *testing.B) {
 	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	var samples []db.Sample
-	var changes []db.Change
+	var changes []db.ChangeMark
 	for h := 720; h > 0; h-- {
 		at := now.Add(-time.Duration(h) * time.Hour)
 		low := 32768 - 2*(h%5)
 		samples = append(samples, db.Sample{ID: int64(721 - h), At: at, Low: low, High: 60999, Source: db.SourceChange})
-		changes = append(changes, db.Change{ID: int64(721 - h), Low: low, High: 60999, Status: db.StatusApplied, CreatedAt: at, UpdatedAt: at})
+		changes = append(changes, db.ChangeMark{ID: int64(721 - h), Low: low, High: 60999, Status: db.StatusApplied, CreatedAt: at, UpdatedAt: at})
 	}
 	for b.Loop() {
 		changeLinks(samples, changes)

@@ -198,7 +198,7 @@ type HistoryPage struct {
 	Usage []db.UsagePoint
 	// Changes are the changes that may have taken effect in the window,
 	// so the charts can link each change marker to its change.
-	Changes []db.Change
+	Changes []db.ChangeMark
 	Risk    RiskThresholds
 }
 

@@ -12,8 +12,8 @@ import (
 func TestChangeLinks(t *testing.T) {
 	t0 := time.Date(2026, 7, 14, 0, 0, 0, 0, time.UTC)
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
-	chg := func(id int64, status string, low int, created, updated int) db.Change {
-		return db.Change{ID: id, Status: status, Low: low, High: 60999, CreatedAt: at(created), UpdatedAt: at(updated)}
+	chg := func(id int64, status string, low int, created, updated int) db.ChangeMark {
+		return db.ChangeMark{ID: id, Status: status, Low: low, High: 60999, CreatedAt: at(created), UpdatedAt: at(updated)}
 	}
 	smp := func(id int64, h, low int, source string) db.Sample {
 		return db.Sample{ID: id, At: at(h), Low: low, High: 60999, Source: source}
@@ -21,29 +21,29 @@ func TestChangeLinks(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		samples []db.Sample
-		changes []db.Change
+		changes []db.ChangeMark
 		want    map[int64]int64
 	}{
 		{"one change", []db.Sample{smp(1, 2, 40000, db.SourceChange)},
-			[]db.Change{chg(5, db.StatusApplied, 40000, 2, 2)}, map[int64]int64{1: 5}},
+			[]db.ChangeMark{chg(5, db.StatusApplied, 40000, 2, 2)}, map[int64]int64{1: 5}},
 		{"a range set twice links each time to its own change",
 			[]db.Sample{smp(1, 2, 40000, db.SourceChange), smp(2, 4, 30000, db.SourceChange), smp(3, 6, 40000, db.SourceChange)},
-			[]db.Change{chg(7, db.StatusApplied, 40000, 6, 6), chg(6, db.StatusReverted, 30000, 4, 6), chg(5, db.StatusConfirmed, 40000, 2, 3)},
+			[]db.ChangeMark{chg(7, db.StatusApplied, 40000, 6, 6), chg(6, db.StatusReverted, 30000, 4, 6), chg(5, db.StatusConfirmed, 40000, 2, 3)},
 			map[int64]int64{1: 5, 2: 6, 3: 7}},
 		{"failed, rejected and pending changes never set the range",
 			[]db.Sample{smp(1, 2, 40000, db.SourceChange)},
-			[]db.Change{chg(8, db.StatusFailed, 40000, 2, 2), chg(9, db.StatusRejected, 40000, 1, 2), chg(10, db.StatusProposed, 40000, 1, 1)},
+			[]db.ChangeMark{chg(8, db.StatusFailed, 40000, 2, 2), chg(9, db.StatusRejected, 40000, 1, 2), chg(10, db.StatusProposed, 40000, 1, 1)},
 			map[int64]int64{}},
 		{"an approved proposal applied later is found by its last update",
 			[]db.Sample{smp(1, 5, 40000, db.SourceChange)},
-			[]db.Change{chg(3, db.StatusApplied, 40000, 1, 5), chg(4, db.StatusReverted, 40000, 3, 4)},
+			[]db.ChangeMark{chg(3, db.StatusApplied, 40000, 1, 5), chg(4, db.StatusReverted, 40000, 3, 4)},
 			map[int64]int64{1: 3}},
 		{"changes created after the sample do not match",
 			[]db.Sample{smp(1, 2, 40000, db.SourceChange)},
-			[]db.Change{chg(3, db.StatusApplied, 40000, 3, 3)}, map[int64]int64{}},
+			[]db.ChangeMark{chg(3, db.StatusApplied, 40000, 3, 3)}, map[int64]int64{}},
 		{"external samples are not linked",
 			[]db.Sample{smp(1, 2, 40000, db.SourceExternal)},
-			[]db.Change{chg(3, db.StatusApplied, 40000, 1, 2)}, map[int64]int64{}},
+			[]db.ChangeMark{chg(3, db.StatusApplied, 40000, 1, 2)}, map[int64]int64{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := changeLinks(tt.samples, tt.changes); !reflect.DeepEqual(got, tt.want) {

@@ -61,7 +61,7 @@ func usagePoint(t time.Time, hourly bool) db.UsagePoint {
 	inUse := 4000 + t.Minute()*100
 	busiest := inUse * 3 / 4
 	return db.UsagePoint{At: t, RangeLow: low, RangeHigh: high, Capacity: capacity,
-		InUse: float64(inUse), TimeWait: float64(inUse / 2), InUseMax: inUse, TimeWaitMax: inUse / 2,
+		InUseMax: inUse, TimeWaitMax: inUse / 2,
 		BusiestRisk: float64(busiest) / float64(capacity), Hourly: hourly}
 }
 

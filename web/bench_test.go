@@ -1,10 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
+
+	"portpanel/db"
 )
 
 // In-process cost of the two requests bench/run.sh loads for its
@@ -70,4 +76,44 @@ func BenchmarkRequestParallelAPIRange(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRequestHistory30d is /history?window=30d on the database
+// bench/run.sh loads (bench/cmd/seed: the newest 1,000 changes and range
+// samples an hour apart, 7 days of raw usage every 30 s, a year of hourly
+// usage): the queries and the render together.
+func BenchmarkRequestHistory30d(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "seed.db")
+	seed := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "../bench/cmd/seed",
+		"-db", path, "-rows", "1000", "-samples", "1000")
+	if out, err := seed.CombinedOutput(); err != nil {
+		b.Fatalf("seed: %v\n%s", err, out)
+	}
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	e := newEnvDB(b, "/proc/sys", d)
+	c := e.login(b, "viewer")
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/history?window=30d", nil)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	h := e.srv.Config.Handler
+	b.ReportAllocs()
+	size := 0
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET /history?window=30d: %d\n%s", w.Code, w.Body)
+		}
+		size = w.Body.Len()
+	}
+	b.SetBytes(int64(size))
 }

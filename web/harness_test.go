@@ -38,6 +38,12 @@ type env struct {
 
 func newEnv(t testing.TB, procSys string) *env {
 	t.Helper()
+	return newEnvDB(t, procSys, dbtest.Open(t))
+}
+
+// newEnvDB is newEnv on the database d.
+func newEnvDB(t testing.TB, procSys string, d *db.DB) *env {
+	t.Helper()
 	if os.Getenv("PORTPANEL_IN_NETNS") == "1" {
 		// A new network namespace starts with loopback down.
 		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
@@ -45,7 +51,6 @@ func newEnv(t testing.TB, procSys string) *env {
 		}
 	}
 	root := t.TempDir()
-	d := dbtest.Open(t)
 	file := filepath.Join(root, "etc", "sysctl.conf")
 	svc := &change.Service{Kernel: sysctl.Kernel{ProcSys: procSys}, Config: sysctl.Config{Root: root},
 		Reader: sysctl.ReaderProcps, File: file, DB: d, Now: time.Now}
