@@ -6,15 +6,15 @@ import (
 	"sync"
 )
 
-// gate bounds how many requests run a costly step at once. The history
-// page allocates about a megabyte per render; with 200 clients, a dozen
-// renders at a time held that much garbage each, which multiplied the
-// server's memory (135 MB peak under the mixed load, BENCHMARKS.md) for no
-// gain: the CPUs were busy either way. Requests beyond the bound wait their
-// turn. It also keeps the other pages fast: a 30-day history still costs
-// about 8 ms of CPU (half the queries, half the render), and without the
-// gate the 200-client mix took every page's p99 from about 0.2 s to 1-2 s
-// (issue 12). The zero gate admits GOMAXPROCS at a time.
+// gate bounds how many requests run a costly step at once: the history
+// page. Requests beyond the bound wait their turn, which keeps the other
+// pages fast when many clients load history at once. Measured on a 2-CPU
+// machine with the seeded databases (BenchmarkRequestHistory in web, and
+// the 200-client mix of bench/run.sh): a 7-day history costs about 3 ms
+// of CPU and a 30-day one 4-6 ms, a little under half of it queries;
+// without the gate that mix took the other pages' p99 from about 0.1-0.2 s
+// to 0.25-0.75 s, /history's own from 0.85 s to 0.4-0.7 s (issue 12). The
+// zero gate admits GOMAXPROCS at a time.
 type gate struct {
 	once sync.Once
 	ch   chan struct{}

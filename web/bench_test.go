@@ -78,11 +78,12 @@ func BenchmarkRequestParallelAPIRange(b *testing.B) {
 	})
 }
 
-// BenchmarkRequestHistory30d is /history?window=30d on the database
-// bench/run.sh loads (bench/cmd/seed: the newest 1,000 changes and range
-// samples an hour apart, 7 days of raw usage every 30 s, a year of hourly
-// usage): the queries and the render together.
-func BenchmarkRequestHistory30d(b *testing.B) {
+// BenchmarkRequestHistory is /history (7 days, as bench/run.sh's mix
+// loads it) and /history?window=30d on the database bench/run.sh loads
+// (bench/cmd/seed: the newest 1,000 changes and range samples an hour
+// apart, 7 days of raw usage every 30 s, a year of hourly usage): the
+// queries and the render together.
+func BenchmarkRequestHistory(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "seed.db")
 	seed := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "../bench/cmd/seed",
 		"-db", path, "-rows", "1000", "-samples", "1000")
@@ -100,20 +101,24 @@ func BenchmarkRequestHistory30d(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodGet, "/history?window=30d", nil)
-	for _, ck := range c.http.Jar.Cookies(u) {
-		req.AddCookie(ck)
+	for _, window := range []string{"7d", "30d"} {
+		b.Run(window, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/history?window="+window, nil)
+			for _, ck := range c.http.Jar.Cookies(u) {
+				req.AddCookie(ck)
+			}
+			h := e.srv.Config.Handler
+			b.ReportAllocs()
+			size := 0
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("GET %s: %d\n%s", req.URL, w.Code, w.Body)
+				}
+				size = w.Body.Len()
+			}
+			b.SetBytes(int64(size))
+		})
 	}
-	h := e.srv.Config.Handler
-	b.ReportAllocs()
-	size := 0
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			b.Fatalf("GET /history?window=30d: %d\n%s", w.Code, w.Body)
-		}
-		size = w.Body.Len()
-	}
-	b.SetBytes(int64(size))
 }
