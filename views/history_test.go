@@ -28,10 +28,10 @@ func TestHistoryChart(t *testing.T) {
 		t.Fatalf("markers = %d, want 3 (two changes, one external)", markers.Length())
 	}
 	// The visible lines, drawn once for the three plots.
-	if d, _ := svg.Find("#marker-lines path:not(.ext)").Attr("d"); strings.Count(d, "M") != 2 {
+	if d, _ := svg.Find("path#marker-changes").Attr("d"); strings.Count(d, "M") != 2 {
 		t.Errorf("change lines = %q, want 2", d)
 	}
-	if d, _ := svg.Find("#marker-lines path.ext").Attr("d"); strings.Count(d, "M") != 1 {
+	if d, _ := svg.Find("path#marker-externals.ext").Attr("d"); strings.Count(d, "M") != 1 {
 		t.Errorf("external lines = %q, want 1", d)
 	}
 	if got := markers.Eq(1).Find("title").Text(); got != "2026-07-14 13:05 UTC: changed outside portpanel to 20000 – 65000" {
@@ -141,8 +141,13 @@ func TestHistoryUsageChart(t *testing.T) {
 		if got := m.First().Find("title").Text(); got != "2026-07-14 12:05 UTC: changed in portpanel to 20000 – 60999" {
 			t.Errorf("marker title = %q", got)
 		}
-		if u, _ := plot.Find(testid("markers") + " > use").Attr("href"); u != "#marker-lines" {
-			t.Errorf("plot draws its marker lines as %q, want the range chart's", u)
+		var uses []string
+		plot.Find(testid("markers") + " > use").Each(func(_ int, u *goquery.Selection) {
+			h, _ := u.Attr("href")
+			uses = append(uses, h+"."+u.AttrOr("class", ""))
+		})
+		if got := strings.Join(uses, " "); got != "#marker-changes. #marker-externals.ext" {
+			t.Errorf("plot draws its marker lines as %q, want the range chart's", got)
 		}
 		if role, _ := plot.Attr("role"); role != "group" {
 			t.Errorf("role = %q: links inside role=img are hidden from screen readers", role)
@@ -238,5 +243,5 @@ func TestHistoryUsageEmpty(t *testing.T) {
 // markerGroups are the change markers (links or groups) of a plot, not
 // the lines they share.
 func markerGroups(plot *goquery.Selection) *goquery.Selection {
-	return plot.Find(testid("markers") + " > a, " + testid("markers") + " > g:not(#marker-lines)")
+	return plot.Find(testid("markers") + " > a, " + testid("markers") + " > g")
 }
