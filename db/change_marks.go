@@ -2,21 +2,18 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
 
-// changeMarksQuery walks changes_created_at_idx from the newest change
-// back to since: the rows read are bounded by the window and the limit,
-// never by the length of the history. (Ordered by id, the planner scans
-// the primary key and filters on created_at, reading every older change
-// when fewer than the limit fall in the window.) It returns only changes
-// whose range a sample of source "change" in the window recorded, the
-// only ones a marker can link to, and only the columns linking needs, not
-// the diffs and file copies a full change row carries: a 30-day page read
-// a thousand full rows to link a few.
+// changeMarksQuery reads, for each range of a JSON array of [low, high]
+// pairs, its changes created since, down changes_range_created_at_idx: the
+// rows read are the changes a marker could link to, bounded by the window,
+// never by the length of the history. It reads only the columns linking
+// needs, not the diffs and file copies a full change row carries.
 const changeMarksQuery = `SELECT id, status, low, high, created_at, updated_at FROM changes
-	WHERE created_at >= ? AND (low, high) IN (SELECT low, high FROM samples WHERE source = 'change' AND at >= ?)
+	WHERE (low, high) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) AND created_at >= ?
 	ORDER BY created_at DESC, id DESC LIMIT ?`
 
 // ChangeMark is what a chart needs of a change to link a marker to it:
@@ -29,13 +26,19 @@ type ChangeMark struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// ChangeMarks returns up to limit changes created at or after since whose
-// range a sample of source "change" taken at or after from recorded,
-// newest first, for linking the markers of a chart from from on to their
-// changes. Limits as for Changes.
-func (d *DB) ChangeMarks(ctx context.Context, since, from time.Time, limit int) ([]ChangeMark, error) {
+// ChangeMarks returns up to limit changes created at or after since that
+// set one of ranges ([low, high] pairs), newest first, for linking chart
+// markers to their changes. Limits as for Changes.
+func (d *DB) ChangeMarks(ctx context.Context, since time.Time, ranges [][2]int, limit int) ([]ChangeMark, error) {
 	what := "list change marks since " + since.UTC().Format(time.RFC3339)
-	rows, err := d.sql.QueryContext(ctx, changeMarksQuery, ceilMS(since), toMS(from), clampLimit(limit))
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ranges)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	rows, err := d.sql.QueryContext(ctx, changeMarksQuery, string(list), ceilMS(since), clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

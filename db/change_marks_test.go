@@ -9,9 +9,9 @@ import (
 	"portpanel/db/dbtest"
 )
 
-// TestChangeMarks: the changes created since a time whose range a change
-// sample of the window recorded, newest first, with the fields a chart
-// links its markers by, as RecordChange stored them.
+// TestChangeMarks: the changes created since a time that set one of the
+// ranges asked for, newest first, with the fields a chart links its
+// markers by, as RecordChange stored them.
 func TestChangeMarks(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.Open(t)
@@ -28,33 +28,23 @@ func TestChangeMarks(t *testing.T) {
 			t.Fatalf("record change %d: %v", i, err)
 		}
 		ids = append(ids, got.ID)
-		// Change 1's range was recorded before the window only.
-		at := c.CreatedAt
-		if i == 1 {
-			at = base.Add(-time.Hour)
-		}
-		if _, err := d.InsertSample(ctx, db.Sample{At: at, Low: c.Low, High: c.High, Source: db.SourceChange}); err != nil {
-			t.Fatal(err)
-		}
 	}
-	// A sample of another source does not count.
-	if _, err := d.InsertSample(ctx, db.Sample{At: base, Low: 20001, High: 60999, Source: db.SourceSample}); err != nil {
-		t.Fatal(err)
-	}
+	// Every range set but change 1's, and one no change set.
+	ranges := [][2]int{{20000, 60999}, {20002, 60999}, {20003, 60999}, {20004, 60999}, {20001, 61000}}
 	for _, tt := range []struct {
 		name  string
 		since time.Time
 		limit int
 		want  []int64
 	}{
-		{"all but the range no change sample in the window recorded", base, 10, []int64{ids[4], ids[3], ids[2], ids[0]}},
+		{"all of those ranges", base, 10, []int64{ids[4], ids[3], ids[2], ids[0]}},
 		{"since a change's time: it is included", base.Add(2 * time.Hour), 10, []int64{ids[4], ids[3], ids[2]}},
 		{"a ns after it: it is not", base.Add(2*time.Hour + 1), 10, []int64{ids[4], ids[3]}},
 		{"limited to the newest", base, 2, []int64{ids[4], ids[3]}},
 		{"none", base.Add(5 * time.Hour), 10, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := d.ChangeMarks(ctx, tt.since, base, tt.limit)
+			got, err := d.ChangeMarks(ctx, tt.since, ranges, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,5 +62,8 @@ func TestChangeMarks(t *testing.T) {
 				}
 			}
 		})
+	}
+	if got, err := d.ChangeMarks(ctx, base, nil, 10); err != nil || len(got) != 0 {
+		t.Errorf("ChangeMarks of no ranges = %v, %v; want none", got, err)
 	}
 }

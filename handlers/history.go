@@ -49,10 +49,10 @@ func (h *Handlers) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Only the columns marker linking needs, walked by time: the newest
-	// 1,000 changes of the window plus lookback, however long the history,
-	// of the ranges the window's change samples recorded.
-	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), from, 1000)
+	// Only the columns marker linking needs, of the changes that could
+	// link: the newest 1,000 of the window plus lookback that set a range
+	// the window's change samples recorded, however long the history.
+	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), changeRanges(chart, from), 1000)
 	if err != nil {
 		return err
 	}
@@ -69,6 +69,21 @@ func (h *Handlers) History(c echo.Context) error {
 		Next:  nextCursor(len(list), samplesPerPage, func(i int) int64 { return list[i].ID }),
 		Usage: use, Changes: changes, Risk: h.viewRisk(),
 	}))
+}
+
+// changeRanges are the ranges that samples of source "change" after from
+// recorded, each once: a marker links to a change that set its range.
+func changeRanges(samples []db.Sample, from time.Time) [][2]int {
+	var out [][2]int
+	seen := map[[2]int]bool{}
+	for _, s := range samples {
+		r := [2]int{s.Low, s.High}
+		if s.Source == db.SourceChange && s.At.After(from) && !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // usagePoints are the usage chart's points from from on, oldest first.
