@@ -53,7 +53,7 @@ const (
 func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	sm := scs.New()
 	sm.Store = d.Sessions()
-	sm.Codec = gobCodec{}
+	sm.Codec = jsonCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
 	if cfg.Secure {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,16 +14,51 @@ import (
 // errUndecodable marks a stored session that scs's codec cannot read.
 var errUndecodable = errors.New("decode session")
 
-// gobCodec is scs's own codec, with its decoding errors marked so that
-// loadSession can tell a session it cannot read from a database that fails.
-type gobCodec struct{ scs.GobCodec }
+// jsonCodec stores a session as JSON through encoding/json instead of scs's
+// gob codec. Every signed-in request decodes its session, and scs's
+// GobCodec builds a new gob decoder each time, which compiles the map's
+// types anew: 30% of the dashboard's CPU (BENCHMARKS.md, "Tricks that
+// stay"). Sessions hold only int64, string and bool values
+// (handlers/session.go); JSON numbers are read back as int64, so
+// Sessions.GetInt64 sees what was Put.
+type jsonCodec struct{}
 
-func (c gobCodec) Decode(b []byte) (time.Time, map[string]any, error) {
-	deadline, values, err := c.GobCodec.Decode(b)
-	if err != nil {
-		return deadline, values, fmt.Errorf("%w: %w", errUndecodable, err)
+type storedSession struct {
+	Deadline time.Time      `json:"deadline"`
+	Values   map[string]any `json:"values"`
+}
+
+func (jsonCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+	for k, v := range values {
+		switch v.(type) {
+		case int64, string, bool:
+		default:
+			return nil, fmt.Errorf("encode session: value %q is a %T; only int64, string and bool are stored", k, v)
+		}
 	}
-	return deadline, values, nil
+	return json.Marshal(storedSession{Deadline: deadline, Values: values})
+}
+
+func (jsonCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	var s storedSession
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&s); err != nil {
+		return time.Time{}, nil, fmt.Errorf("%w: %w", errUndecodable, err)
+	}
+	if s.Values == nil {
+		s.Values = map[string]any{}
+	}
+	for k, v := range s.Values {
+		if n, ok := v.(json.Number); ok {
+			i, err := n.Int64()
+			if err != nil {
+				return time.Time{}, nil, fmt.Errorf("%w: value %q: %w", errUndecodable, k, err)
+			}
+			s.Values[k] = i
+		}
+	}
+	return s.Deadline, s.Values, nil
 }
 
 // loadAndSave is scs's LoadAndSave, with the session loaded ahead of it

@@ -12,7 +12,7 @@ import (
 	"portpanel/db"
 )
 
-// Sessions are stored with scs's gob codec. One stored otherwise (by an
+// Sessions are stored as JSON (jsonCodec). One stored otherwise (by an
 // older portpanel's own binary codec, or damaged) cannot be decoded: it is
 // no session, so its user signs in again, and nothing answers 500.
 func TestUndecodableSessionIsNoSession(t *testing.T) {
