@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -107,7 +106,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tuneGC(os.Getenv)
 	log, err := newLogger(cfg.logFormat, stderr)
 	if err != nil {
 		return err
@@ -245,25 +243,3 @@ func netns() string {
 	return self
 }
 
-// Garbage collector settings for the server, unless GOGC or GOMEMLIMIT
-// say otherwise. The live heap is a few MB, so at Go's default (GOGC=100)
-// the collector ran every 10 ms under load; 400 lets the heap grow to
-// five times the live data between collections (API throughput +27%, the
-// dashboard's +44%, BENCHMARKS.md). The soft limit makes the collector
-// work harder once Go's memory passes it, so 200 clients at once cannot
-// grow the heap five-fold without bound: under the mixed 200-client load
-// the peak RSS is about 95 MB at 64 MiB (122 MB at 96 MiB, 13% more
-// requests); at 40 MiB it collected continuously and served a third.
-const (
-	defaultGCPercent   = 400
-	defaultMemoryLimit = 64 << 20
-)
-
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-}

@@ -122,3 +122,33 @@ func BenchmarkRequestHistory(b *testing.B) {
 		})
 	}
 }
+
+// The dashboard from many goroutines at once, signed in: what the
+// 64-connection load of bench/run.sh asks of the server, without the
+// network.
+func BenchmarkRequestParallelDashboard(b *testing.B) {
+	e := newEnv(b, "/proc/sys")
+	c := e.login(b, "viewer")
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cookies := c.http.Jar.Cookies(u)
+	h := e.srv.Config.Handler
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Errorf("GET /: %d", w.Code)
+				return
+			}
+		}
+	})
+}
