@@ -242,4 +242,3 @@ func netns() string {
 	}
 	return self
 }
-
