@@ -37,14 +37,19 @@ func benchRequest(b *testing.B, path string, credentials func(*env, *http.Reques
 	b.SetBytes(int64(size))
 }
 
+// signedIn is the cookies of a viewer's fresh session.
+func signedIn(b *testing.B, e *env) []*http.Cookie {
+	c := e.login(b, "viewer")
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c.http.Jar.Cookies(u)
+}
+
 func BenchmarkRequestDashboard(b *testing.B) {
 	benchRequest(b, "/", func(e *env, req *http.Request) {
-		c := e.login(b, "viewer")
-		u, err := url.Parse(e.srv.URL)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, ck := range c.http.Jar.Cookies(u) {
+		for _, ck := range signedIn(b, e) {
 			req.AddCookie(ck)
 		}
 	})
@@ -128,12 +133,7 @@ func BenchmarkRequestHistory(b *testing.B) {
 // network.
 func BenchmarkRequestParallelDashboard(b *testing.B) {
 	e := newEnv(b, "/proc/sys")
-	c := e.login(b, "viewer")
-	u, err := url.Parse(e.srv.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cookies := c.http.Jar.Cookies(u)
+	cookies := signedIn(b, e)
 	h := e.srv.Config.Handler
 	b.ReportAllocs()
 	b.SetParallelism(32)
