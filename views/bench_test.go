@@ -74,3 +74,23 @@ func history30d() views.HistoryPage {
 func BenchmarkHistory30d(b *testing.B) {
 	benchRender(b, views.History(history30d()))
 }
+
+// changes50 is a full /changes page: 50 changes, most applied with their
+// diff, some rolled back, some failed, every other one by a rollback.
+func changes50() views.ChangesPage {
+	p := views.ChangesPage{Chrome: chrome("changes"), RolledBackBy: map[int64]int64{}, CanChange: true, Next: 50}
+	for i := range 50 {
+		c := changes()[i%3]
+		c.ID = int64(100 - i)
+		c.CreatedAt = now.Add(-time.Duration(i) * 37 * time.Minute)
+		if i%4 == 1 {
+			p.RolledBackBy[c.ID] = c.ID + 1
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	return p
+}
+
+// BenchmarkChanges is /changes with its 50 rows, the same table as the
+// dashboard's recent changes.
+func BenchmarkChanges(b *testing.B) { benchRender(b, views.Changes(changes50())) }

@@ -138,9 +138,17 @@ func diffLineClass(line string) string {
 	}
 }
 
-// diffLines splits a diff into lines without the trailing empty one.
+// diffLines splits a diff into lines, each ending in its newline (one is
+// added to a last line without), so a template prints them as they are.
 func diffLines(diff string) []string {
-	return strings.Split(strings.TrimSuffix(diff, "\n"), "\n")
+	lines := strings.SplitAfter(diff, "\n")
+	if n := len(lines); n > 1 && lines[n-1] == "" {
+		lines = lines[:n-1]
+	}
+	if last := &lines[len(lines)-1]; !strings.HasSuffix(*last, "\n") {
+		*last += "\n"
+	}
+	return lines
 }
 
 // readerName names the boot reader as admins know the program.

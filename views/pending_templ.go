@@ -202,7 +202,7 @@ func proposal(p PendingPage, c db.Change) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = beforeAfter(c).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = beforeAfter(rangeText(c.BeforeLow, c.BeforeHigh), rangeText(c.Low, c.High)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -10,52 +10,6 @@ import (
 	"portpanel/sysctl"
 )
 
-// statusClass is a status pill's classes, its colour by what the status
-// asks of the reader: info while a decision is pending, warning while the
-// range is in flux or was undone, error when nothing took effect, success
-// when it holds. The per-status class lets CSS and tests tell e.g. applied
-// from confirmed; an unknown status gets the bare pill.
-func statusClass(status string) string {
-	var group string
-	switch status {
-	case db.StatusProposed, db.StatusApproved:
-		group = "pill-info"
-	case db.StatusApplying, db.StatusReverted:
-		group = "pill-warn"
-	case db.StatusRejected, db.StatusFailed:
-		group = "pill-bad"
-	case db.StatusApplied, db.StatusConfirmed:
-		group = "pill-ok"
-	default:
-		return "pill"
-	}
-	return "pill " + group + " pill-" + status
-}
-
-// statusIcon gives each status its own shape, so colour is never the only
-// signal; "" for an unknown status.
-func statusIcon(status string) string {
-	switch status {
-	case db.StatusProposed:
-		return "○"
-	case db.StatusApproved:
-		return "◐"
-	case db.StatusApplying:
-		return "↻"
-	case db.StatusApplied:
-		return "✓"
-	case db.StatusConfirmed:
-		return "✔"
-	case db.StatusRejected:
-		return "⊘"
-	case db.StatusFailed:
-		return "✗"
-	case db.StatusReverted:
-		return "↶"
-	}
-	return ""
-}
-
 // diffWritten is whether a change's diff reached the file; before that
 // (and when it failed) the diff is only what was planned.
 func diffWritten(status string) bool {

@@ -35,29 +35,6 @@ func (t RiskThresholds) Level(risk float64) string {
 	return LevelOK
 }
 
-// levelText is a level in words with its own icon, so colour is never the
-// only signal.
-func levelText(level string) (icon, label string) {
-	switch level {
-	case LevelCritical:
-		return "✗", "Critical"
-	case LevelWarning:
-		return "⚠", "Warning"
-	}
-	return "✓", "OK"
-}
-
-// levelClass colours a level pill like the status pills.
-func levelClass(level string) string {
-	switch level {
-	case LevelCritical:
-		return "pill pill-bad level level-critical"
-	case LevelWarning:
-		return "pill pill-warn level level-warning"
-	}
-	return "pill pill-ok level level-ok"
-}
-
 // percent formats a share 0..1 as "72.3%" or "70%". It rounds down, so a
 // share just under a threshold never reads as the threshold itself.
 func percent(share float64) string {
@@ -169,8 +146,7 @@ func riskGauge(risk float64, t RiskThresholds) gauge {
 // destination uses 72% of capacity (warning); warning from 70%, critical
 // from 90%."
 func gaugeLabel(g gauge, t RiskThresholds) string {
-	_, lvl := levelText(g.Level)
-	return "The busiest destination uses " + percent(g.Risk) + " of capacity (" + strings.ToLower(lvl) + ")" + thresholdText(t) + "."
+	return "The busiest destination uses " + percent(g.Risk) + " of capacity (" + g.Level + ")" + thresholdText(t) + "."
 }
 
 // thresholdText is "; warning from 70%, critical from 90%".
