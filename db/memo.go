@@ -27,11 +27,29 @@ type Version struct {
 
 // versionConn is the connection kept aside for data_version, which counts
 // the commits of every connection but the one asking: it never writes.
+//
+// Concurrent requests share checks instead of queueing for the connection:
+// a caller arriving while a check runs waits for the next one, which starts
+// after it arrived and so sees every commit made before it asked, and every
+// caller arriving meanwhile gets that same answer. Under 64 concurrent API
+// requests this turns a PRAGMA per request into a few per batch.
 type versionConn struct {
-	mu    sync.Mutex
-	conns int64
-	conn  *sql.Conn
-	stmt  *sql.Stmt
+	mu      sync.Mutex
+	running bool
+	next    *versionCheck // the check callers arriving during the running one wait for
+
+	connMu sync.Mutex // held by the one caller running a check, and by close
+	conns  int64
+	conn   *sql.Conn
+	stmt   *sql.Stmt
+}
+
+// versionCheck is one PRAGMA data_version shared by the callers that
+// arrived before it started.
+type versionCheck struct {
+	start, done chan struct{}
+	v           Version
+	err         error
 }
 
 // Version returns the database's state: it differs from any earlier answer
@@ -54,7 +72,56 @@ func (d *DB) Version(ctx context.Context) (Version, error) {
 
 func (vc *versionConn) read(ctx context.Context, pool *sql.DB) (Version, error) {
 	vc.mu.Lock()
-	defer vc.mu.Unlock()
+	if !vc.running {
+		vc.running = true
+		vc.mu.Unlock()
+		v, err := vc.query(ctx, pool)
+		vc.finish()
+		return v, err
+	}
+	c := vc.next
+	if c != nil {
+		vc.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.v, c.err
+		case <-ctx.Done():
+			return Version{}, fmt.Errorf("read data_version: %w", ctx.Err())
+		}
+	}
+	// The first to wait runs the next check for everyone who waits with
+	// it. It waits for the running check uncancelled, not to strand them:
+	// that is one PRAGMA at most.
+	c = &versionCheck{start: make(chan struct{}), done: make(chan struct{})}
+	vc.next = c
+	vc.mu.Unlock()
+	<-c.start
+	c.v, c.err = vc.query(ctx, pool)
+	vc.finish()
+	close(c.done)
+	return c.v, c.err
+}
+
+// finish ends the running check: the next one, if anyone waits for it,
+// starts now, and callers arriving from now on wait for the one after.
+func (vc *versionConn) finish() {
+	vc.mu.Lock()
+	c := vc.next
+	vc.next = nil
+	vc.running = c != nil
+	vc.mu.Unlock()
+	if c != nil {
+		close(c.start)
+	}
+}
+
+func (vc *versionConn) query(ctx context.Context, pool *sql.DB) (Version, error) {
+	// The PRAGMA is not worth cancelling: with a request's cancellable
+	// context, database/sql starts a goroutine per query to watch it, and a
+	// shared check must not fail for one caller's cancellation.
+	ctx = context.WithoutCancel(ctx)
+	vc.connMu.Lock()
+	defer vc.connMu.Unlock()
 	if vc.stmt == nil {
 		conn, err := pool.Conn(ctx)
 		if err != nil {
@@ -77,8 +144,8 @@ func (vc *versionConn) read(ctx context.Context, pool *sql.DB) (Version, error) 
 }
 
 func (vc *versionConn) close() {
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
+	vc.connMu.Lock()
+	defer vc.connMu.Unlock()
 	vc.closeLocked()
 }
 

@@ -2,7 +2,10 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,5 +78,63 @@ func TestMemoFollowsCommits(t *testing.T) {
 	}
 	if got := get(ctx); got == before {
 		t.Errorf("outside the snapshot after a commit: still load #%d", got)
+	}
+}
+
+// Concurrent readers share data_version checks (see Version); a reader
+// must still see every commit that ended before it asked, whoever ran the
+// check it got.
+func TestMemoUnderConcurrencySeesEarlierCommits(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "portpanel.db")
+	d := openAt(t, path)
+	other := openAt(t, path)
+
+	var memo db.Memo[struct{}, int]
+	count := func(ctx context.Context) (n int, err error) {
+		err = d.SQL().QueryRowContext(ctx, "SELECT count(*) FROM sessions").Scan(&n)
+		return n, err
+	}
+	const commits = 100
+	var committed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := committed.Load()
+				got, err := memo.Get(ctx, d, struct{}{}, count)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if int64(got) < want {
+					errs <- fmt.Errorf("read %d sessions after %d were committed", got, want)
+					return
+				}
+			}
+		})
+	}
+	for i := range commits {
+		on := d
+		if i%2 == 1 {
+			on = other
+		}
+		if err := on.Sessions().CommitCtx(ctx, fmt.Sprint("t", i), []byte("x"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		committed.Add(1)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
