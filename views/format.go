@@ -9,29 +9,31 @@ import (
 )
 
 // thousands formats n with comma separators: 28232 → "28,232".
+// It builds the text on the stack: pages print many counts.
 func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
+	var digits, out [32]byte
+	d := strconv.AppendInt(digits[:0], int64(n), 10)
+	b := out[:0]
+	if d[0] == '-' {
+		b, d = append(b, '-'), d[1:]
 	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b = append(b, ',')
 		}
-		b.WriteRune(r)
+		b = append(b, c)
 	}
-	return b.String()
+	return string(b)
 }
 
 // rangeText is a range as admins read it: "32768 – 60999". Port numbers get
-// no separators; counts do.
+// no separators; counts do. This and the other texts every change row
+// prints are built on the stack, so each costs one allocation.
 func rangeText(low, high int) string {
-	return strconv.Itoa(low) + " – " + strconv.Itoa(high)
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], int64(low), 10)
+	b = append(b, " – "...)
+	return string(strconv.AppendInt(b, int64(high), 10))
 }
 
 // portCount is "28,232 ports" for an inclusive range.
@@ -79,41 +81,52 @@ func relTime(t, now time.Time) string {
 	if future {
 		d = -d
 	}
-	var s string
+	n, unit := int64(d/(24*time.Hour)), " days"
 	switch {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		s = strconv.Itoa(int(d/time.Minute)) + " min"
+		n, unit = int64(d/time.Minute), " min"
 	case d < 48*time.Hour:
-		s = strconv.Itoa(int(d/time.Hour)) + " h"
-	default:
-		s = strconv.Itoa(int(d/(24*time.Hour))) + " days"
+		n, unit = int64(d/time.Hour), " h"
 	}
+	var buf [32]byte
+	b := buf[:0]
 	if future {
-		return "in " + s
+		b = append(b, "in "...)
 	}
-	return s + " ago"
+	b = append(strconv.AppendInt(b, n, 10), unit...)
+	if !future {
+		b = append(b, " ago"...)
+	}
+	return string(b)
 }
 
 // idText is "#12".
 func idText(id int64) string {
-	return "#" + strconv.FormatInt(id, 10)
+	return withID("#", id, "")
 }
 
 // changeURL is the detail page of a change.
 func changeURL(id int64) string {
-	return "/changes/" + strconv.FormatInt(id, 10)
+	return withID("/changes/", id, "")
 }
 
 // rollbackURL is where a change's rollback form posts.
 func rollbackURL(id int64) string {
-	return changeURL(id) + "/rollback"
+	return withID("/changes/", id, "/rollback")
 }
 
 // rollbackReason is the default reason of a rollback.
 func rollbackReason(id int64) string {
-	return "Roll back change " + idText(id)
+	return withID("Roll back change #", id, "")
+}
+
+// withID is prefix, id and suffix in one string, built on the stack.
+func withID(prefix string, id int64, suffix string) string {
+	var buf [64]byte
+	b := strconv.AppendInt(append(buf[:0], prefix...), id, 10)
+	return string(append(b, suffix...))
 }
 
 // olderURL is the keyset link to the next older page of a list.

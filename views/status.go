@@ -45,6 +45,21 @@ func confirmWindowLabel(secs int) string {
 	return strconv.Itoa(secs) + " seconds"
 }
 
+// confirmOption is a choice of the auto-revert select, its texts made
+// once: every dashboard lists them.
+type confirmOption struct {
+	Secs         int
+	Value, Label string
+}
+
+var confirmOptions = func() []confirmOption {
+	var opts []confirmOption
+	for _, secs := range ConfirmWindows {
+		opts = append(opts, confirmOption{secs, strconv.Itoa(secs), confirmWindowLabel(secs)})
+	}
+	return opts
+}()
+
 // formWindow is the form's confirm_within in seconds; "" (a form from
 // before the field existed) means off.
 func formWindow(v string) int {

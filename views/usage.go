@@ -45,7 +45,8 @@ func percent(share float64) string {
 	if v == 0 && share > 0 {
 		return "<0.1%"
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + "%"
+	var buf [32]byte
+	return string(append(strconv.AppendFloat(buf[:0], v, 'f', -1, 64), '%'))
 }
 
 // ratio formats a share for an attribute (a <meter>'s value).
@@ -121,6 +122,12 @@ func tcpStates(states map[string]int) []stateCount {
 
 // gaugeW is the width of the risk gauge in SVG user units.
 const gaugeW = 400
+
+// gaugeWidth and gaugeViewBox are gaugeW as the gauge's attributes say it.
+var (
+	gaugeWidth   = strconv.Itoa(gaugeW)
+	gaugeViewBox = "0 0 " + gaugeWidth + " 34"
+)
 
 // gauge is the headline bar: the busiest destination's share of capacity
 // with the warning and critical zones behind it.
