@@ -138,3 +138,19 @@ func TestMemoUnderConcurrencySeesEarlierCommits(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The check every request makes: keep it cheap (see Version).
+func BenchmarkVersion(b *testing.B) {
+	d, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "portpanel.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background()) // as a request's
+	defer cancel()
+	for b.Loop() {
+		if _, err := d.Version(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
