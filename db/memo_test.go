@@ -95,7 +95,7 @@ func TestMemoUnderConcurrencySeesEarlierCommits(t *testing.T) {
 		err = d.SQL().QueryRowContext(ctx, "SELECT count(*) FROM sessions").Scan(&n)
 		return n, err
 	}
-	const commits = 100
+	const commits = 300
 	var committed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
