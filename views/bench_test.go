@@ -94,3 +94,30 @@ func changes50() views.ChangesPage {
 // BenchmarkChanges is /changes with its 50 rows, the same table as the
 // dashboard's recent changes.
 func BenchmarkChanges(b *testing.B) { benchRender(b, views.Changes(changes50())) }
+
+// audit50 is a full /audit page of 50 events as bench/cmd/seed's changes
+// write them: proposals and applies with their diff and change link,
+// external edits by the system, a few sign-ins.
+func audit50() views.AuditPage {
+	p := views.AuditPage{Chrome: chrome("audit"), Next: 50, ChainOK: true, Verified: 12345,
+		VerifiedFullAt: now.Add(-3 * time.Hour), VerifiedNewer: 50}
+	for i := range 50 {
+		e := db.AuditEvent{ID: int64(100 - i), At: now.Add(-time.Duration(i) * 37 * time.Minute), User: "alice"}
+		id := int64(60 - i/2)
+		switch i % 4 {
+		case 0:
+			e.Action, e.Detail, e.ChangeID = "change.proposed", "Proposed change: 32768 – 60999, reason: more ports\n"+diff, &id
+		case 1:
+			e.Action, e.Detail, e.ChangeID = "change.applied", "Applied change: 32768 – 60999\n"+diff, &id
+		case 2:
+			e.User, e.Action, e.Detail = "", "range.external", "Range changed outside portpanel: 20000 – 65000"
+		default:
+			e.Action, e.Detail = "user.login", "Signed in from 127.0.0.1"
+		}
+		p.Events = append(p.Events, e)
+	}
+	return p
+}
+
+// BenchmarkAudit is /audit with 50 events, half of them with a diff.
+func BenchmarkAudit(b *testing.B) { benchRender(b, views.Audit(audit50())) }
