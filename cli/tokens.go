@@ -206,5 +206,5 @@ func cliTime(t *time.Time) string {
 	if t == nil {
 		return "never"
 	}
-	return t.UTC().Format("2006-01-02 15:04") + " UTC"
+	return auth.ExpiryText(*t)
 }

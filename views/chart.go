@@ -302,13 +302,8 @@ func buildChart(samples []db.Sample, from, to time.Time, links map[int64]int64) 
 	v.Band = pathData(band, true)
 
 	v.Markers, v.Changes = changeMarkers(samples, from, to, x, links)
-	changes := v.Changes
 	first, last := segs[0], segs[len(segs)-1]
 	v.Summary = "Port range " + rangeText(first.Low, first.High) + " at the start, " +
-		rangeText(last.Low, last.High) + " at the end, " + strconv.Itoa(changes) + " change"
-	if changes != 1 {
-		v.Summary += "s"
-	}
-	v.Summary += " in between."
+		rangeText(last.Low, last.High) + " at the end, " + plural(v.Changes, "change") + " in between."
 	return v
 }

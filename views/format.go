@@ -193,20 +193,3 @@ func roleText(role string) string {
 	}
 	return " (" + role + ")"
 }
-
-// auditTexts are an audit row's event number and, for an event about a
-// change, the change's URL and "#N" link text, cut from one string: the
-// audit page prints them for every row.
-func auditTexts(id int64, change *int64) (num, url, link string) {
-	var buf [80]byte
-	b := strconv.AppendInt(buf[:0], id, 10)
-	n := len(b)
-	if change == nil {
-		return string(b), "", ""
-	}
-	b = strconv.AppendInt(append(b, "/changes/"...), *change, 10)
-	u := len(b)
-	b = append(append(b, '#'), b[n+len("/changes/"):u]...)
-	s := string(b)
-	return s[:n], s[n:u], s[u:]
-}

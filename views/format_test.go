@@ -1,7 +1,6 @@
 package views
 
 import (
-	"math"
 	"testing"
 	"time"
 
@@ -129,27 +128,3 @@ func TestPortDelta(t *testing.T) {
 		})
 	}
 }
-
-// TestAuditTexts checks the texts cut from one string, with IDs of every
-// width so a slice boundary off by one shows.
-func TestAuditTexts(t *testing.T) {
-	for _, tt := range []struct {
-		id     int64
-		change *int64
-		num    string
-		url    string
-		link   string
-	}{
-		{7, nil, "7", "", ""},
-		{12345, ptr(int64(3)), "12345", "/changes/3", "#3"},
-		{9, ptr(int64(1234567)), "9", "/changes/1234567", "#1234567"},
-		{math.MaxInt64, ptr(int64(math.MaxInt64)), "9223372036854775807", "/changes/9223372036854775807", "#9223372036854775807"},
-	} {
-		num, url, link := auditTexts(tt.id, tt.change)
-		if num != tt.num || url != tt.url || link != tt.link {
-			t.Errorf("auditTexts(%d, %v) = %q, %q, %q; want %q, %q, %q", tt.id, tt.change, num, url, link, tt.num, tt.url, tt.link)
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -58,8 +58,8 @@ func viewerOnDashboard(t *testing.T, e *env) (db.User, *client) {
 	return alice, c
 }
 
-// oldFormatSession is a signed-in session as portpanel's own codec stored
-// it before scs's gob codec came back: a magic byte, the deadline in unix
+// oldFormatSession is a signed-in session as portpanel's own binary codec
+// stored it (no codec reads it since): a magic byte, the deadline in unix
 // nanoseconds, the number of values, then per value its key, a type byte
 // and the value.
 func oldFormatSession(userID int64) []byte {
