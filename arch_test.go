@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -84,6 +85,11 @@ func importViolations(p goPackage) []string {
 		}
 	}
 	check(p.Imports, "")
+	for _, q := range p.Imports {
+		if strings.HasPrefix(q, module+"/internal/") && folder(p.ImportPath) != "internal" {
+			out = append(out, fmt.Sprintf("%s imports %s: internal/ holds test helpers, only tests import it", p.ImportPath, q))
+		}
+	}
 	check(p.TestImports, " (tests)")
 	check(p.XTestImports, " (tests)")
 	return out
@@ -223,5 +229,43 @@ func goList(t *testing.T, args ...string) []goPackage {
 			t.Fatalf("decode go list %v: %v", args, err)
 		}
 		out = append(out, p)
+	}
+}
+
+// TestForbiddenRefusesUpwardImports holds the rule itself to known cases, so
+// that TestImportDirection cannot pass by refusing nothing.
+func TestForbiddenRefusesUpwardImports(t *testing.T) {
+	pkg := func(dir string) goPackage { return goPackage{ImportPath: module + "/" + dir, Name: path.Base(dir)} }
+	cases := []struct {
+		from, to string
+		refused  bool
+	}{
+		{"db", "change", true},
+		{"sysctl", "db", true},
+		{"db", "sysctl", true},
+		{"views", "handlers", true},
+		{"handlers", "cli", true},
+		{"change", "views", true},
+		{"web", "", true},
+		{"change", "db", false},
+		{"handlers", "views", false},
+		{"change/fault", "change", false},
+		{"web", "auth", false},
+	}
+	for _, c := range cases {
+		to := module
+		if c.to != "" {
+			to += "/" + c.to
+		}
+		if why := forbidden(pkg(c.from), to); (why != "") != c.refused {
+			t.Errorf("%s importing %s: refused %v (%q), want %v", c.from, to, why != "", why, c.refused)
+		}
+	}
+	internal := importViolations(goPackage{ImportPath: module + "/web", Name: "web", Imports: []string{module + "/internal/testclock"}})
+	if len(internal) == 0 {
+		t.Error("web's own code importing internal/testclock is not refused")
+	}
+	if v := importViolations(goPackage{ImportPath: module + "/web", Name: "web", TestImports: []string{module + "/internal/testclock"}}); len(v) != 0 {
+		t.Errorf("web's tests importing internal/testclock is refused: %v", v)
 	}
 }
