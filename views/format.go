@@ -50,13 +50,27 @@ func portCount(low, high int) string {
 func absTime(t, now time.Time) string {
 	t, now = t.UTC(), now.UTC()
 	switch {
-	case !now.IsZero() && t.YearDay() == now.YearDay() && t.Year() == now.Year():
+	case !now.IsZero() && sameDay(t, now):
 		return t.Format("15:04 UTC")
 	case !now.IsZero() && t.Year() == now.Year():
 		return t.Format("Jan 2 15:04 UTC")
 	default:
 		return t.Format("2006-01-02 15:04 UTC")
 	}
+}
+
+func sameDay(a, b time.Time) bool {
+	a, b = a.UTC(), b.UTC()
+	return a.YearDay() == b.YearDay() && a.Year() == b.Year()
+}
+
+// spanEnd is the end of a time span that starts at from, as short as is
+// unambiguous: the time alone when it ends the same day.
+func spanEnd(from, to time.Time) string {
+	if sameDay(from, to) {
+		return to.UTC().Format("15:04 UTC")
+	}
+	return to.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // fullTime is the exact instant, for tooltips.

@@ -128,11 +128,7 @@ func newMarker(group []markerAt) chartMarker {
 		m.Brief = m.Title
 		return m
 	}
-	end := last.At.UTC().Format("2006-01-02 15:04 UTC")
-	if sameDay(first.At, last.At) {
-		end = last.At.UTC().Format("15:04 UTC")
-	}
-	head := fmt.Sprintf("%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), end)
+	head := fmt.Sprintf("%d changes, %s to %s", len(group), first.At.UTC().Format("2006-01-02 15:04"), spanEnd(first.At, last.At))
 	var link string
 	if newest != 0 {
 		link = fmt.Sprintf("\nThe link opens the newest made in portpanel, change #%d.", newest)
@@ -165,11 +161,6 @@ func markerLines(ms []chartMarker, external bool) string {
 		}
 	}
 	return string(b)
-}
-
-func sameDay(a, b time.Time) bool {
-	a, b = a.UTC(), b.UTC()
-	return a.YearDay() == b.YearDay() && a.Year() == b.Year()
 }
 
 // tookEffect is whether a change in this status once set the range.

@@ -305,11 +305,7 @@ func valueTime(v usageValue) string {
 	if v.From.Equal(v.To) {
 		return v.From.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	end := v.To.UTC().Format("15:04 UTC")
-	if !sameDay(v.From, v.To) {
-		end = v.To.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	return v.From.UTC().Format("2006-01-02 15:04") + " – " + end + ", peak"
+	return v.From.UTC().Format("2006-01-02 15:04") + " – " + spanEnd(v.From, v.To) + ", peak"
 }
 
 // clampTime bounds t to [from, to].
