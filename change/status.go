@@ -11,7 +11,7 @@ import (
 
 // KernelDefault is the range a kernel boots with when no file sets it
 // (since Linux 4.2).
-var KernelDefault = sysctl.Range{Low: 32768, High: 60999}
+var KernelDefault = sysctl.DefaultRange
 
 // Status is the range now, after a reboot, and what an admin should know.
 type Status struct {

@@ -53,29 +53,59 @@ type Location struct {
 	Line int    `json:"line"`
 }
 
-// Boot is the value one boot reader would apply for Key.
+// DefaultRange and DefaultUnprivilegedPortStart are what a new network
+// namespace starts with (the range since Linux 4.2), before any boot reader
+// has written a file's value.
+var (
+	DefaultRange                 = Range{Low: 32768, High: 60999}
+	DefaultUnprivilegedPortStart = 1024
+)
+
+// Boot is what one boot reader leaves in the kernel for Key, found by
+// replaying every write the reader makes, in its order, on a model of the
+// kernel's handlers (see replay.go).
 type Boot struct {
 	Reader Reader
-	// Set is false when no file read by the reader assigns the key, or
-	// when systemd drops it with a bare "-key" line.
+	// Set is true when a write the kernel accepts produced Range; false
+	// when no file sets the key, every write is refused, or systemd drops
+	// it: the kernel default (DefaultRange) stays.
 	Set bool
-	// Value is the assignment's value as written (trimmed).
+	// Value is the winning line's value as written (trimmed).
 	Value string
-	// Range is the parsed value; nil when Value is not two integers the
-	// kernel would accept.
+	// Range is the value the kernel holds after the reader ran, when Set.
+	// It may differ from Value's two numbers: a one-number write changes
+	// only the low end.
 	Range *Range
-	// Where is the file and line of the winning assignment.
+	// Where is the file and line of the write that produced Range (when
+	// Set), or of the drop line (when Dropped and not Set).
 	Where Location
 	// Dropped is set when systemd drops the key because of a "-key" line.
 	Dropped bool
+	// UnprivilegedPortStart is ip_unprivileged_port_start after the reader
+	// ran: the kernel refuses a range whose low end is below it.
+	UnprivilegedPortStart int
+	// Refused are the writes of Key after Where (all of them when not Set)
+	// that the kernel refuses, in order, each with the kernel's reason.
+	Refused []RefusedWrite
 	// Globs are lines that set Key through a glob pattern
-	// ("net.ipv4.ip_local_port_rang? = ..."). Explicit assignments win
-	// over them; Value does not reflect them.
+	// ("net.ipv4.ip_local_port_rang? = ..."); the replay evaluates them.
 	Globs []Location
 	// Files are the config files the reader applies, in order.
 	Files []string
 	// Problems are files that could not be read, with the reason.
 	Problems []string
+	// Uncertain are files the reader reads at boot but portpanel could not
+	// (no permission, too large), each a sentence naming the file: the
+	// boot value may differ from Range.
+	Uncertain []string
+}
+
+// RefusedWrite is a write of Key that the kernel refuses: the value it had
+// before stays.
+type RefusedWrite struct {
+	Where  Location `json:"where"`
+	Value  string   `json:"value"`
+	Reason string   `json:"reason"`
 }
 
 // BootReport explains the boot value and whether a value written to the
