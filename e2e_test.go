@@ -43,7 +43,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.wantMatch(`[data-testid="host"] .netns`, regexp.MustCompile(`^network namespace net:\[\d+\]$`))
 	b.wantText(`[data-testid="range-value"]`, "32768 – 60999")
 	b.wantText(`[data-testid="port-count"]`, "28,232 ports")
-	b.wantText(`[data-testid="boot-value"]`, "not set in any file — the kernel default applies")
+	b.wantText(`[data-testid="boot-value"]`, "32768 – 60999 kernel default (no file sets it)")
 	b.wantText(`[data-testid="boot-reader"]`, "sysctl --system (procps)")
 	b.wantText(`[data-testid="managed-file"]`, conf)
 	b.wantNone(`[data-testid="drift"]`, `[data-testid="warnings"]`, `[data-testid="banners"]`, `[data-testid="boot-where"]`)

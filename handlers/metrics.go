@@ -46,6 +46,8 @@ var (
 		"1 when the running kernel's port range differs from the value the host boots with, else 0.", nil, nil)
 	descOverridden = prometheus.NewDesc("portpanel_file_overridden",
 		"1 when a config file read after the managed file also sets the port range, so its value wins at boot, else 0.", nil, nil)
+	descBootUncertain = prometheus.NewDesc("portpanel_boot_value_uncertain",
+		"1 when the boot reader reads a config file portpanel could not read (no permission, over 16 MiB), so the value the host boots with may differ from the one shown, else 0.", nil, nil)
 	descCapacity = prometheus.NewDesc("portpanel_ephemeral_capacity",
 		"Ports connect() may hand out to any one destination (range size minus reserved and bound ports in range), at the latest usage sample.", nil, nil)
 	descSockets = prometheus.NewDesc("portpanel_ephemeral_sockets",
@@ -65,7 +67,7 @@ type panelCollector struct{ h *Handlers }
 
 func (pc panelCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRangeLow, descRangeHigh, descRangeSize, descDrift,
-		descOverridden, descCapacity, descSockets, descRiskMax, descUsageTime, descChanges} {
+		descOverridden, descBootUncertain, descCapacity, descSockets, descRiskMax, descUsageTime, descChanges} {
 		ch <- d
 	}
 }
@@ -81,7 +83,7 @@ func (pc panelCollector) Collect(ch chan<- prometheus.Metric) {
 func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.Metric) {
 	st, err := pc.h.Changes.Status(ctx)
 	if err != nil {
-		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descDrift, descOverridden)
+		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descDrift, descOverridden, descBootUncertain)
 		return
 	}
 	r := st.Kernel.Range
@@ -90,6 +92,7 @@ func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.
 	ch <- gauge(descRangeSize, float64(r.Size()))
 	ch <- gauge(descDrift, flag(st.Drift))
 	ch <- gauge(descOverridden, flag(st.Boot.OverriddenBy != nil))
+	ch <- gauge(descBootUncertain, flag(len(st.Boot.Boot.Uncertain) > 0))
 }
 
 // collectUsage reports the latest sample, and nothing before the first:

@@ -67,9 +67,12 @@ func TestDashboardAfterReboot(t *testing.T) {
 			Range: &sysctl.Range{Low: 20000, High: 60999}, Where: sysctl.Location{File: "/etc/sysctl.conf", Line: 14}},
 			true, "20000 – 60999", "/etc/sysctl.conf:14", true},
 		{"not set anywhere", sysctl.Boot{Reader: sysctl.ReaderProcps},
-			false, "not set in any file — the kernel default applies", "", false},
+			false, "32768 – 60999 kernel default (no file sets it)", "", false},
+		{"every write refused", sysctl.Boot{Reader: sysctl.ReaderProcps, Refused: []sysctl.RefusedWrite{
+			{Where: sysctl.Location{File: managed, Line: 1}, Value: "1000 30001", Reason: "the low end 1000 is below ip_unprivileged_port_start 1024"}}},
+			false, "32768 – 60999 kernel default (the kernel refuses every value the files set)", "", false},
 		{"dropped by -key", sysctl.Boot{Reader: sysctl.ReaderSystemd, Dropped: true, Where: sysctl.Location{File: "/etc/sysctl.d/99-x.conf", Line: 1}},
-			false, "-net.ipv4.ip_local_port_range", "/etc/sysctl.d/99-x.conf:1", false},
+			false, "32768 – 60999 kernel default — dropped by a -net.ipv4.ip_local_port_range line", "/etc/sysctl.d/99-x.conf:1", false},
 		{"invalid value", sysctl.Boot{Reader: sysctl.ReaderSystemd, Set: true, Value: "40000", Where: sysctl.Location{File: managed, Line: 1}},
 			false, "not a valid range", managed + ":1", false},
 	} {
@@ -90,6 +93,69 @@ func TestDashboardAfterReboot(t *testing.T) {
 				t.Errorf("reader = %q", got)
 			}
 		})
+	}
+}
+
+// A write after the winner that the kernel refuses leaves the winner's
+// value in place: the page shows the winner and lists each refusal with the
+// kernel's reason, the value exactly as the file spells it.
+func TestDashboardRefusedWrites(t *testing.T) {
+	p := dashboard()
+	doc, _ := render(t, views.Dashboard(p))
+	if doc.Find(testid("boot-refused")).Length() != 0 {
+		t.Error("refused list shown without refused writes")
+	}
+	p.Boot.Boot.Refused = []sysctl.RefusedWrite{
+		{Where: sysctl.Location{File: "/etc/sysctl.d/50-x.conf", Line: 3}, Value: "20002 70000",
+			Reason: "the high end 70000 is above 65535"},
+		{Where: sysctl.Location{File: "/etc/sysctl.d/60-y.conf", Line: 1}, Value: "",
+			Reason: "the value is empty"},
+	}
+	doc, _ = render(t, views.Dashboard(p))
+	if got := text(doc.Find(testid("boot-value"))); got != "32768 – 60999" {
+		t.Errorf("boot value = %q, want the winner's 32768 – 60999", got)
+	}
+	items := doc.Find(testid("boot-refused") + " li")
+	want := []string{
+		`⚠ Warning: /etc/sysctl.d/50-x.conf:3 sets "20002 70000": refused by the kernel — the high end 70000 is above 65535`,
+		`⚠ Warning: /etc/sysctl.d/60-y.conf:1 sets "": refused by the kernel — the value is empty`,
+	}
+	if items.Length() != len(want) {
+		t.Fatalf("refused items = %d, want %d", items.Length(), len(want))
+	}
+	for i, w := range want {
+		if got := text(items.Eq(i)); got != w {
+			t.Errorf("refused[%d] = %q, want %q", i, got, w)
+		}
+	}
+}
+
+// A file the reader reads at boot but portpanel could not makes the value
+// uncertain; the page says so next to the value, not only in a list below.
+func TestDashboardBootUncertain(t *testing.T) {
+	p := dashboard()
+	doc, _ := render(t, views.Dashboard(p))
+	if doc.Find(testid("boot-uncertain")).Length() != 0 {
+		t.Error("uncertainty shown for a certain boot value")
+	}
+	p.Boot.Boot.Uncertain = []string{
+		"/etc/sysctl.d/70-big.conf is larger than 16 MiB: portpanel did not read it, but the boot reader does and it may set the range.",
+		"/etc/sysctl.d/80-secret.conf cannot be read (permission denied) and is read after the winner: it may override it.",
+	}
+	doc, _ = render(t, views.Dashboard(p))
+	box := doc.Find(testid("boot-uncertain"))
+	if box.Length() != 1 {
+		t.Fatalf("boot-uncertain blocks = %d, want 1", box.Length())
+	}
+	if got := text(box.Find("strong")); got != "Boot value uncertain:" {
+		t.Errorf("heading = %q", got)
+	}
+	items := box.Find("li")
+	if items.Length() != 2 || text(items.Eq(0)) != p.Boot.Boot.Uncertain[0] || text(items.Eq(1)) != p.Boot.Boot.Uncertain[1] {
+		t.Errorf("uncertain items = %q", text(items))
+	}
+	if box.Closest(`[aria-labelledby="boot-h"]`).Length() != 1 {
+		t.Error("uncertainty is not in the After reboot column")
 	}
 }
 

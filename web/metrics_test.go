@@ -121,6 +121,7 @@ func TestMetricsFamilies(t *testing.T) {
 		// with the kernel default.
 		{"portpanel_drift", nil, flag(kernel != sysctl.Range{Low: 32768, High: 60999})},
 		{"portpanel_file_overridden", nil, 0},
+		{"portpanel_boot_value_uncertain", nil, 0},
 		{"portpanel_ephemeral_capacity", nil, 28000},
 		{"portpanel_ephemeral_sockets", []string{"proto", "tcp", "state", "ESTABLISHED"}, 20},
 		{"portpanel_ephemeral_sockets", []string{"proto", "tcp", "state", "TIME_WAIT"}, 100},
