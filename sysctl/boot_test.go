@@ -227,10 +227,10 @@ func TestBoot(t *testing.T) {
 			procps:  want{files: []string{"/etc/sysctl.d/50-x.conf"}},
 		},
 		{
-			name:    "glob is recorded but not taken as the value",
+			name:    "a glob sets the value when no explicit line names the key",
 			tree:    map[string]string{etcD + "50-x.conf": "net.ipv4.ip_local_port_rang? = 2000 3001\n"},
-			systemd: want{globs: 1},
-			procps:  want{globs: 1},
+			systemd: want{value: "2000 3001@/etc/sysctl.d/50-x.conf:1", globs: 1},
+			procps:  want{value: "2000 3001@/etc/sysctl.d/50-x.conf:1", globs: 1},
 		},
 		{
 			name:    "lone CR: systemd reads a second line that procps sees as part of a comment",
@@ -308,7 +308,7 @@ func TestBootRange(t *testing.T) {
 		{"040000 50001", &Range{Low: 16384, High: 50001}}, // octal, as the kernel reads it
 		{"0x9c40 0xc351", &Range{Low: 40000, High: 50001}},
 		{"60000 50000", nil},
-		{"40000", nil},
+		{"40000", &Range{Low: 40000, High: 60999}}, // one number: only the low end changes
 		{"\"1024 65000\"", nil},
 		{"1024,65000", nil},
 		{"0 100", nil},

@@ -164,13 +164,13 @@ type confFile struct {
 // including masked and broken ones. assume, if not "", is a real path
 // treated as an existing non-empty file: whether a file would be read once
 // portpanel writes it.
-func (c Config) list(rd Reader, assume string) (files []confFile, problems []string) {
+func (c Config) list(rd Reader, assume string) (files []confFile, problems []listProblem) {
 	seen := map[string]bool{} // names taken (or masked) by an earlier directory
 	var named []confFile
 	for _, dir := range readerDirs(rd) {
 		names, err := c.readDir(dir, assume)
 		if err != nil {
-			problems = append(problems, err.Error())
+			problems = append(problems, listProblem{sentence: err.Error(), uncertain: isPermission(err)})
 		}
 		for _, name := range names {
 			if !strings.HasSuffix(name, ".conf") || seen[name] {
@@ -198,6 +198,13 @@ func (c Config) list(rd Reader, assume string) (files []confFile, problems []str
 		}
 	}
 	return files, problems
+}
+
+// listProblem is a reader directory that cannot be listed; uncertain when
+// the reader, with more rights than portpanel, can list it.
+type listProblem struct {
+	sentence  string
+	uncertain bool
 }
 
 // readDir lists the names in a reader directory (none if it is missing),

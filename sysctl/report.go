@@ -1,7 +1,11 @@
 package sysctl
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 )
@@ -30,7 +34,7 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 	if !rep.ManagedRead {
 		rep.Warnings = append(rep.Warnings, c.notRead(managed, real, r, files))
 	} else {
-		rep.OverriddenBy = c.firstAssignment(files[last+1:], r)
+		rep.OverriddenBy = c.overriddenBy(managed, real, r, boot)
 		if o := rep.OverriddenBy; o != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 				"%s also sets %s and %s reads it after %s, so its value wins at boot: remove that line, or change the value there.",
@@ -46,20 +50,54 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 	}
 	if !sameBoot(boot, other) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-			"The boot readers disagree: %s (used here) applies %s, but %s would apply %s.",
+			"The boot readers disagree: %s (used here) leaves %s, but %s would leave %s.",
 			readerName(r), c.describe(boot), readerName(other.Reader), c.describe(other)))
 	}
-	for _, g := range boot.Globs {
-		if boot.Set || boot.Dropped {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets a pattern that matches %s; the explicit assignment takes precedence over it.", c.loc(g), Key))
-		} else {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets %s through a pattern, which portpanel does not evaluate: with no explicit assignment, that line decides the boot value.", c.loc(g), Key))
-		}
+	if boot.Set && slices.Contains(boot.Globs, boot.Where) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets %s through a pattern: that line decides the boot value.", c.loc(boot.Where), Key))
 	}
-	if boot.Set && boot.Range == nil {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The boot value %q (%s) is not a range the kernel accepts: it will be refused at boot.", boot.Value, c.loc(boot.Where)))
+	for _, w := range boot.Refused {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets %q, which the kernel refuses at boot (%s): the value before it stays.", c.loc(w.Where), w.Value, w.Reason))
+	}
+	for _, u := range boot.Uncertain {
+		rep.Warnings = append(rep.Warnings, "Boot value uncertain: "+u+".")
 	}
 	return rep, nil
+}
+
+// overriddenBy returns the write that would win at boot over a value
+// written to managed, found by replaying with managed holding a probe
+// value: nil when managed's value would win, is refused, or could not be
+// planned. The probe is a valid range no config file is likely to hold:
+// systemd keeps the earlier of two equal assignments, which would hide a
+// later file that sets the same value.
+func (c Config) overriddenBy(managed, real string, r Reader, boot Boot) *Location {
+	probe := Range{Low: 49153, High: 65534}
+	before, err := os.ReadFile(real)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	after, _, err := EditConfig(before, probe)
+	if err != nil {
+		return nil
+	}
+	b, err := c.replay(r, real, after)
+	if err != nil || !b.Set {
+		return nil
+	}
+	winner, _, err := c.resolve(b.Where.File)
+	if err != nil || winner == real {
+		return nil
+	}
+	// A winner read before managed means the probe was refused there, not
+	// overridden (the review page explains refusals).
+	for _, f := range b.Files[b.fileIndex(b.Where.File)+1:] {
+		if rf, _, err := c.resolve(f); err == nil && rf == real {
+			return nil
+		}
+	}
+	w := b.Where
+	return &w
 }
 
 // realPath resolves managed like the readers resolve their files.
@@ -72,22 +110,6 @@ func (c Config) realPath(managed string) string {
 		return real
 	}
 	return managed
-}
-
-// firstAssignment returns the first explicit assignment of Key in files.
-func (c Config) firstAssignment(files []confFile, r Reader) *Location {
-	for _, f := range files {
-		if f.state != fileOK {
-			continue
-		}
-		lines, _ := c.scanFile(f, r)
-		for _, l := range lines {
-			if l.kind == lineAssign {
-				return &Location{File: f.listed, Line: l.line}
-			}
-		}
-	}
-	return nil
 }
 
 // notRead explains why r does not read managed.
@@ -117,17 +139,17 @@ func sameBoot(a, b Boot) bool {
 	if a.Set != b.Set {
 		return false
 	}
-	return !a.Set || Equal(a.Value, b.Value)
+	return !a.Set || *a.Range == *b.Range
 }
 
 func (c Config) describe(b Boot) string {
 	switch {
 	case b.Set:
-		return fmt.Sprintf("%q from %s", b.Value, c.loc(b.Where))
+		return fmt.Sprintf("%s from %s", b.Range, c.loc(b.Where))
 	case b.Dropped:
-		return fmt.Sprintf("nothing (%s drops the key)", c.loc(b.Where))
+		return fmt.Sprintf("the kernel default (%s drops the key)", c.loc(b.Where))
 	}
-	return "nothing (no file sets it)"
+	return "the kernel default (no file sets a value it accepts)"
 }
 
 func (c Config) loc(l Location) string { return fmt.Sprintf("%s:%d", c.display(l.File), l.Line) }

@@ -61,14 +61,14 @@ func TestReport(t *testing.T) {
 			managed: conf, reader: ReaderSystemd, read: true, overridden: "/etc/sysctl.d/99-zz.conf:2",
 			warnings: []string{
 				"/etc/sysctl.d/99-zz.conf:2 also sets net.ipv4.ip_local_port_range and systemd-sysctl reads it after /etc/sysctl.conf",
-				"systemd-sysctl (used here) applies \"40000 50001\" from /etc/sysctl.d/99-zz.conf:2, but sysctl --system would apply \"1024 65001\" from /etc/sysctl.conf:1",
+				"systemd-sysctl (used here) leaves 40000 50001 from /etc/sysctl.d/99-zz.conf:2, but sysctl --system would leave 1024 65001 from /etc/sysctl.conf:1",
 			},
 		},
 		{
 			name:    "procps reads sysctl.conf last: nothing overrides it",
 			tree:    with(debian12, map[string]string{conf: K + " = 1024 65001\n", etcD + "99-zz.conf": K + " = 40000 50001\n"}),
 			managed: conf, reader: ReaderProcps, read: true,
-			warnings: []string{"The boot readers disagree: sysctl --system (used here) applies \"1024 65001\""},
+			warnings: []string{"The boot readers disagree: sysctl --system (used here) leaves 1024 65001"},
 		},
 		{
 			name:    "drop-in that sorts before 99-sysctl.conf is overridden by sysctl.conf",
@@ -82,7 +82,7 @@ func TestReport(t *testing.T) {
 			managed: etcD + "60-portpanel.conf", reader: ReaderSystemd, read: true,
 			warnings: []string{
 				"/etc/sysctl.d/90-x.conf:1 has a bare \"-net.ipv4.ip_local_port_range\" line: systemd-sysctl drops the key",
-				"systemd-sysctl (used here) applies nothing (/etc/sysctl.d/90-x.conf:1 drops the key), but sysctl --system would apply \"40000 50001\"",
+				"systemd-sysctl (used here) leaves the kernel default (/etc/sysctl.d/90-x.conf:1 drops the key), but sysctl --system would leave 40000 50001",
 			},
 		},
 		{
@@ -116,7 +116,7 @@ func TestReport(t *testing.T) {
 			name:    "boot value the kernel refuses",
 			tree:    map[string]string{etcD + "60-portpanel.conf": K + " = 60000 50000\n"},
 			managed: etcD + "60-portpanel.conf", reader: ReaderProcps, read: true,
-			warnings: []string{"The boot value \"60000 50000\" (/etc/sysctl.d/60-portpanel.conf:1) is not a range the kernel accepts"},
+			warnings: []string{"/etc/sysctl.d/60-portpanel.conf:1 sets \"60000 50000\", which the kernel refuses at boot (the high end 50000 is below the low end 60000): the value before it stays."},
 		},
 	}
 	for _, tc := range cases {
