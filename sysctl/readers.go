@@ -40,9 +40,9 @@ const procSys = "/proc/sys"
 // sysctlWrite is one write a reader makes.
 type sysctlWrite struct {
 	tracked tracked
-	value  string
-	where  Location
-	glob   bool
+	value   string
+	where   Location
+	glob    bool
 }
 
 // confLine is a line of a config file as a reader sees it.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
