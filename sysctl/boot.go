@@ -85,7 +85,7 @@ func (c Config) replay(r Reader, assume string, assumed []byte) (Boot, error) {
 	} else {
 		writes, b.Globs, drop = systemdWrites(lines)
 	}
-	k := newKernelModel()
+	k := newKernelModel(c.display)
 	var winner *sysctlWrite
 	for i, w := range writes {
 		switch w.tracked {

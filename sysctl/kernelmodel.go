@@ -17,10 +17,12 @@ type kernelModel struct {
 	unpriv int
 	// unprivWhere is the write that set unpriv (zero: the kernel default).
 	unprivWhere Location
+	// display shows a config path as the admin knows it, for reasons.
+	display func(string) string
 }
 
-func newKernelModel() kernelModel {
-	return kernelModel{r: DefaultRange, unpriv: DefaultUnprivilegedPortStart}
+func newKernelModel(display func(string) string) kernelModel {
+	return kernelModel{r: DefaultRange, unpriv: DefaultUnprivilegedPortStart, display: display}
 }
 
 // Both readers write the value followed by a newline: procps with
@@ -70,7 +72,7 @@ func (k *kernelModel) unprivSource() string {
 	if k.unprivWhere.File == "" {
 		return "the kernel default"
 	}
-	return fmt.Sprintf("set at %s:%d", k.unprivWhere.File, k.unprivWhere.Line)
+	return fmt.Sprintf("set at %s:%d", k.display(k.unprivWhere.File), k.unprivWhere.Line)
 }
 
 // kernelSpace is the kernel's isspace() (lib/ctype.c), which also counts
@@ -88,7 +90,9 @@ func kernelSpace(c byte) bool {
 func dointvec(buf string, n, min, max int) ([]int, string) {
 	var out []int
 	for len(buf) > 0 && len(out) < n {
-		buf = strings.TrimLeftFunc(buf, func(r rune) bool { return r < 256 && kernelSpace(byte(r)) })
+		for buf != "" && kernelSpace(buf[0]) {
+			buf = buf[1:]
+		}
 		if buf == "" {
 			break
 		}
