@@ -283,6 +283,9 @@ func (c Config) Files(r Reader) ([]string, error) {
 		return nil, err
 	}
 	files, _ := c.list(r, "")
+	if r == ReaderProcps {
+		files = c.procpsExpand(files)
+	}
 	var out []string
 	for _, f := range files {
 		if f.state == fileOK || f.state == fileMasked {
