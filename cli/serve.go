@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,14 +117,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.dbPath), 0o700); err != nil {
-		return fmt.Errorf("create database directory: %w", err)
-	}
 	d, err := db.Open(ctx, cfg.dbPath)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	logTightened(log, d.Tightened())
 
 	conf := sysctl.Config{Root: cfg.configRoot}
 	reader := conf.DetectReader()
@@ -241,4 +240,18 @@ func netns() string {
 		return ""
 	}
 	return self
+}
+
+// logTightened says, in one line, which database files others could read
+// until Open made them private: the administrator may want to know who
+// had a copy.
+func logTightened(log *slog.Logger, files []db.Tightened) {
+	if len(files) == 0 {
+		return
+	}
+	var what []string
+	for _, f := range files {
+		what = append(what, fmt.Sprintf("%s %04o->%04o", f.Path, f.From, f.To))
+	}
+	log.Warn("made the database files private: group or others could read them", "files", strings.Join(what, ", "))
 }

@@ -24,6 +24,8 @@ type DB struct {
 	version versionConn
 	memo    memos
 	chain   auditChain // what of the audit log is verified (audit_verify.go)
+	// tightened are the files Open made private (files.go).
+	tightened []Tightened
 }
 
 // dsnOptions are set on every pooled connection. In a DSN, not through
@@ -49,8 +51,9 @@ const dsnOptions = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 // peaked at 63 MB resident and 8 at 58 MB, serving as many requests.
 const maxConns = 8
 
-// Open opens the SQLite database at path, creating the file if needed, and
-// applies pending migrations.
+// Open opens the SQLite database at path, creating the file (0600) and its
+// missing directories (0700) if needed, tightening the mode of database
+// files others may read (see Tightened), and applies pending migrations.
 //
 // One pool serves reads and writes. WAL lets readers run beside the single
 // writer, and with _txlock=immediate plus busy_timeout concurrent writers
@@ -61,6 +64,10 @@ const maxConns = 8
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
+	}
+	tightened, err := prepareFiles(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+dsnOptions)
 	if err != nil {
@@ -74,7 +81,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// connection while asking for another.
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
-	d := &DB{sql: sqlDB}
+	d := &DB{sql: sqlDB, tightened: tightened}
 	if err := d.setUp(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -123,6 +130,10 @@ func newMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
 	}
 	return p, nil
 }
+
+// Tightened lists the database files whose mode Open narrowed because
+// group or others had access. db does not log; the caller says so.
+func (d *DB) Tightened() []Tightened { return d.tightened }
 
 // Close closes the database.
 func (d *DB) Close() error {
