@@ -53,6 +53,15 @@ const (
 func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	sm := scs.New()
 	sm.Store = d.Sessions()
+	// The store keys sessions by the SHA-256 of the token, never the token
+	// itself, so a copy of the database (a backup, a stolen file) holds no
+	// cookie that signs anyone in. No salt and no slow hash: those protect
+	// guessable secrets such as passwords, while scs's tokens are 256
+	// random bits, beyond any precomputed table or search, and the lookup
+	// must find the row from the token alone. scs's own option rather than
+	// a wrapper of ours: it hashes on every path to the store (find,
+	// commit, delete, renew).
+	sm.HashTokenInStore = true
 	sm.Codec = jsonCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
