@@ -58,7 +58,7 @@ func authorize(h *handlers.Handlers, role string) echo.MiddlewareFunc {
 					// A script or a Prometheus server cannot use a login page.
 					c.Response().Header().Set("WWW-Authenticate", `Bearer realm="portpanel"`)
 					return echo.NewHTTPError(http.StatusUnauthorized, "Sign in or send an API token.")
-				case !signedIn && c.Request().Method == http.MethodGet:
+				case !signedIn && !unsafe(c.Request().Method):
 					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 				case !signedIn:
 					return echo.NewHTTPError(http.StatusUnauthorized, "Sign in first.")

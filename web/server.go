@@ -107,7 +107,14 @@ func New(h *handlers.Handlers) *echo.Echo {
 	for _, r := range Routes(h) {
 		// Wrapped once here: middleware passed to Add is applied anew on
 		// every request (a closure per middleware per request).
-		e.Add(r.Method, r.Path, authenticate(h, proxy)(authorize(h, r.Role)(holdForNewPassword(h, r.Role)(r.Handler))))
+		handler := authenticate(h, proxy)(authorize(h, r.Role)(holdForNewPassword(h, r.Role)(r.Handler)))
+		e.Add(r.Method, r.Path, handler)
+		if r.Method == http.MethodGet {
+			// HEAD is GET without the body (RFC 9110 9.3.2), which
+			// net/http drops: load balancers check health with HEAD, and
+			// echo registers no HEAD route by itself (it answered 405).
+			e.Add(http.MethodHead, r.Path, handler)
+		}
 	}
 	return e
 }
