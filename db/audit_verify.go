@@ -158,6 +158,14 @@ func (d *DB) ChainChecked() ChainStatus {
 	return d.chain.status()
 }
 
+// ChainBroken is the break a check of d found and that no full check
+// begun since has cleared, or nil; like ChainChecked it reads nothing.
+func (d *DB) ChainBroken() *ChainError {
+	d.chain.mu.Lock()
+	defer d.chain.mu.Unlock()
+	return d.chain.broken
+}
+
 // status is c's ChainStatus. c.mu must be held.
 func (c *auditChain) status() ChainStatus {
 	return ChainStatus{Verified: c.verified, FullAt: c.fullAt, FullN: c.fullN, Newer: c.verified - c.fullN}

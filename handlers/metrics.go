@@ -42,6 +42,10 @@ var (
 		"Highest port of net.ipv4.ip_local_port_range in the running kernel.", nil, nil)
 	descRangeSize = prometheus.NewDesc("portpanel_port_range_size",
 		"Number of ports in net.ipv4.ip_local_port_range in the running kernel.", nil, nil)
+	descBootLow = prometheus.NewDesc("portpanel_boot_port_range_low",
+		"Lowest port of the range the host boots with (the config files' value, or the kernel default when none sets it).", nil, nil)
+	descBootHigh = prometheus.NewDesc("portpanel_boot_port_range_high",
+		"Highest port of the range the host boots with (the config files' value, or the kernel default when none sets it).", nil, nil)
 	descDrift = prometheus.NewDesc("portpanel_drift",
 		"1 when the running kernel's port range differs from the value the host boots with, else 0.", nil, nil)
 	descOverridden = prometheus.NewDesc("portpanel_file_overridden",
@@ -66,10 +70,11 @@ var (
 type panelCollector struct{ h *Handlers }
 
 func (pc panelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRangeLow, descRangeHigh, descRangeSize, descDrift,
+	for _, d := range []*prometheus.Desc{descRangeLow, descRangeHigh, descRangeSize, descBootLow, descBootHigh, descDrift,
 		descOverridden, descBootUncertain, descCapacity, descSockets, descRiskMax, descUsageTime, descChanges} {
 		ch <- d
 	}
+	pc.describeAlerts(ch)
 }
 
 func (pc panelCollector) Collect(ch chan<- prometheus.Metric) {
@@ -78,18 +83,21 @@ func (pc panelCollector) Collect(ch chan<- prometheus.Metric) {
 	pc.collectRange(ctx, ch)
 	pc.collectUsage(ctx, ch)
 	pc.collectChanges(ctx, ch)
+	pc.collectAlerts(ctx, ch)
 }
 
 func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.Metric) {
 	st, err := pc.h.Changes.Status(ctx)
 	if err != nil {
-		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descDrift, descOverridden, descBootUncertain)
+		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descBootLow, descBootHigh, descDrift, descOverridden, descBootUncertain)
 		return
 	}
 	r := st.Kernel.Range
 	ch <- gauge(descRangeLow, float64(r.Low))
 	ch <- gauge(descRangeHigh, float64(r.High))
 	ch <- gauge(descRangeSize, float64(r.Size()))
+	ch <- gauge(descBootLow, float64(st.BootRange.Low))
+	ch <- gauge(descBootHigh, float64(st.BootRange.High))
 	ch <- gauge(descDrift, flag(st.Drift))
 	ch <- gauge(descOverridden, flag(st.Boot.OverriddenBy != nil))
 	ch <- gauge(descBootUncertain, flag(len(st.Boot.Boot.Uncertain) > 0))
@@ -112,7 +120,7 @@ func (pc panelCollector) collectUsage(ctx context.Context, ch chan<- prometheus.
 	}
 	ch <- prometheus.MustNewConstMetric(descSockets, prometheus.GaugeValue, float64(u.UDP), "udp", "all")
 	ch <- gauge(descRiskMax, u.BusiestRisk)
-	ch <- gauge(descUsageTime, float64(u.At.UnixNano())/1e9)
+	ch <- gauge(descUsageTime, unixSeconds(u.At))
 }
 
 // collectChanges exposes the count per status as a counter, as the issue
