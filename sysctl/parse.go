@@ -141,11 +141,8 @@ func splitLines(content []byte, rd Reader) (lines []readerLine, tooLong bool) {
 			if i < 0 {
 				line, s = s, ""
 			} else {
-				term := s[i]
-				line, s = s[:i], s[i+1:]
-				if term == '\r' && s != "" && s[0] == '\n' {
-					s = s[1:]
-				}
+				line, s = s[:i], s[i:]
+				s = s[systemdEOL(s):]
 			}
 			if len(line) > systemdMaxLine {
 				return lines, true
@@ -158,6 +155,21 @@ func splitLines(content []byte, rd Reader) (lines []readerLine, tooLong bool) {
 		lines = append(lines, readerLine{n: n, text: line})
 	}
 	return lines, false
+}
+
+// systemdEOL is the length of the line ending at the start of s as
+// read_line_full() (systemd 252 src/basic/fileio.c) takes it: end-of-line
+// bytes ("\n", "\r", NUL) join one ending as long as each kind appears
+// once and no NUL came before, so "\r\n", "\n\r" and "\n\r\x00" are one
+// ending, "\n\n" and "\x00\n" two.
+func systemdEOL(s string) int {
+	seen := map[byte]bool{}
+	n := 0
+	for n < len(s) && strings.IndexByte("\n\r\x00", s[n]) >= 0 && !seen[s[n]] && !seen[0] {
+		seen[s[n]] = true
+		n++
+	}
+	return n
 }
 
 // found is a line that sets, drops or globs Key.

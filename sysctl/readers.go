@@ -105,7 +105,9 @@ func procpsParse(l confLine) (procpsNode, bool) {
 		n.exclude = true
 		k = strings.TrimRight(k[1:], procpsSpace)
 	} else {
-		if k[0] == '-' {
+		// " = v" has an empty key: procps names /proc/sys/ itself, a
+		// directory it does not write.
+		if k != "" && k[0] == '-' {
 			k = k[1:]
 		}
 		n.value = strings.Trim(v, procpsSpace)
