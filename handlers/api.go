@@ -1,10 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -92,6 +88,11 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 	}
 	if body.Low == nil || body.High == nil {
 		return &change.InvalidError{Field: "value", Message: `Both "low" and "high" are required, as integers.`}
+	}
+	// Checked before it becomes a Duration: multiplied by a second, a huge
+	// number of seconds wraps around, into a window that passes the check.
+	if s := body.ConfirmWithin; s < 0 || time.Duration(s) > change.MaxConfirmWithin/time.Second {
+		return change.CheckConfirmWithin(-1)
 	}
 	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
 		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second}
@@ -289,29 +290,4 @@ func timeJSON(t *time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// decodeOptionalJSON is decodeJSON for bodies that may be empty.
-func decodeOptionalJSON(c echo.Context, v any) error {
-	if c.Request().ContentLength == 0 {
-		return nil
-	}
-	return decodeJSON(c, v)
-}
-
-// decodeJSON reads one JSON object into v, refusing unknown fields (a typo
-// such as "reson" must not pass silently) and trailing data.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Malformed JSON: %v.", err))
-	}
-	if dec.More() {
-		return echo.NewHTTPError(http.StatusBadRequest, "Malformed JSON: data after the object.")
-	}
-	return nil
 }

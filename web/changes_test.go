@@ -40,9 +40,9 @@ func TestInvalidValuesAreRefusedWithTheRule(t *testing.T) {
 		status        int
 		wantInError   string
 	}{
-		{"malformed JSON", `{"low": 40000,`, http.StatusBadRequest, "malformed"},
+		{"malformed JSON", `{"low": 40000,`, http.StatusBadRequest, "not valid json"},
 		{"unknown field", `{"low":40000,"high":50001,"reson":"x"}`, http.StatusBadRequest, "reson"},
-		{"fraction", `{"low":40000.5,"high":50001,"reason":"x"}`, http.StatusBadRequest, "malformed"},
+		{"fraction", `{"low":40000.5,"high":50001,"reason":"x"}`, http.StatusBadRequest, "\"low\" must be an integer"},
 		{"missing high", `{"low":40000,"reason":"x"}`, http.StatusUnprocessableEntity, "required"},
 		{"low above high", `{"low":50001,"high":40000,"reason":"x"}`, http.StatusUnprocessableEntity, "must not exceed"},
 		{"empty reason", `{"low":40000,"high":50001,"reason":""}`, http.StatusUnprocessableEntity, "reason"},
