@@ -21,8 +21,10 @@ type Status struct {
 	// BootRange is what the host will boot with: the boot value, or the
 	// kernel default when no file sets a valid one.
 	BootRange sysctl.Range
-	Drift     bool
-	Warnings  []string
+	// BootSet is false when BootRange is the kernel default.
+	BootSet  bool
+	Drift    bool
+	Warnings []string
 }
 
 // Status reads the kernel, and the boot value from the config files as
@@ -39,7 +41,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	}
 	out := Status{Kernel: st, Boot: rep, File: s.File, BootRange: KernelDefault}
 	if rep.Boot.Set && rep.Boot.Range != nil {
-		out.BootRange = *rep.Boot.Range
+		out.BootRange, out.BootSet = *rep.Boot.Range, true
 	}
 	out.Drift = out.BootRange != st.Range
 	if warnings, err := sysctl.Validate(st.Range, st); err == nil {

@@ -16,11 +16,42 @@ type rangeJSON struct {
 	High int `json:"high"`
 }
 
+// bootJSON is the value the host boots with: the boot reader's replay, or
+// the kernel default (KernelDefault true, File "" and Line 0) when no write
+// the kernel accepts sets it. Refused and Uncertain are never null.
 type bootJSON struct {
-	Low  int    `json:"low"`
-	High int    `json:"high"`
-	File string `json:"file"`
-	Line int    `json:"line"`
+	Low                   int           `json:"low"`
+	High                  int           `json:"high"`
+	File                  string        `json:"file"`
+	Line                  int           `json:"line"`
+	KernelDefault         bool          `json:"kernel_default"`
+	Reader                sysctl.Reader `json:"reader"`
+	UnprivilegedPortStart int           `json:"unprivileged_port_start"`
+	Refused               []refusedJSON `json:"refused"`
+	Uncertain             []string      `json:"uncertain"`
+}
+
+type refusedJSON struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+func bootAnswer(st change.Status) bootJSON {
+	b := st.Boot.Boot
+	out := bootJSON{Low: st.BootRange.Low, High: st.BootRange.High, KernelDefault: !st.BootSet, Reader: b.Reader,
+		UnprivilegedPortStart: b.UnprivilegedPortStart, Refused: []refusedJSON{}, Uncertain: nonNil(b.Uncertain)}
+	if out.Reader == "" {
+		out.Reader = st.Boot.Reader
+	}
+	if st.BootSet {
+		out.File, out.Line = b.Where.File, b.Where.Line
+	}
+	for _, r := range b.Refused {
+		out.Refused = append(out.Refused, refusedJSON{File: r.Where.File, Line: r.Where.Line, Value: r.Value, Reason: r.Reason})
+	}
+	return out
 }
 
 // APIRange is GET /api/v1/range.
@@ -29,19 +60,11 @@ func (h *Handlers) APIRange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var boot *bootJSON
-	if b := st.Boot.Boot; b.Set && b.Range != nil {
-		boot = &bootJSON{Low: b.Range.Low, High: b.Range.High, File: b.Where.File, Line: b.Where.Line}
-	}
-	warnings := st.Warnings
-	if warnings == nil {
-		warnings = []string{}
-	}
 	answer := rangeStatusJSON{
-		Runtime: rangeJSON{st.Kernel.Range.Low, st.Kernel.Range.High}, Boot: boot, Size: st.Kernel.Range.Size(),
+		Runtime: rangeJSON{st.Kernel.Range.Low, st.Kernel.Range.High}, Boot: bootAnswer(st), Size: st.Kernel.Range.Size(),
 		UnprivilegedPortStart: st.Kernel.UnprivilegedPortStart, ReservedPorts: st.Kernel.ReservedPorts,
 		Drift: st.Drift, FileOverridden: st.Boot.OverriddenBy != nil, OverriddenBy: st.Boot.OverriddenBy,
-		Warnings: warnings,
+		Warnings: nonNil(st.Warnings),
 	}
 	return c.JSON(http.StatusOK, answer)
 }
@@ -50,8 +73,8 @@ func (h *Handlers) APIRange(c echo.Context) error {
 // order, as the map it replaced was encoded: clients saw that order, and
 // TestAPIRangeAnswer pins it.
 type rangeStatusJSON struct {
-	Boot  *bootJSON `json:"boot"`
-	Drift bool      `json:"drift"`
+	Boot  bootJSON `json:"boot"`
+	Drift bool     `json:"drift"`
 	// The managed file's value is not what the host boots with: a file
 	// read after it sets the key again.
 	FileOverridden        bool             `json:"file_overridden"`

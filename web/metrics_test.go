@@ -194,12 +194,15 @@ func TestMetricsDriftAndOverriddenFile(t *testing.T) {
 		name       string
 		sysctlConf string // content of /etc/sysctl.conf
 		dropIn     bool   // manage /etc/sysctl.d/60-portpanel.conf instead of /etc/sysctl.conf
+		bigFile    bool   // add a file over 16 MiB, which portpanel does not read but the boot reader does
 		drift      float64
 		overridden float64
+		uncertain  float64
 	}{
 		{name: "boot value is the runtime value", sysctlConf: line(kernel)},
 		{name: "boot value differs from the runtime value", sysctlConf: line(other), drift: 1},
 		{name: "managed drop-in overridden by sysctl.conf, read last", sysctlConf: line(kernel), dropIn: true, overridden: 1},
+		{name: "a file too large to read makes the boot value uncertain", sysctlConf: line(kernel), bigFile: true, uncertain: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,12 +217,24 @@ func TestMetricsDriftAndOverriddenFile(t *testing.T) {
 			if tt.dropIn {
 				e.h.Changes.File = filepath.Join(etc, "sysctl.d", "60-portpanel.conf")
 			}
+			if tt.bigFile {
+				big := filepath.Join(etc, "sysctl.d", "50-big.conf")
+				if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(big, []byte(strings.Repeat("# padding\n", (16<<20)/10+1)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			fams := scrape(t, e.client(t), e.bearer(t, "prometheus", auth.RoleViewer))
 			if got, _ := sample(fams, "portpanel_drift"); got != tt.drift {
 				t.Errorf("portpanel_drift = %v, want %v", got, tt.drift)
 			}
 			if got, _ := sample(fams, "portpanel_file_overridden"); got != tt.overridden {
 				t.Errorf("portpanel_file_overridden = %v, want %v", got, tt.overridden)
+			}
+			if got, _ := sample(fams, "portpanel_boot_value_uncertain"); got != tt.uncertain {
+				t.Errorf("portpanel_boot_value_uncertain = %v, want %v", got, tt.uncertain)
 			}
 		})
 	}

@@ -39,7 +39,15 @@ func TestRangeAPISaysWhenTheManagedFileIsOverridden(t *testing.T) {
 			File string `json:"file"`
 			Line int    `json:"line"`
 		} `json:"overridden_by"`
-		Boot *struct{ Low, High int } `json:"boot"`
+		Boot struct {
+			Low, High     int
+			File          string
+			Line          int
+			KernelDefault bool            `json:"kernel_default"`
+			Reader        string          `json:"reader"`
+			Refused       json.RawMessage `json:"refused"`
+			Uncertain     json.RawMessage `json:"uncertain"`
+		} `json:"boot"`
 	}
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode)
@@ -52,7 +60,11 @@ func TestRangeAPISaysWhenTheManagedFileIsOverridden(t *testing.T) {
 	}
 	// The boot value is the later file's, which the running kernel (the
 	// default of a fresh namespace or this host's) does not have.
-	if out.Boot == nil || out.Boot.Low != 30000 || !out.Drift {
-		t.Errorf("boot %+v, drift %v; want 30000 50001 and drift", out.Boot, out.Drift)
+	b := out.Boot
+	if b.Low != 30000 || b.High != 50001 || b.KernelDefault || filepath.Base(b.File) != "99-zz.conf" || b.Line != 1 || !out.Drift {
+		t.Errorf("boot %+v, drift %v; want 30000 50001 from 99-zz.conf:1 and drift", b, out.Drift)
+	}
+	if b.Reader != string(e.h.Changes.Reader) || string(b.Refused) != "[]" || string(b.Uncertain) != "[]" {
+		t.Errorf("boot reader %q, refused %s, uncertain %s; want %q, [] and []", b.Reader, b.Refused, b.Uncertain, e.h.Changes.Reader)
 	}
 }
