@@ -89,6 +89,11 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		return plan{}, &InvalidError{Field: "value", Message: fmt.Sprintf(
 			"%d–%d is already the running value and the value in %s: there is nothing to change.", target.Low, target.High, s.File)}
 	}
+	boot, err := s.bootWarnings(target, edit.After)
+	if err != nil {
+		return plan{}, err
+	}
+	c.Warnings = append(c.Warnings, boot...)
 	return plan{change: c}, nil
 }
 

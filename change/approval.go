@@ -36,8 +36,19 @@ func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment st
 	if err != nil {
 		return db.Change{}, err
 	}
-	if c.Warnings, err = sysctl.Validate(sysctl.Range{Low: c.Low, High: c.High}, st); err != nil {
+	target := sysctl.Range{Low: c.Low, High: c.High}
+	if c.Warnings, err = sysctl.Validate(target, st); err != nil {
 		return db.Change{}, err
+	}
+	// The other files may have changed since the proposal: warn about the
+	// boot value as it is now, as plan did then (rollbacks never had it,
+	// and a refused plan fails without touching anything).
+	if c.RollbackOf == nil && c.Error == "" {
+		boot, err := s.bootWarnings(target, c.FileAfter)
+		if err != nil {
+			return db.Change{}, err
+		}
+		c.Warnings = append(c.Warnings, boot...)
 	}
 	var followers []db.Transition
 	if c.RollbackOf != nil {
