@@ -64,7 +64,7 @@ func (h *Handlers) APIRange(c echo.Context) error {
 		Runtime: rangeJSON{st.Kernel.Range.Low, st.Kernel.Range.High}, Boot: bootAnswer(st), Size: st.Kernel.Range.Size(),
 		UnprivilegedPortStart: st.Kernel.UnprivilegedPortStart, ReservedPorts: st.Kernel.ReservedPorts,
 		Drift: st.Drift, FileOverridden: st.Boot.OverriddenBy != nil, OverriddenBy: st.Boot.OverriddenBy,
-		Warnings: nonNil(st.Warnings),
+		Warnings: nonNil(append(append([]string{}, st.Warnings...), st.Boot.BootWarnings...)),
 	}
 	return c.JSON(http.StatusOK, answer)
 }

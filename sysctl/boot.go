@@ -20,8 +20,8 @@ const maxReadSize = 16 << 20
 // Boot replays what reader r does at boot: every write it makes for Key
 // (explicitly or through a pattern) and for ip_unprivileged_port_start, in
 // its order, on a model of the kernel that starts from a new namespace's
-// defaults. Files that cannot be read are listed in Problems (and in
-// Uncertain when the reader itself could read them), not returned as
+// defaults. Files that cannot be read are listed in Problems, or in
+// Uncertain when the reader itself could read them; never returned as
 // errors.
 func (c Config) Boot(r Reader) (Boot, error) { return c.replay(r, "", nil) }
 
@@ -65,9 +65,10 @@ func (c Config) replay(r Reader, assume string, assumed []byte) (Boot, error) {
 		b.Files = append(b.Files, f.listed)
 		content, why, uncertain := c.readConf(f, assume, assumed)
 		if why != "" {
-			b.Problems = append(b.Problems, why)
 			if uncertain {
 				unreadable = append(unreadable, unread{len(b.Files) - 1, why})
+			} else {
+				b.Problems = append(b.Problems, why)
 			}
 			continue
 		}
@@ -117,10 +118,11 @@ func (c Config) replay(r Reader, assume string, assumed []byte) (Boot, error) {
 }
 
 func (b *Boot) addProblem(p string, uncertain bool) {
-	b.Problems = append(b.Problems, p)
 	if uncertain {
 		b.Uncertain = append(b.Uncertain, p+": the boot reader reads it at boot, so the boot value is uncertain")
+		return
 	}
+	b.Problems = append(b.Problems, p)
 }
 
 // fileIndex is the last position of file in Files.

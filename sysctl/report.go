@@ -57,10 +57,10 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets %s through a pattern: that line decides the boot value.", c.loc(boot.Where), Key))
 	}
 	for _, w := range boot.Refused {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s sets %q, which the kernel refuses at boot (%s): the value before it stays.", c.loc(w.Where), w.Value, w.Reason))
+		rep.BootWarnings = append(rep.BootWarnings, fmt.Sprintf("%s sets %q, which the kernel refuses at boot (%s): the value before it stays.", c.loc(w.Where), w.Value, w.Reason))
 	}
 	for _, u := range boot.Uncertain {
-		rep.Warnings = append(rep.Warnings, "Boot value uncertain: "+u+".")
+		rep.BootWarnings = append(rep.BootWarnings, "Boot value uncertain: "+u+".")
 	}
 	return rep, nil
 }

@@ -1,6 +1,7 @@
 package sysctl
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,8 @@ func TestReport(t *testing.T) {
 		read       bool
 		overridden string   // "file:line" or ""
 		warnings   []string // substrings, one per warning
+		// bootWarnings are BootReport.BootWarnings, whole.
+		bootWarnings []string
 	}{
 		{
 			name: "Debian 13: systemd does not read /etc/sysctl.conf", tree: map[string]string{conf: "# nothing\n"},
@@ -116,7 +119,7 @@ func TestReport(t *testing.T) {
 			name:    "boot value the kernel refuses",
 			tree:    map[string]string{etcD + "60-portpanel.conf": K + " = 60000 50000\n"},
 			managed: etcD + "60-portpanel.conf", reader: ReaderProcps, read: true,
-			warnings: []string{"/etc/sysctl.d/60-portpanel.conf:1 sets \"60000 50000\", which the kernel refuses at boot (the high end 50000 is below the low end 60000): the value before it stays."},
+			bootWarnings: []string{"/etc/sysctl.d/60-portpanel.conf:1 sets \"60000 50000\", which the kernel refuses at boot (the high end 50000 is below the low end 60000): the value before it stays."},
 		},
 	}
 	for _, tc := range cases {
@@ -146,6 +149,9 @@ func TestReport(t *testing.T) {
 				if !strings.Contains(rep.Warnings[i], w) {
 					t.Errorf("warning %q\nwant it to contain %q", rep.Warnings[i], w)
 				}
+			}
+			if !slices.Equal(rep.BootWarnings, tc.bootWarnings) {
+				t.Errorf("boot warnings %q\nwant %q", rep.BootWarnings, tc.bootWarnings)
 			}
 		})
 	}

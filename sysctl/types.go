@@ -122,6 +122,10 @@ type BootReport struct {
 	// Warnings are plain sentences for the admin: managed file not read,
 	// overridden, readers disagree, key dropped.
 	Warnings []string
+	// BootWarnings word Boot.Refused and Boot.Uncertain as sentences, for
+	// readers of a flat warning list (the API); pages show those fields
+	// next to the boot value instead.
+	BootWarnings []string
 }
 
 // FileEdit is a planned change to the managed config file.

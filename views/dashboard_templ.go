@@ -143,12 +143,12 @@ func Dashboard(p DashboardPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if warnings := cardWarnings(p); len(warnings) > 0 {
+			if len(p.Warnings) > 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<section class=\"card card-warn\" aria-labelledby=\"warn-h\"><h2 id=\"warn-h\"><span aria-hidden=\"true\">⚠ </span>Warnings</h2>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = warningList(warnings, "warnings").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = warningList(p.Warnings, "warnings").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -490,7 +490,7 @@ func bootFacts(p DashboardPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = warningList(bootProblems(b), "boot-problems").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = warningList(b.Problems, "boot-problems").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
