@@ -232,7 +232,11 @@ func (h *Handlers) APIChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.ChangesFiltered(c.Request().Context(), f, changesPerPage, cursor(c))
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.ChangesFiltered(c.Request().Context(), f, changesPerPage, before)
 	if err != nil {
 		return err
 	}
@@ -263,7 +267,11 @@ func (h *Handlers) APIAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.AuditFiltered(c.Request().Context(), f, eventsPerPage, cursor(c))
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.AuditFiltered(c.Request().Context(), f, eventsPerPage, before)
 	if err != nil {
 		return err
 	}
@@ -283,7 +291,11 @@ func auditJSON(e db.AuditEvent) map[string]any {
 
 // APIHistory is GET /api/v1/history (newest first).
 func (h *Handlers) APIHistory(c echo.Context) error {
-	list, err := h.DB.Samples(c.Request().Context(), samplesPerPage, cursor(c))
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.Samples(c.Request().Context(), samplesPerPage, before)
 	if err != nil {
 		return err
 	}

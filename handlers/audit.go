@@ -22,7 +22,11 @@ func (h *Handlers) Audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.AuditFiltered(ctx, f, eventsPerPage, cursor(c))
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.AuditFiltered(ctx, f, eventsPerPage, before)
 	if err != nil {
 		return err
 	}

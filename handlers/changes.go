@@ -138,7 +138,11 @@ func (h *Handlers) ListChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, cursor(c))
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, before)
 	if err != nil {
 		return err
 	}

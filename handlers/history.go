@@ -30,6 +30,10 @@ const changeLinkLookback = 30 * 24 * time.Hour
 // newest first.
 func (h *Handlers) History(c echo.Context) error {
 	ctx := c.Request().Context()
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
 	if err := h.memo.history.enter(ctx); err != nil {
 		return err
 	}
@@ -56,7 +60,7 @@ func (h *Handlers) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.Samples(ctx, samplesPerPage, cursor(c))
+	list, err := h.DB.Samples(ctx, samplesPerPage, before)
 	if err != nil {
 		return err
 	}

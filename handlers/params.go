@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -20,13 +21,21 @@ func pathID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-// cursor is the keyset "before" parameter of list pages (0: the newest).
-func cursor(c echo.Context) int64 {
-	id, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if err != nil || id < 0 {
-		return 0
+// cursor is the keyset "before" parameter of list pages: 0 (the newest)
+// when absent, else the id the page starts below. A value that is no id
+// is refused rather than read as the first page: a script paging with a
+// broken cursor would get the first page again and again.
+func cursor(c echo.Context) (int64, error) {
+	v := c.QueryParam("before")
+	if v == "" {
+		return 0, nil
 	}
-	return id
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest,
+			fmt.Sprintf("before must be the id an older page starts below, a whole number above 0, not %q.", v))
+	}
+	return id, nil
 }
 
 // nextCursor is the cursor of the next page when this one was full.
