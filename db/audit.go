@@ -68,7 +68,7 @@ func (d *DB) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) 
 		return AuditEvent{}, fmt.Errorf("append audit event: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if e, err = appendAudit(ctx, tx, e); err != nil {
+	if e, err = d.appendEvent(ctx, tx, Recorded{Event: e}); err != nil {
 		return AuditEvent{}, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -42,7 +42,7 @@ func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample
 	}
 	id := c.ID
 	e.ChangeID = &id
-	if e, err = appendAudit(ctx, tx, e); err != nil {
+	if e, err = d.appendEvent(ctx, tx, Recorded{Event: e, Changes: []Change{c}}); err != nil {
 		return Change{}, AuditEvent{}, fmt.Errorf("record change %d: %w", c.ID, err)
 	}
 	if s != nil {

@@ -26,6 +26,7 @@ type DB struct {
 	chain   auditChain // what of the audit log is verified (audit_verify.go)
 	// tightened are the files Open made private (files.go).
 	tightened []Tightened
+	notify    Notifier // which webhook events an audit event raises (outbox.go)
 }
 
 // dsnOptions are set on every pooled connection. In a DSN, not through

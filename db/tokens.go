@@ -40,7 +40,7 @@ func (d *DB) AddToken(ctx context.Context, t Token, hash []byte, audit func(Toke
 	}
 	t.ExpiresAt = normTime(t.ExpiresAt)
 	if audit != nil {
-		if _, err := appendAudit(ctx, tx, audit(t)); err != nil {
+		if _, err := d.appendEvent(ctx, tx, Recorded{Event: audit(t)}); err != nil {
 			return Token{}, fmt.Errorf("create token %q: %w", t.Name, err)
 		}
 	}
@@ -66,7 +66,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, audit func(Token) AuditE
 		return Token{}, notFound(err, "token %d", id)
 	}
 	if audit != nil {
-		if _, err := appendAudit(ctx, tx, audit(t)); err != nil {
+		if _, err := d.appendEvent(ctx, tx, Recorded{Event: audit(t)}); err != nil {
 			return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
 		}
 	}

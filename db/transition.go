@@ -76,26 +76,26 @@ func (d *DB) Transition(ctx context.Context, ts []Transition, events []AuditEven
 			return nil, moved(ctx, tx, t)
 		}
 	}
+	// Read back inside the transaction: what was written, not what a
+	// later request has made of it (and what the events' webhooks carry).
+	out := make([]Change, len(ts))
+	for i, t := range ts {
+		if out[i], err = changeByID(ctx, tx, t.Change.ID); err != nil {
+			return nil, fmt.Errorf("%s: read back: %w", what, err)
+		}
+	}
 	for _, e := range events {
 		if e.ChangeID == nil {
 			id := ts[0].Change.ID
 			e.ChangeID = &id
 		}
-		if _, err := appendAudit(ctx, tx, e); err != nil {
+		if _, err := d.appendEvent(ctx, tx, Recorded{Event: e, Changes: out}); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	if s != nil {
 		if _, err := insertSample(ctx, tx, *s); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	// Read back inside the transaction: what was written, not what a
-	// later request has made of it.
-	out := make([]Change, len(ts))
-	for i, t := range ts {
-		if out[i], err = changeByID(ctx, tx, t.Change.ID); err != nil {
-			return nil, fmt.Errorf("%s: read back: %w", what, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

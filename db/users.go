@@ -46,7 +46,7 @@ func (d *DB) InsertUser(ctx context.Context, u User, audit func(User) AuditEvent
 		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
 	}
 	if audit != nil {
-		if _, err := appendAudit(ctx, tx, audit(u)); err != nil {
+		if _, err := d.appendEvent(ctx, tx, Recorded{Event: audit(u)}); err != nil {
 			return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
 		}
 	}

@@ -109,7 +109,7 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 		return User{}, User{}, fmt.Errorf("%s user %q: %w", what, before.Name, err)
 	}
 	if audit != nil {
-		if _, err := appendAudit(ctx, tx, audit(before, after)); err != nil {
+		if _, err := d.appendEvent(ctx, tx, Recorded{Event: audit(before, after)}); err != nil {
 			return User{}, User{}, fmt.Errorf("%s user %q: %w", what, before.Name, err)
 		}
 	}

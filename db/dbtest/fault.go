@@ -62,3 +62,14 @@ func Accounts(t testing.TB, d *db.DB) string {
 	}
 	return b.String()
 }
+
+// FailDeliveries makes every webhook delivery insert into d fail: a fault
+// between an event and its outbox row, for tests showing that neither
+// lands alone.
+func FailDeliveries(t testing.TB, d *db.DB) {
+	t.Helper()
+	if _, err := d.SQL().Exec(`CREATE TRIGGER test_delivery_fault BEFORE INSERT ON webhook_deliveries
+		BEGIN SELECT RAISE(ABORT, 'delivery insert failed (fault injected by the test)'); END`); err != nil {
+		t.Fatalf("install delivery fault: %v", err)
+	}
+}
