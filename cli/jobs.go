@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/webhook"
 )
 
 // auditCheckAfterStart is when the first full check of the audit chain
@@ -18,7 +20,7 @@ const auditCheckAfterStart = 5 * time.Second
 // had when it was a loop of its own: the deadline check runs at once (a
 // deadline may have passed while portpanel was down), the samplers one
 // interval after the samples serve took at start.
-func jobs(cfg serveConfig, svc *change.Service, d *db.DB, log *slog.Logger, flushRequests func() error) []loop {
+func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender, log *slog.Logger, flushRequests func() error) []loop {
 	keep := db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}
 	return []loop{
 		{name: "sample port range", first: cfg.sampleInterval, every: cfg.sampleInterval, run: func(ctx context.Context) error {
@@ -37,6 +39,21 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, log *slog.Logger, flus
 		}},
 		{name: "sample port usage", first: cfg.sampleInterval, every: cfg.sampleInterval, run: func(ctx context.Context) error {
 			_, err := svc.SampleUsage(ctx)
+			return err
+		}},
+		// After the samplers' first runs (their data are at most one
+		// interval old at start): drift and risk crossings are audited
+		// and announced by webhook once each.
+		{name: "watch drift and exhaustion risk", first: 0, every: cfg.sampleInterval, run: func(ctx context.Context) error {
+			_, err := svc.WatchDrift(ctx)
+			_, rerr := svc.WatchRisk(ctx, cfg.riskWarning/100, cfg.riskCritical/100)
+			return errors.Join(err, rerr)
+		}},
+		// Deliveries are committed with their events; this sends them
+		// within a second, retries with backoff, and after a crash picks
+		// up what was never sent.
+		{name: "send webhooks", first: 0, every: time.Second, run: func(ctx context.Context) error {
+			_, err := hooks.Run(ctx)
 			return err
 		}},
 		{name: "prune usage history", first: time.Hour, every: time.Hour, run: func(ctx context.Context) error {

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"portpanel/change"
+	"portpanel/change/fault"
 	"portpanel/db"
 	"portpanel/handlers"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
 	"portpanel/sysctl/usage"
 	"portpanel/web"
+	"portpanel/webhook"
 )
 
 type serveConfig struct {
@@ -34,6 +36,7 @@ type serveConfig struct {
 	sessionIdle, sessionLifetime                              time.Duration
 	tlsCert, tlsKey, authHeader                               string
 	trustedProxies                                            proxyList
+	webhookAllowPrivate                                       bool
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -56,6 +59,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&c.secureCookies, "secure-cookies", env("PORTPANEL_SECURE_COOKIES", "") == "1", "mark the session cookie Secure and name it __Host-portpanel_session: set it behind a TLS-terminating proxy; --tls-cert implies it (env PORTPANEL_SECURE_COOKIES=1)")
 	fs.StringVar(&c.logFormat, "log-format", env("PORTPANEL_LOG_FORMAT", "text"), "log line format on stderr: text or json (env PORTPANEL_LOG_FORMAT)")
 	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
+	fs.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", env("PORTPANEL_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhook endpoints be on loopback, link-local or private addresses (env PORTPANEL_WEBHOOK_ALLOW_PRIVATE=1)")
 	checkSecurity, envErr := c.addSecurityFlags(fs)
 	if envErr != nil {
 		return c, envErr
@@ -123,6 +127,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	logTightened(log, d.Tightened())
+	host, _ := os.Hostname()
+	// Before anything is recorded (Recover below audits): every event
+	// from now on queues its webhooks in its own transaction.
+	d.SetNotifier(webhook.Notifier(host))
+	hooks := webhook.NewSender(d, webhook.Policy{AllowPrivate: cfg.webhookAllowPrivate})
+	hooks.Fault = fault.Point // kills only in a faultinject build (crash tests)
+	if err := d.ReleaseClaims(ctx); err != nil {
+		return err
+	}
 
 	conf := sysctl.Config{Root: cfg.configRoot}
 	reader := conf.DetectReader()
@@ -151,7 +164,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.sessions()), Log: log, RequestLog: requestLog, Now: time.Now,
 		Throttle: throttle.New(throttle.Config{}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
-	h.Host, _ = os.Hostname()
+	h.Host, h.Webhooks = host, hooks
 	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
 	h.Netns = netns()
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
@@ -181,7 +194,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// stop event is the last thing written.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	runLoops(bg, &wg, log, jobs(cfg, svc, d, log, requests.Flush)...)
+	runLoops(bg, &wg, log, jobs(cfg, svc, d, hooks, log, requests.Flush)...)
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()

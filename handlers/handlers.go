@@ -16,6 +16,7 @@ import (
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/handlers/throttle"
+	"portpanel/webhook"
 )
 
 // Handlers holds what every handler needs. main builds it.
@@ -46,6 +47,10 @@ type Handlers struct {
 	// Only the TCP peer's address is checked against them.
 	TrustedProxies []netip.Prefix
 	AuthHeader     string
+	// Webhooks sends the outbox (cli runs it); the pages and the API
+	// check endpoint URLs with its Policy and /metrics reads its Stats.
+	// nil: URLs are checked strictly and no delivery counts are shown.
+	Webhooks *webhook.Sender
 
 	memo pageMemos
 }

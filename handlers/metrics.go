@@ -28,6 +28,7 @@ func (h *Handlers) Metrics() echo.HandlerFunc {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		panelCollector{h},
+		webhookCollector{h},
 	)
 	// A family that fails is left out (the collector logs why); the rest
 	// of the scrape is still served.

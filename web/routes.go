@@ -27,7 +27,7 @@ type Route struct {
 // Routes is the one table of every route and the role it needs. A test walks
 // it for every role, so a route cannot be added without a role.
 func Routes(h *handlers.Handlers) []Route {
-	get, post := http.MethodGet, http.MethodPost
+	get, post, patch, del := http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
 	viewer, operator, approver, admin := auth.RoleViewer, auth.RoleOperator, auth.RoleApprover, auth.RoleAdmin
 	return []Route{
 		{get, "/healthz", Public, h.Health},
@@ -65,6 +65,12 @@ func Routes(h *handlers.Handlers) []Route {
 		{post, "/users/:id/disable", admin, h.DisableUser},
 		{post, "/users/:id/enable", admin, h.EnableUser},
 		{post, "/users/:id/password", admin, h.ResetPassword},
+		{get, "/webhooks", admin, h.ListWebhooks},
+		{post, "/webhooks", admin, h.CreateWebhook},
+		{get, "/webhooks/:id", admin, h.ShowWebhook},
+		{post, "/webhooks/:id", admin, h.UpdateWebhook},
+		{post, "/webhooks/:id/test", admin, h.TestWebhook},
+		{post, "/webhooks/:id/delete", admin, h.DeleteWebhook},
 
 		{get, "/api/v1/range", viewer, h.APIRange},
 		{get, "/api/v1/changes", viewer, h.APIChanges},
@@ -79,6 +85,12 @@ func Routes(h *handlers.Handlers) []Route {
 		{get, "/api/v1/audit/export", viewer, h.ExportAudit},
 		{get, "/api/v1/history", viewer, h.APIHistory},
 		{get, "/api/v1/usage", viewer, h.APIUsage},
+		{get, "/api/v1/webhooks", admin, h.APIWebhooks},
+		{post, "/api/v1/webhooks", admin, h.APICreateWebhook},
+		{get, "/api/v1/webhooks/:id", admin, h.APIWebhook},
+		{patch, "/api/v1/webhooks/:id", admin, h.APIUpdateWebhook},
+		{del, "/api/v1/webhooks/:id", admin, h.APIDeleteWebhook},
+		{post, "/api/v1/webhooks/:id/test", admin, h.APITestWebhook},
 
 		// Signed-in users and API tokens may scrape; so may --metrics-token,
 		// which authenticate accepts on this path only.
