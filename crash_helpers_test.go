@@ -110,6 +110,7 @@ type crashEnv struct {
 	t                           *testing.T
 	bin, root, conf, db, secret string
 	runs                        []*crashServer // in start order, for the failure log
+	serveArgs                   []string       // more flags of every serve run
 }
 
 func newCrashEnv(t *testing.T, bin string) *crashEnv {
@@ -192,6 +193,7 @@ func (e *crashEnv) start(name, fault string) *crashServer {
 		client: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	s.cmd = exec.Command(e.bin, "serve", "--addr", addr, "--db", e.db, "--sysctl-file", e.conf, "--config-root", e.root,
 		"--boot-reader", "procps", "--sample-interval", "1h")
+	s.cmd.Args = append(s.cmd.Args, e.serveArgs...)
 	if fault != "" {
 		s.cmd.Env = crashEnviron("PORTPANEL_FAULT=" + fault)
 	} else {

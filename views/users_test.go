@@ -166,7 +166,7 @@ func TestNavForRoles(t *testing.T) {
 	}{
 		{auth.RoleViewer, "Dashboard|Changes|History|Audit|Tokens"},
 		{auth.RoleApprover, "Dashboard|Changes|History|Audit|Tokens"},
-		{auth.RoleAdmin, "Dashboard|Changes|History|Audit|Users|Tokens"},
+		{auth.RoleAdmin, "Dashboard|Changes|History|Audit|Users|Webhooks|Tokens"},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
 			c := chrome("users")

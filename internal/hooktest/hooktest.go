@@ -55,6 +55,14 @@ func Start(secret string, statuses ...int) (*Receiver, error) {
 	return r, nil
 }
 
+// SetSecret sets the secret signatures are checked with, for a receiver
+// started before its endpoint's secret was made.
+func (r *Receiver) SetSecret(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Secret = s
+}
+
 // Close stops the server.
 func (r *Receiver) Close() error { return r.srv.Close() }
 
@@ -62,7 +70,10 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	got := Request{Path: req.URL.Path, ID: req.Header.Get("webhook-id"), Timestamp: req.Header.Get("webhook-timestamp"),
 		Signature: req.Header.Get("webhook-signature"), Body: body}
-	got.Verified = Verify(r.Secret, got.ID, got.Timestamp, got.Signature, body, time.Now())
+	r.mu.Lock()
+	secret := r.Secret
+	r.mu.Unlock()
+	got.Verified = Verify(secret, got.ID, got.Timestamp, got.Signature, body, time.Now())
 	r.mu.Lock()
 	got.Status = http.StatusNoContent
 	if len(r.statuses) > 0 {
