@@ -29,7 +29,7 @@ func TestRefused(t *testing.T) {
 		{"100.64.0.1", true},
 		{"224.0.0.1", true},
 		{"255.255.255.255", true},
-		{"64:ff9b::7f00:1", true},  // NAT64 of 127.0.0.1
+		{"64:ff9b::7f00:1", true},     // NAT64 of 127.0.0.1
 		{"64:ff9b::5db8:d70e", false}, // NAT64 of a public address
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
