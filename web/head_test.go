@@ -32,8 +32,15 @@ func TestHeadAnswersAsGetOnEveryGetRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ep, err := e.h.DB.AddEndpoint(t.Context(), db.Endpoint{URL: "https://hooks.example.com/x", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Events: []string{"change.applied"}, Format: db.FormatStandard, Enabled: true, CreatedBy: "root"},
+		func(db.Endpoint) db.AuditEvent { return db.AuditEvent{User: "root", Action: "webhook.created"} })
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]string{"/changes/:id": strconv.FormatInt(chg.ID, 10), "/api/v1/changes/:id": strconv.FormatInt(chg.ID, 10),
-		"/users/:id": strconv.FormatInt(u.ID, 10), "/static/*": strings.TrimPrefix(static.Path("app.css"), static.Prefix)}
+		"/users/:id": strconv.FormatInt(u.ID, 10), "/webhooks/:id": strconv.FormatInt(ep.ID, 10), "/api/v1/webhooks/:id": strconv.FormatInt(ep.ID, 10),
+		"/static/*": strings.TrimPrefix(static.Path("app.css"), static.Prefix)}
 
 	var paths []string
 	for _, r := range web.New(e.h).Routes() {
