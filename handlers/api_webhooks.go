@@ -71,12 +71,13 @@ func (h *Handlers) APICreateWebhook(c echo.Context) error {
 		Format  string   `json:"format"`
 		Enabled *bool    `json:"enabled"`
 		Secret  string   `json:"secret"`
+		Reason  string   `json:"reason"` // optional, for the audit log
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	in := webhook.Input{URL: req.URL, Events: req.Events, Format: req.Format, Enabled: req.Enabled == nil || *req.Enabled, Secret: req.Secret}
-	ep, secret, errs, err := h.addEndpoint(c, in)
+	ep, secret, errs, err := h.addEndpoint(c, in, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -158,13 +159,20 @@ func (h *Handlers) APIDeleteWebhook(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// APITestWebhook queues a test event for one endpoint.
+// APITestWebhook queues a test event for one endpoint. The body is
+// optional: {"reason"} goes into the audit log.
 func (h *Handlers) APITestWebhook(c echo.Context) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
 	ep, err := h.endpointParam(c)
 	if err != nil {
 		return err
 	}
-	if err := h.testEndpoint(c, ep); err != nil {
+	if err := h.testEndpoint(c, ep, req.Reason); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"queued": webhook.Test})

@@ -52,7 +52,7 @@ func (h *Handlers) CreateWebhook(c echo.Context) error {
 		return err
 	}
 	in.Enabled, f.Enabled = true, true
-	ep, secret, errs, err := h.addEndpoint(c, in)
+	ep, secret, errs, err := h.addEndpoint(c, in, "")
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (h *Handlers) TestWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.testEndpoint(c, ep); err != nil {
+	if err := h.testEndpoint(c, ep, ""); err != nil {
 		return err
 	}
 	h.flash(c, "Test event queued: it is sent within a second; its result shows below.", false)

@@ -39,7 +39,7 @@ func endpointSettings(e db.Endpoint) string {
 
 // addEndpoint checks in and stores it; it returns the endpoint and its
 // secret, or the form's errors by field.
-func (h *Handlers) addEndpoint(c echo.Context, in webhook.Input) (db.Endpoint, string, map[string]string, error) {
+func (h *Handlers) addEndpoint(c echo.Context, in webhook.Input, reason string) (db.Endpoint, string, map[string]string, error) {
 	ep, errs := h.policy().Check(c.Request().Context(), in)
 	if errs != nil {
 		return db.Endpoint{}, "", errs, nil
@@ -50,7 +50,7 @@ func (h *Handlers) addEndpoint(c echo.Context, in webhook.Input) (db.Endpoint, s
 	me, _ := CurrentUser(c)
 	ep.CreatedBy = me.Name
 	stored, err := h.DB.AddEndpoint(c.Request().Context(), ep, func(e db.Endpoint) db.AuditEvent {
-		return db.AuditEvent{User: me.Name, Action: "webhook.created", Detail: endpointName(e) + " created: " + endpointSettings(e)}
+		return db.AuditEvent{User: me.Name, Action: "webhook.created", Detail: endpointName(e) + " created: " + endpointSettings(e) + because(reason)}
 	})
 	return stored, ep.Secret, nil, err
 }
@@ -80,14 +80,22 @@ func (h *Handlers) deleteEndpoint(c echo.Context, id int64) (db.Endpoint, error)
 }
 
 // testEndpoint queues a test event for endpoint ep alone.
-func (h *Handlers) testEndpoint(c echo.Context, ep db.Endpoint) error {
+func (h *Handlers) testEndpoint(c echo.Context, ep db.Endpoint, reason string) error {
 	me, _ := CurrentUser(c)
-	e := db.AuditEvent{At: h.Now().UTC(), User: me.Name, Action: "webhook.tested", Detail: endpointName(ep) + ": test event queued"}
+	e := db.AuditEvent{At: h.Now().UTC(), User: me.Name, Action: "webhook.tested", Detail: endpointName(ep) + ": test event queued" + because(reason)}
 	n, err := webhook.TestNotice(h.Host, e)
 	if err != nil {
 		return err
 	}
 	return notFoundEndpoint(h.DB.EnqueueTest(c.Request().Context(), ep.ID, e, n))
+}
+
+// because is an optional reason as the audit detail ends with it.
+func because(reason string) string {
+	if reason = strings.TrimSpace(reason); reason == "" {
+		return ""
+	}
+	return "; reason: " + quote(reason)
 }
 
 // endpointParam loads the endpoint the path's :id names.
