@@ -2,6 +2,8 @@ package sysctl
 
 import (
 	"context"
+	"math/rand/v2"
+	"regexp"
 	"flag"
 	"fmt"
 	"maps"
@@ -44,6 +46,7 @@ func TestBootDifferential(t *testing.T) {
 	for i := range n {
 		trees = append(trees, randomTree(seed, i))
 	}
+	t.Run("harness/line numbers", func(t *testing.T) { checkReaderLines(t, seed) })
 	start := time.Now()
 	var diffs []diffCase
 	for _, tr := range trees {
@@ -213,7 +216,7 @@ func runReader(t *testing.T, argv []string) (Range, int, string) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	return got, readUnpriv(t), fmt.Sprintf("%s; %q", status, out)
+	return got, readUnpriv(t), status + "\n" + string(out)
 }
 
 // resetKernel restores the defaults. Order matters: the kernel refuses an
@@ -315,7 +318,8 @@ func (d diffCase) String() string {
 	}{{"real", d.real}, {"model", d.model}} {
 		fmt.Fprintf(&b, "%s: range %s, unprivileged start %d, written by %s\n", s.name, s.side.rng, s.side.unpriv, s.side.where)
 	}
-	fmt.Fprintf(&b, "model.boot: %s\noutput: %s\n", d.modelNote, d.output)
+	status, out, _ := strings.Cut(d.output, "\n")
+	fmt.Fprintf(&b, "model.boot: %s\noutput: %s; %q\n", d.modelNote, status, out)
 	return b.String()
 }
 
@@ -346,4 +350,49 @@ func showPath(c Config, p string) string {
 		return "/" + rel
 	}
 	return p
+}
+
+var (
+	systemdJunk = regexp.MustCompile(`(?m)^/etc/sysctl\.d/50-x\.conf:(\d+): Line is not an assignment, ignoring: (junk\d+)$`)
+	procpsJunk  = regexp.MustCompile(`/etc/sysctl\.d/50-x\.conf\((\d+)\): invalid syntax`)
+)
+
+// checkReaderLines holds readerLines, which names the winning line, to the
+// readers' own numbering: both warn "file:N" about a line that is not an
+// assignment, so a file of "junkN" lines with mixed endings must draw
+// warnings at the lines readerLines puts them on.
+func checkReaderLines(t *testing.T, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 1<<40))
+	endings := []string{"\n", "\r", "\r\n", "\n\r", "\x00", "\n\x00", "\r\x00", "\n\n", "\r\r", "\x00\n", "\n\r\n", "\x00\x00"}
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "%sjunk%d%s", pick(r, []string{"", "", " ", "\r"}), i, pick(r, endings))
+	}
+	content := b.String()
+	c := tree(t, map[string]string{etcD + "50-x.conf": content})
+	mountTree(t, c.Root)
+	for _, rd := range diffReaders {
+		_, _, out := runReader(t, rd.argv)
+		var want, got []string
+		for i, l := range readerLines(content, rd.rd) {
+			if l = strings.TrimLeft(l, " \t\n\v\f\r"); strings.HasPrefix(l, "junk") {
+				want = append(want, fmt.Sprintf("%d %s", i+1, strings.TrimRight(l, " \t\n\v\f\r")))
+			}
+		}
+		if rd.rd == ReaderSystemd {
+			for _, m := range systemdJunk.FindAllStringSubmatch(out, -1) {
+				got = append(got, m[1]+" "+m[2])
+			}
+		} else {
+			for i, w := range want {
+				want[i], _, _ = strings.Cut(w, " ") // procps does not print the line
+			}
+			for _, m := range procpsJunk.FindAllStringSubmatch(out, -1) {
+				got = append(got, m[1])
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s numbers the lines of %q as\n%q\nreaderLines says\n%q", rd.rd, content, got, want)
+		}
+	}
 }
