@@ -2,14 +2,14 @@ package sysctl
 
 import (
 	"context"
-	"math/rand/v2"
-	"regexp"
 	"flag"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
