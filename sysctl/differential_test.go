@@ -357,16 +357,16 @@ var (
 	procpsJunk  = regexp.MustCompile(`/etc/sysctl\.d/50-x\.conf\((\d+)\): invalid syntax`)
 )
 
-// checkReaderLines holds readerLines, which names the winning line, to the
+// checkReaderLines holds toolLines, which names the winning line, to the
 // readers' own numbering: both warn "file:N" about a line that is not an
 // assignment, so a file of "junkN" lines with mixed endings must draw
-// warnings at the lines readerLines puts them on.
+// warnings at the lines toolLines puts them on.
 func checkReaderLines(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 1<<40))
 	endings := []string{"\n", "\r", "\r\n", "\n\r", "\x00", "\n\x00", "\r\x00", "\n\n", "\r\r", "\x00\n", "\n\r\n", "\x00\x00"}
 	var b strings.Builder
 	for i := range 200 {
-		fmt.Fprintf(&b, "%sjunk%d%s", pick(r, []string{"", "", " ", "\r"}), i, pick(r, endings))
+		fmt.Fprintf(&b, "%sjunk%d%s", pickOne(r, []string{"", "", " ", "\r"}), i, pickOne(r, endings))
 	}
 	content := b.String()
 	c := tree(t, map[string]string{etcD + "50-x.conf": content})
@@ -374,7 +374,7 @@ func checkReaderLines(t *testing.T, seed uint64) {
 	for _, rd := range diffReaders {
 		_, _, out := runReader(t, rd.argv)
 		var want, got []string
-		for i, l := range readerLines(content, rd.rd) {
+		for i, l := range toolLines(content, rd.rd) {
 			if l = strings.TrimLeft(l, " \t\n\v\f\r"); strings.HasPrefix(l, "junk") {
 				want = append(want, fmt.Sprintf("%d %s", i+1, strings.TrimRight(l, " \t\n\v\f\r")))
 			}

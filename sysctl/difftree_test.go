@@ -39,7 +39,7 @@ type diffTree struct {
 	files map[string]string
 }
 
-func a(v string) string { return rangeKB + v + "\n" } // one plain assignment line
+func assignK(v string) string { return rangeKB + v + "\n" } // one plain assignment line
 
 // tableTrees are the hand-written trees, named by the class they test.
 func tableTrees() []diffTree {
@@ -51,63 +51,63 @@ func tableTrees() []diffTree {
 		}
 		return diffTree{name: name, files: m}
 	}
-	ok := a("20000 30001") // the accepted first write most trees start from
+	ok := assignK("20000 30001") // the accepted first write most trees start from
 	return []diffTree{
 		// 1. Refused writes leave the previous value.
-		t("refused/high above 65535", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20002 70000")),
+		t("refused/high above 65535", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20002 70000")),
 		t("refused/empty value", etcD+"10-a.conf", ok, etcD+"50-x.conf", K+" =\n"),
-		t("refused/invalid octal", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("028000 30001")),
-		t("refused/reversed", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("30003 20002")),
-		t("refused/glued comment", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20002 30003#keep")),
-		t("refused/spaced comment", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20002 30003 # keep")),
-		t("refused/quoted", etcD+"10-a.conf", ok, etcD+"50-x.conf", a(`"20002 30003"`)),
+		t("refused/invalid octal", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("028000 30001")),
+		t("refused/reversed", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("30003 20002")),
+		t("refused/glued comment", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20002 30003#keep")),
+		t("refused/spaced comment", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20002 30003 # keep")),
+		t("refused/quoted", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK(`"20002 30003"`)),
 		t("refused/CR inside the value line", etcD+"10-a.conf", ok, etcD+"50-x.conf", rangeKB+"20002 30003\r# x\n"),
 		t("refused/CRLF file", etcD+"10-a.conf", ok, etcD+"50-x.conf", "# crlf\r\n"+rangeKB+"20002 30003\r\n"),
-		t("refused/comma", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20002,30003")),
-		t("refused/plus sign", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("+20002 30003")),
-		t("refused/trailing junk", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20002 30003x")),
-		t("refused/all refused", etcD+"10-a.conf", a("30003 20002"), etcD+"50-x.conf", a("20004 70000")),
-		t("accepted/hex", etcD+"50-x.conf", a("0x4e22 0x7531")),
-		t("accepted/valid octal", etcD+"50-x.conf", a("047042 30001")),
-		t("accepted/extra tokens", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20004 30005 7")),
+		t("refused/comma", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20002,30003")),
+		t("refused/plus sign", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("+20002 30003")),
+		t("refused/trailing junk", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20002 30003x")),
+		t("refused/all refused", etcD+"10-a.conf", assignK("30003 20002"), etcD+"50-x.conf", assignK("20004 70000")),
+		t("accepted/hex", etcD+"50-x.conf", assignK("0x4e22 0x7531")),
+		t("accepted/valid octal", etcD+"50-x.conf", assignK("047042 30001")),
+		t("accepted/extra tokens", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20004 30005 7")),
 		t("accepted/tabs", etcD+"50-x.conf", K+"\t=\t20002\t30003\t\n"),
-		t("accepted/equal ends", etcD+"50-x.conf", a("20002 20002")),
-		t("one number/after two", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("20010")),
-		t("one number/alone", etcD+"50-x.conf", a("20010")),
-		t("one number/above the kept high", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("30010")),
-		t("one number/same file", etcD+"50-x.conf", ok+a("20010")+a("20012 30013")+a("20014")),
+		t("accepted/equal ends", etcD+"50-x.conf", assignK("20002 20002")),
+		t("one number/after two", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("20010")),
+		t("one number/alone", etcD+"50-x.conf", assignK("20010")),
+		t("one number/above the kept high", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("30010")),
+		t("one number/same file", etcD+"50-x.conf", ok+assignK("20010")+assignK("20012 30013")+assignK("20014")),
 
 		// 2. The kernel's rules at that moment, in that order.
-		t("order/low below unprivileged start", etcD+"50-x.conf", a("1000 30001")),
-		t("order/unprivileged lowered before", etcD+"10-a.conf", U+" = 1000\n", etcD+"50-x.conf", a("1000 30001")),
-		t("order/unprivileged lowered after", etcD+"10-a.conf", a("1000 30001"), etcD+"50-x.conf", U+" = 1000\n"),
-		t("order/same file unprivileged first", etcD+"50-x.conf", U+" = 1000\n"+a("1000 30001")),
-		t("order/same file range first", etcD+"50-x.conf", a("1000 30001")+U+" = 1000\n"),
+		t("order/low below unprivileged start", etcD+"50-x.conf", assignK("1000 30001")),
+		t("order/unprivileged lowered before", etcD+"10-a.conf", U+" = 1000\n", etcD+"50-x.conf", assignK("1000 30001")),
+		t("order/unprivileged lowered after", etcD+"10-a.conf", assignK("1000 30001"), etcD+"50-x.conf", U+" = 1000\n"),
+		t("order/same file unprivileged first", etcD+"50-x.conf", U+" = 1000\n"+assignK("1000 30001")),
+		t("order/same file range first", etcD+"50-x.conf", assignK("1000 30001")+U+" = 1000\n"),
 		t("order/unprivileged raised above the low", etcD+"10-a.conf", ok, etcD+"50-x.conf", U+" = 25000\n"),
-		t("order/unprivileged raised then range below it", etcD+"10-a.conf", U+" = 5000\n", etcD+"50-x.conf", a("4000 30001")),
-		t("order/one number below unprivileged start", etcD+"10-a.conf", ok, etcD+"50-x.conf", a("1010")),
-		t("order/unprivileged refused then range", etcD+"10-a.conf", U+" = 40000\n", etcD+"50-x.conf", a("2000 30001")),
-		t("order/sysctl.conf lowers unprivileged", etcD+"50-x.conf", a("1000 30001"), conf, U+" = 1000\n", etcD+"99-sysctl.conf", debLink),
+		t("order/unprivileged raised then range below it", etcD+"10-a.conf", U+" = 5000\n", etcD+"50-x.conf", assignK("4000 30001")),
+		t("order/one number below unprivileged start", etcD+"10-a.conf", ok, etcD+"50-x.conf", assignK("1010")),
+		t("order/unprivileged refused then range", etcD+"10-a.conf", U+" = 40000\n", etcD+"50-x.conf", assignK("2000 30001")),
+		t("order/sysctl.conf lowers unprivileged", etcD+"50-x.conf", assignK("1000 30001"), conf, U+" = 1000\n", etcD+"99-sysctl.conf", debLink),
 
 		// 3. Globs.
 		t("glob/question mark alone", etcD+"50-x.conf", gQ+" = 20000 30001\n"),
 		t("glob/star alone", etcD+"50-x.conf", gStar+" = 20000 30001\n"),
 		t("glob/bracket slash alone", etcD+"50-x.conf", gBrack+" = 20000 30001\n"),
 		t("glob/explicit before", etcD+"10-a.conf", ok, etcD+"50-x.conf", gQ+" = 20002 30003\n"),
-		t("glob/explicit after", etcD+"10-a.conf", gQ+" = 20000 30001\n", etcD+"50-x.conf", a("20002 30003")),
-		t("glob/explicit refused after", etcD+"10-a.conf", gQ+" = 20000 30001\n", etcD+"50-x.conf", a("30003 20002")),
+		t("glob/explicit after", etcD+"10-a.conf", gQ+" = 20000 30001\n", etcD+"50-x.conf", assignK("20002 30003")),
+		t("glob/explicit refused after", etcD+"10-a.conf", gQ+" = 20000 30001\n", etcD+"50-x.conf", assignK("30003 20002")),
 		t("glob/exclusion", etcD+"10-a.conf", gStar+" = 20000 30001\n", etcD+"50-x.conf", dropK+"\n"),
 		t("glob/exclusion before", etcD+"10-a.conf", dropK+"\n", etcD+"50-x.conf", gStar+" = 20000 30001\n"),
 		t("glob/two globs", etcD+"10-a.conf", gQ+" = 20000 30001\n", etcD+"50-x.conf", gBrack+" = 20002 30003\n"),
 		t("glob/two globs same file", etcD+"50-x.conf", gBrack+" = 20000 30001\n"+gStar+" = 20002 30003\n"),
 		t("glob/both keys", etcD+"50-x.conf", gBoth+" = 20000 30001\n"),
 		t("glob/both keys low below 1024", etcD+"50-x.conf", gBoth+" = 1000 30001\n"),
-		t("glob/both keys then range", etcD+"10-a.conf", gBoth+" = 1000 30001\n", etcD+"50-x.conf", a("1002 30003")),
-		t("glob/unprivileged glob", etcD+"10-a.conf", gUnpriv+" = 1000\n", etcD+"50-x.conf", a("1002 30001")),
+		t("glob/both keys then range", etcD+"10-a.conf", gBoth+" = 1000 30001\n", etcD+"50-x.conf", assignK("1002 30003")),
+		t("glob/unprivileged glob", etcD+"10-a.conf", gUnpriv+" = 1000\n", etcD+"50-x.conf", assignK("1002 30001")),
 		t("glob/after an odd spelling", etcD+"50-x.conf", "net..ipv4.ip_local_port_range = 20000 30001\n"+gQ+" = 20002 30003\n"),
 		t("glob/after slash spelling", etcD+"50-x.conf", "net/ipv4/ip_local_port_range = 20000 30001\n"+gQ+" = 20002 30003\n"),
 		t("glob/dash glob with value", etcD+"10-a.conf", ok, etcD+"50-x.conf", "-"+gStar+" = 20002 30003\n"),
-		t("glob/drop then glob", etcD+"10-a.conf", dropK+"\n", etcD+"50-x.conf", gQ+" = 20002 30003\n"+a("20004 30005")),
+		t("glob/drop then glob", etcD+"10-a.conf", dropK+"\n", etcD+"50-x.conf", gQ+" = 20002 30003\n"+assignK("20004 30005")),
 
 		// 4. Reader-specific spellings.
 		t("spelling/trailing dot", etcD+"10-a.conf", ok, etcD+"50-x.conf", K+". = 20002 30003\n"),
@@ -118,36 +118,36 @@ func tableTrees() []diffTree {
 		t("spelling/leading slash", etcD+"10-a.conf", ok, etcD+"50-x.conf", "/net/ipv4/ip_local_port_range = 20002 30003\n"),
 		t("spelling/dash space", etcD+"10-a.conf", ok, etcD+"50-x.conf", "- "+K+" = 20002 30003\n"),
 		t("spelling/dash", etcD+"10-a.conf", ok, etcD+"50-x.conf", dropK+" = 20002 30003\n"),
-		t("spelling/vertical tab before the key", etcD+"10-a.conf", ok, etcD+"50-x.conf", "\v"+a("20002 30003")),
-		t("spelling/lone CR before the key", etcD+"10-a.conf", ok, etcD+"50-x.conf", "# note\r"+a("20002 30003")),
+		t("spelling/vertical tab before the key", etcD+"10-a.conf", ok, etcD+"50-x.conf", "\v"+assignK("20002 30003")),
+		t("spelling/lone CR before the key", etcD+"10-a.conf", ok, etcD+"50-x.conf", "# note\r"+assignK("20002 30003")),
 		t("spelling/NUL after the value", etcD+"10-a.conf", ok, etcD+"50-x.conf", rangeKB+"20002 30003\x00junk\n"),
-		t("spelling/key after a NUL", etcD+"10-a.conf", ok, etcD+"50-x.conf", "# x\x00"+a("20002 30003")),
+		t("spelling/key after a NUL", etcD+"10-a.conf", ok, etcD+"50-x.conf", "# x\x00"+assignK("20002 30003")),
 		t("spelling/NUL then line numbers", etcD+"50-x.conf", "# a\x00\x00# b\n"+ok),
 		t("spelling/LF CR ending", etcD+"50-x.conf", "# a\n\r"+ok),
-		t("spelling/LF NUL ending", etcD+"10-a.conf", a("20002 30003"), etcD+"50-x.conf", "# a\n\x00"+ok),
+		t("spelling/LF NUL ending", etcD+"10-a.conf", assignK("20002 30003"), etcD+"50-x.conf", "# a\n\x00"+ok),
 		t("spelling/CR CR ending", etcD+"50-x.conf", "# a\r\r"+ok),
 		t("spelling/CR only file", etcD+"50-x.conf", "# a\r# b\r"+rangeKB+"20000 30001\r"),
 		t("spelling/no final newline", etcD+"50-x.conf", "# a\n"+rangeKB+"20000 30001"),
 
 		// File names and masks.
-		t("names/question mark", etcD+"5?.conf", ok, etcD+"51.conf", a("20002 30003"), etcD+"60-z.conf", "# z\n"),
-		t("names/bracket reads an earlier file", etcD+"10-a.conf", ok, etcD+"50-b.conf", a("20002 30003"), etcD+"[1]0-a.conf", a("20004 30005")),
-		t("names/bracket without a match", etcD+"50-b.conf", ok, etcD+"[6]0-x.conf", a("20002 30003")),
-		t("names/star", etcD+"a*.conf", a("20002 30003"), etcD+"az.conf", ok, etcD+"b.conf", "# b\n"),
-		t("names/star reads a later file", etcD+"10-a.conf", ok, etcD+"5*.conf", "# s\n", etcD+"60-x.conf", "# x\n", etcD+"5z.conf", a("20002 30003")),
-		t("names/braces", etcD+"10-a.conf", ok, etcD+"50-b.conf", a("20002 30003"), etcD+"{10,50}-c.conf", a("20004 30005")),
-		t("names/in the lib directory", usrLibD+"5?.conf", ok, usrLibD+"51.conf", a("20002 30003")),
-		t("names/hidden file", etcD+"10-a.conf", ok, etcD+".50-x.conf", a("20002 30003")),
-		t("masks/debian link", conf, ok, etcD+"99-sysctl.conf", debLink, etcD+"50-x.conf", a("20002 30003")),
-		t("masks/debian link and 99-zz", conf, ok, etcD+"99-sysctl.conf", debLink, etcD+"99-zz.conf", a("20002 30003")),
-		t("masks/sysctl.conf without link", conf, ok, etcD+"50-x.conf", a("20002 30003")),
+		t("names/question mark", etcD+"5?.conf", ok, etcD+"51.conf", assignK("20002 30003"), etcD+"60-z.conf", "# z\n"),
+		t("names/bracket reads an earlier file", etcD+"10-a.conf", ok, etcD+"50-b.conf", assignK("20002 30003"), etcD+"[1]0-a.conf", assignK("20004 30005")),
+		t("names/bracket without a match", etcD+"50-b.conf", ok, etcD+"[6]0-x.conf", assignK("20002 30003")),
+		t("names/star", etcD+"a*.conf", assignK("20002 30003"), etcD+"az.conf", ok, etcD+"b.conf", "# b\n"),
+		t("names/star reads a later file", etcD+"10-a.conf", ok, etcD+"5*.conf", "# s\n", etcD+"60-x.conf", "# x\n", etcD+"5z.conf", assignK("20002 30003")),
+		t("names/braces", etcD+"10-a.conf", ok, etcD+"50-b.conf", assignK("20002 30003"), etcD+"{10,50}-c.conf", assignK("20004 30005")),
+		t("names/in the lib directory", usrLibD+"5?.conf", ok, usrLibD+"51.conf", assignK("20002 30003")),
+		t("names/hidden file", etcD+"10-a.conf", ok, etcD+".50-x.conf", assignK("20002 30003")),
+		t("masks/debian link", conf, ok, etcD+"99-sysctl.conf", debLink, etcD+"50-x.conf", assignK("20002 30003")),
+		t("masks/debian link and 99-zz", conf, ok, etcD+"99-sysctl.conf", debLink, etcD+"99-zz.conf", assignK("20002 30003")),
+		t("masks/sysctl.conf without link", conf, ok, etcD+"50-x.conf", assignK("20002 30003")),
 		t("masks/dev null", etcD+"50-x.conf", devNull, usrLibD+"50-x.conf", ok),
-		t("masks/earlier directory", etcD+"50-x.conf", "# mine\n", usrLibD+"50-x.conf", ok, usrLibD+"10-a.conf", a("20002 30003")),
-		t("masks/run over usr local", runD+"50-x.conf", ok, localD+"50-x.conf", a("20002 30003"), localD+"60-y.conf", a("20004 30005")),
-		t("masks/byte order", etcD+"20-b.conf", ok, usrLibD+"100-a.conf", a("20002 30003")),
+		t("masks/earlier directory", etcD+"50-x.conf", "# mine\n", usrLibD+"50-x.conf", ok, usrLibD+"10-a.conf", assignK("20002 30003")),
+		t("masks/run over usr local", runD+"50-x.conf", ok, localD+"50-x.conf", assignK("20002 30003"), localD+"60-y.conf", assignK("20004 30005")),
+		t("masks/byte order", etcD+"20-b.conf", ok, usrLibD+"100-a.conf", assignK("20002 30003")),
 		t("drop/after assignment", etcD+"10-a.conf", ok, etcD+"20-b.conf", dropK+"\n"),
 		t("drop/before assignment", etcD+"10-a.conf", dropK+"\n", etcD+"20-b.conf", ok),
-		t("drop/between", etcD+"10-a.conf", ok, etcD+"20-b.conf", dropK+"\n", etcD+"30-c.conf", a("20002 30003")),
+		t("drop/between", etcD+"10-a.conf", ok, etcD+"20-b.conf", dropK+"\n", etcD+"30-c.conf", assignK("20002 30003")),
 		t("drop/slash spelling", etcD+"10-a.conf", ok, etcD+"20-b.conf", "-net/ipv4/ip_local_port_range\n"),
 		t("drop/odd spelling", etcD+"10-a.conf", ok, etcD+"20-b.conf", "-net..ipv4.ip_local_port_range\n"),
 		t("drop/in sysctl.conf", etcD+"10-a.conf", ok, conf, dropK+"\n", etcD+"99-sysctl.conf", debLink),
@@ -202,7 +202,7 @@ func (g *treeGen) file() string {
 		if j == n-1 && g.r.IntN(6) == 0 {
 			break // no final newline
 		}
-		b.WriteString(pick(g.r, []string{"\n", "\n", "\n", "\n", "\n", "\r\n", "\r", "\n\r", "\x00", "\n\x00"}))
+		b.WriteString(pickOne(g.r, []string{"\n", "\n", "\n", "\n", "\n", "\r\n", "\r", "\n\r", "\x00", "\n\x00"}))
 	}
 	return b.String()
 }
@@ -211,11 +211,11 @@ func (g *treeGen) file() string {
 func (g *treeGen) line() string {
 	switch g.r.IntN(20) {
 	case 0:
-		return pick(g.r, []string{"# comment", "; comment", "", "   ", ttlLine, "net.ipv4.tcp_syncookies = 1", "junk"})
+		return pickOne(g.r, []string{"# comment", "; comment", "", "   ", ttlLine, "net.ipv4.tcp_syncookies = 1", "junk"})
 	case 1, 2:
-		return dU + " = " + strconv.Itoa(pick(g.r, []int{1, 500, 999, 1000, 1023, 1100, 2000, 25000, 40000}))
+		return dU + " = " + strconv.Itoa(pickOne(g.r, []int{1, 500, 999, 1000, 1023, 1100, 2000, 25000, 40000}))
 	case 3:
-		return pick(g.r, []string{dropK, "-net/ipv4/ip_local_port_range", "-" + gQ, "-" + gStar, "-" + dU})
+		return pickOne(g.r, []string{dropK, "-net/ipv4/ip_local_port_range", "-" + gQ, "-" + gStar, "-" + dU})
 	case 4:
 		return "# note\r" + g.assign()
 	case 5:
@@ -229,8 +229,8 @@ func (g *treeGen) assign() string {
 	keys := []string{dK, dK, dK, dK, dK, "net/ipv4/ip_local_port_range", dropK, "- " + dK, "-" + dropK, dK + ".",
 		"net..ipv4.ip_local_port_range", "net/ipv4//ip_local_port_range", "net/ipv4/../ipv4/ip_local_port_range",
 		"/net/ipv4/ip_local_port_range", "\v" + dK, gQ, gQ, gStar, gBrack, gBoth}
-	sep := pick(g.r, []string{" = ", " = ", "=", "\t=\t", " =  "})
-	return pick(g.r, keys) + sep + g.value()
+	sep := pickOne(g.r, []string{" = ", " = ", "=", "\t=\t", " =  "})
+	return pickOne(g.r, keys) + sep + g.value()
 }
 
 // value is a range value in one of the forms the kernel accepts or refuses.
@@ -304,9 +304,9 @@ func (g *treeGen) high(low int) int {
 	return low + g.r.IntN(65536-low)
 }
 
-func pick[T any](r *rand.Rand, from []T) T { return from[r.IntN(len(from))] }
+func pickOne[T any](r *rand.Rand, from []T) T { return from[r.IntN(len(from))] }
 
-// readerLines splits content as rd numbers its lines (line n is index
+// toolLines splits content as rd numbers its lines (line n is index
 // n-1), written from the readers' behaviour rather than from parse.go.
 // procps: getline() ends a line at "\n" only, and the C string stops at a
 // NUL. systemd 252 read_line(): a line ends at "\n", "\r" or NUL, and one
@@ -314,7 +314,7 @@ func pick[T any](r *rand.Rand, from []T) T { return from[r.IntN(len(from))] }
 // seen in it and no NUL has been seen ("\r\n", "\n\r", "\n\x00" are one
 // ending; "\n\n", "\r\r", "\x00\n" are two). Checked with
 // systemd-sysctl's own "file:N: Line is not an assignment" warnings.
-func readerLines(content string, rd Reader) []string {
+func toolLines(content string, rd Reader) []string {
 	var lines []string
 	if rd == ReaderProcps {
 		for s := content; s != ""; {
@@ -416,7 +416,7 @@ func lowIndex(files map[string]string, rd Reader) map[int][]lineRef {
 		if strings.HasPrefix(c, "-> ") || c == "<dir>" {
 			continue
 		}
-		for i, l := range readerLines(c, rd) {
+		for i, l := range toolLines(c, rd) {
 			if n, ok := firstNumber(l); ok && mayWriteRange(l) {
 				idx[n] = append(idx[n], lineRef{file: p, line: i + 1})
 			}
