@@ -238,7 +238,7 @@ func (g *treeGen) value() string {
 	low := g.low()
 	high := g.high(low)
 	L, H := strconv.Itoa(low), strconv.Itoa(high)
-	switch g.r.IntN(22) {
+	switch g.r.IntN(30) { // half of them plain "LOW HIGH"
 	case 0:
 		return L // one number: only the low end changes
 	case 1:
