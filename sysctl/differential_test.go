@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -388,49 +386,4 @@ func showPath(c Config, p string) string {
 		return "/" + rel
 	}
 	return p
-}
-
-var (
-	systemdJunk = regexp.MustCompile(`(?m)^/etc/sysctl\.d/50-x\.conf:(\d+): Line is not an assignment, ignoring: (junk\d+)$`)
-	procpsJunk  = regexp.MustCompile(`/etc/sysctl\.d/50-x\.conf\((\d+)\): invalid syntax`)
-)
-
-// checkReaderLines holds toolLines, which names the winning line, to the
-// readers' own numbering: both warn "file:N" about a line that is not an
-// assignment, so a file of "junkN" lines with mixed endings must draw
-// warnings at the lines toolLines puts them on.
-func checkReaderLines(t *testing.T, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, 1<<40))
-	endings := []string{"\n", "\r", "\r\n", "\n\r", "\x00", "\n\x00", "\r\x00", "\n\n", "\r\r", "\x00\n", "\n\r\n", "\x00\x00"}
-	var b strings.Builder
-	for i := range 200 {
-		fmt.Fprintf(&b, "%sjunk%d%s", pickOne(r, []string{"", "", " ", "\r"}), i, pickOne(r, endings))
-	}
-	content := b.String()
-	c := tree(t, map[string]string{etcD + "50-x.conf": content})
-	mountTree(t, c.Root)
-	for _, rd := range diffReaders {
-		_, _, out := runReader(t, rd.argv)
-		var want, got []string
-		for i, l := range toolLines(content, rd.rd) {
-			if l = strings.TrimLeft(l, " \t\n\v\f\r"); strings.HasPrefix(l, "junk") {
-				want = append(want, fmt.Sprintf("%d %s", i+1, strings.TrimRight(l, " \t\n\v\f\r")))
-			}
-		}
-		if rd.rd == ReaderSystemd {
-			for _, m := range systemdJunk.FindAllStringSubmatch(out, -1) {
-				got = append(got, m[1]+" "+m[2])
-			}
-		} else {
-			for i, w := range want {
-				want[i], _, _ = strings.Cut(w, " ") // procps does not print the line
-			}
-			for _, m := range procpsJunk.FindAllStringSubmatch(out, -1) {
-				got = append(got, m[1])
-			}
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s numbers the lines of %q as\n%q\nreaderLines says\n%q", rd.rd, content, got, want)
-		}
-	}
 }
