@@ -69,18 +69,22 @@ func mayWriteRange(line string) bool {
 }
 
 // firstNumber is the low end the kernel would read from a line's value:
-// the first integer after "=", base 0 as simple_strtoul reads it (0x hex,
-// leading 0 octal), up to the first byte that is not a digit of its base.
+// after "=" and whitespace (and one quote or "+", in case a reader strips
+// it), an integer, base 0 as simple_strtoul reads it (0x hex, leading 0
+// octal), up to the first byte that is not a digit of its base. Nothing
+// else can become the kernel's low, so nothing else needs to be unique.
 func firstNumber(line string) (int, bool) {
 	_, v, ok := strings.Cut(line, "=")
 	if !ok {
 		return 0, false
 	}
-	i := strings.IndexAny(v, "0123456789")
-	if i < 0 {
+	v = strings.TrimLeft(v, " \t\n\v\f\r")
+	if v != "" && strings.IndexByte(`"'+`, v[0]) >= 0 {
+		v = v[1:]
+	}
+	if v == "" || v[0] < '0' || v[0] > '9' {
 		return 0, false
 	}
-	v = v[i:]
 	base := 10
 	switch {
 	case len(v) > 2 && (v[1] == 'x' || v[1] == 'X') && v[0] == '0' && strings.ContainsAny(v[2:3], "0123456789abcdefABCDEF"):
