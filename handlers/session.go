@@ -18,10 +18,13 @@ const (
 	// keyEpoch is the user's SessionEpoch when the session started: once
 	// the user's moves on (password changed, account disabled), the
 	// session is refused.
-	keyEpoch  = "user_epoch"
-	keyCSRF   = "csrf"
-	keyFlash  = "flash"
-	keyFlashE = "flash_error"
+	keyEpoch = "user_epoch"
+	keyCSRF  = "csrf"
+	// keyCSRFUser is the ID of the user the CSRF token was made for (0:
+	// nobody signed in): a token is its user's, not the browser's.
+	keyCSRFUser = "csrf_user"
+	keyFlash    = "flash"
+	keyFlashE   = "flash_error"
 	// keySeen is when the session was last used, in unix milliseconds,
 	// written at most every idleStep.
 	keySeen = "seen"
@@ -116,6 +119,7 @@ func (h *Handlers) StartSession(c echo.Context, u db.User) error {
 	h.Sessions.Put(ctx, keyEpoch, u.SessionEpoch)
 	h.Sessions.Put(ctx, keySeen, h.Now().UnixMilli())
 	h.Sessions.Remove(ctx, keyCSRF)
+	h.Sessions.Remove(ctx, keyCSRFUser)
 	return nil
 }
 
@@ -131,33 +135,67 @@ func (h *Handlers) EndSession(c echo.Context, msg string) error {
 	return nil
 }
 
+// ClaimSession makes the session u's for a user named by the sign-in
+// proxy: a session made for someone else (signed in with a password, or
+// holding a CSRF token made for another user or for nobody) is ended and
+// a new one started, with a new ID and none of the old values, so the
+// next page makes u a CSRF token of their own. A session that holds
+// neither is left as it is: most API calls carry no cookie, and making
+// them one would write a session per request.
+func (h *Handlers) ClaimSession(c echo.Context, u db.User) error {
+	ctx := c.Request().Context()
+	owner, bound := h.SessionUserID(c), true
+	if owner == 0 {
+		owner = h.Sessions.GetInt64(ctx, keyCSRFUser)
+		bound = h.Sessions.Exists(ctx, keyCSRF)
+	}
+	if !bound || owner == u.ID {
+		return nil
+	}
+	if err := h.Sessions.Clear(ctx); err != nil {
+		return err
+	}
+	return h.Sessions.RenewToken(ctx)
+}
+
 // Flash shows msg on the next page, as an error when isErr.
 func (h *Handlers) Flash(c echo.Context, msg string, isErr bool) { h.flash(c, msg, isErr) }
 
-// CSRFToken returns the session's CSRF token, creating it when missing. It
-// is a synchronizer token bound to the server-side session.
+// CSRFToken returns the session's CSRF token, creating it when missing or
+// made for another user than the request's. It is a synchronizer token
+// bound to the server-side session and to the user it was made for.
 func (h *Handlers) CSRFToken(c echo.Context) (string, error) {
 	ctx := c.Request().Context()
-	if t := h.Sessions.GetString(ctx, keyCSRF); t != "" {
+	if t := h.Sessions.GetString(ctx, keyCSRF); t != "" && h.csrfIsTheUsers(c) {
 		return t, nil
 	}
 	t, err := auth.NewSecret()
 	if err != nil {
 		return "", err
 	}
+	u, _ := CurrentUser(c)
 	h.Sessions.Put(ctx, keyCSRF, t)
+	h.Sessions.Put(ctx, keyCSRFUser, u.ID)
 	return t, nil
 }
 
 // CheckCSRF reports whether the request carries the session's CSRF token in
-// the form field "csrf" or the X-CSRF-Token header.
+// the form field "csrf" or the X-CSRF-Token header, made for the user the
+// request is authenticated as.
 func (h *Handlers) CheckCSRF(c echo.Context) bool {
 	want := h.Sessions.GetString(c.Request().Context(), keyCSRF)
 	got := c.Request().Header.Get("X-CSRF-Token")
 	if got == "" {
 		got = c.FormValue("csrf")
 	}
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 && h.csrfIsTheUsers(c)
+}
+
+// csrfIsTheUsers reports whether the session's CSRF token was made for the
+// request's user (nobody, for an anonymous request).
+func (h *Handlers) csrfIsTheUsers(c echo.Context) bool {
+	u, _ := CurrentUser(c)
+	return h.Sessions.GetInt64(c.Request().Context(), keyCSRFUser) == u.ID
 }
 
 func (h *Handlers) flash(c echo.Context, msg string, isErr bool) {

@@ -30,7 +30,8 @@ const warnEvery = time.Minute
 // peer, never a header naming one, is a trusted proxy; otherwise the
 // request goes on as if it had no header. The user must exist locally and
 // acts with their local role. The request is a browser's like any other:
-// unsafe methods still need the session's CSRF token.
+// unsafe methods still need the session's CSRF token, made for this user
+// (see ClaimSession).
 func (p *proxySignIn) user(h *handlers.Handlers, c echo.Context) (bool, error) {
 	if h.AuthHeader == "" || len(h.TrustedProxies) == 0 {
 		return false, nil
@@ -54,6 +55,9 @@ func (p *proxySignIn) user(h *handlers.Handlers, c echo.Context) (bool, error) {
 	if u.Disabled {
 		return true, echo.NewHTTPError(http.StatusForbidden,
 			fmt.Sprintf("The portpanel user %q is disabled: ask an admin to enable it.", name))
+	}
+	if err := h.ClaimSession(c, u); err != nil {
+		return true, err
 	}
 	handlers.SetUser(c, u, false)
 	return true, nil
