@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"portpanel/auditlog"
 	"portpanel/change"
 	"portpanel/change/fault"
 	"portpanel/db"
@@ -35,6 +36,7 @@ type serveConfig struct {
 	riskWarning, riskCritical                                 float64
 	sessionIdle, sessionLifetime                              time.Duration
 	tlsCert, tlsKey, authHeader                               string
+	syslog                                                    string
 	trustedProxies                                            proxyList
 	webhookAllowPrivate                                       bool
 }
@@ -60,6 +62,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.logFormat, "log-format", env("PORTPANEL_LOG_FORMAT", "text"), "log line format on stderr: text or json (env PORTPANEL_LOG_FORMAT)")
 	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
 	fs.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", env("PORTPANEL_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhook endpoints be on loopback, link-local or private addresses (env PORTPANEL_WEBHOOK_ALLOW_PRIVATE=1)")
+	fs.StringVar(&c.syslog, "syslog", env("PORTPANEL_SYSLOG", ""), "send every audit event to syslog as RFC 5424: unix:///dev/log, tcp://host:514 or udp://host:514 (env PORTPANEL_SYSLOG)")
 	checkSecurity, envErr := c.addSecurityFlags(fs)
 	if envErr != nil {
 		return c, envErr
@@ -97,6 +100,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if !filepath.IsAbs(c.sysctlFile) {
 		return c, fmt.Errorf("--sysctl-file %q must be an absolute path", c.sysctlFile)
+	}
+	if c.syslog != "" {
+		if _, err := auditlog.ParseTarget(c.syslog); err != nil {
+			return c, fmt.Errorf("--syslog: %w", err)
+		}
 	}
 	if c.bootReader != "auto" {
 		if _, err := sysctl.ParseReader(c.bootReader); err != nil {
@@ -136,6 +144,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := d.ReleaseClaims(ctx); err != nil {
 		return err
 	}
+	syslog, err := startSyslog(ctx, cfg.syslog, d, host)
+	if err != nil {
+		return err
+	}
+	defer stopSyslog(syslog, log) // after the stop event, before the database closes
 
 	conf := sysctl.Config{Root: cfg.configRoot}
 	reader := conf.DetectReader()
@@ -166,6 +179,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Throttle: throttle.New(throttle.Config{}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
 	h.Host, h.Webhooks = host, hooks
 	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
+	h.Syslog = syslog
 	h.Netns = netns()
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
 		return err
@@ -194,7 +208,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// stop event is the last thing written.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	runLoops(bg, &wg, log, jobs(cfg, svc, d, hooks, log, requests.Flush)...)
+	runLoops(bg, &wg, log, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()

@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"portpanel/auditlog"
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/handlers/throttle"
@@ -51,6 +52,9 @@ type Handlers struct {
 	// check endpoint URLs with its Policy and /metrics reads its Stats.
 	// nil: URLs are checked strictly and no delivery counts are shown.
 	Webhooks *webhook.Sender
+	// Syslog sends the audit log to --syslog; nil when it is not set.
+	// /metrics reports what it sent and dropped.
+	Syslog *auditlog.Forwarder
 
 	memo pageMemos
 }

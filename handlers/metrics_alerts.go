@@ -27,10 +27,18 @@ var (
 		"1 when a check of the audit log's hash chain found an event that does not verify (see portpanel audit verify), else 0.", nil, nil)
 	descAuditVerified = prometheus.NewDesc("portpanel_audit_chain_verified_timestamp_seconds",
 		"Unix time the last full check of the audit log's hash chain that passed began (hourly); absent before the first.", nil, nil)
+	// The syslog families exist only with --syslog.
+	descSyslogSent = prometheus.NewDesc("portpanel_syslog_sent_total",
+		"Audit events sent to the --syslog collector since portpanel started.", nil, nil)
+	descSyslogDropped = prometheus.NewDesc("portpanel_syslog_dropped_total",
+		"Audit events not sent to the --syslog collector since portpanel started: the queue was full while the collector was slow or gone, or they were still queued at stop.", nil, nil)
+	descSyslogQueued = prometheus.NewDesc("portpanel_syslog_queue_length",
+		"Audit events waiting in memory to be sent to the --syslog collector.", nil, nil)
 )
 
 func (pc panelCollector) describeAlerts(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRiskThreshold, descOldestProposal, descConfirmDeadline, descAuditBroken, descAuditVerified} {
+	for _, d := range []*prometheus.Desc{descRiskThreshold, descOldestProposal, descConfirmDeadline, descAuditBroken, descAuditVerified,
+		descSyslogSent, descSyslogDropped, descSyslogQueued} {
 		ch <- d
 	}
 }
@@ -57,6 +65,12 @@ func (pc panelCollector) collectAlerts(ctx context.Context, ch chan<- prometheus
 	ch <- gauge(descAuditBroken, flag(pc.h.DB.ChainBroken() != nil))
 	if st := pc.h.DB.ChainChecked(); !st.FullAt.IsZero() {
 		ch <- gauge(descAuditVerified, unixSeconds(st.FullAt))
+	}
+
+	if f := pc.h.Syslog; f != nil {
+		ch <- prometheus.MustNewConstMetric(descSyslogSent, prometheus.CounterValue, float64(f.Sent()))
+		ch <- prometheus.MustNewConstMetric(descSyslogDropped, prometheus.CounterValue, float64(f.Dropped()))
+		ch <- gauge(descSyslogQueued, float64(f.Queued()))
 	}
 }
 

@@ -5,6 +5,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"portpanel/auditlog"
 	"portpanel/auth"
 	"portpanel/db"
 	"portpanel/internal/testtool"
@@ -50,10 +52,16 @@ func TestAlertRulesPassPromtool(t *testing.T) {
 
 // fullScrape is the body of /metrics on a server with something in every
 // family: a usage sample, a proposal, a running deadline, a full audit
-// check.
+// check, a syslog forwarder (to a collector that is not there).
 func fullScrape(t *testing.T) []byte {
 	t.Helper()
 	e := newEnv(t, sysctltest.ProcSys())
+	fwd, err := auditlog.New(t.Context(), e.h.DB, auditlog.Target{Network: "udp", Addr: "127.0.0.1:9"}, auditlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fwd.Close(context.Background()) })
+	e.h.Syslog = fwd
 	u := e.addUser(t, "alice", auth.RoleOperator)
 	deadline := time.Now().Add(time.Hour)
 	e.recordChanges(t, u, db.Change{Status: db.StatusProposed},

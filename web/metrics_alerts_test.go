@@ -27,6 +27,11 @@ func TestMetricsForAlertRules(t *testing.T) {
 			t.Errorf("%s is exposed before the moment it names exists: a rule would read 0 as 1970", name)
 		}
 	}
+	for _, name := range []string{"portpanel_syslog_sent_total", "portpanel_syslog_dropped_total", "portpanel_syslog_queue_length"} {
+		if fams[name] != nil {
+			t.Errorf("%s is exposed without --syslog", name)
+		}
+	}
 	// No file sets the range in the test's tree: the host boots with the
 	// kernel default.
 	for _, tt := range []struct {
