@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/handlers/openapitest"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -190,7 +191,7 @@ func (e *crashEnv) start(name, fault string) *crashServer {
 	s := &crashServer{t: t, name: name, base: "http://" + addr, secret: e.secret, log: &crashLog{}, done: make(chan struct{}),
 		// No keep-alive: a request must never go out on a connection of
 		// the previous run, nor be retried on a fresh one.
-		client: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+		client: &http.Client{Timeout: 15 * time.Second, Transport: openapitest.Transport(t, &http.Transport{DisableKeepAlives: true})}}
 	s.cmd = exec.Command(e.bin, "serve", "--addr", addr, "--db", e.db, "--sysctl-file", e.conf, "--config-root", e.root,
 		"--boot-reader", "procps", "--sample-interval", "1h")
 	s.cmd.Args = append(s.cmd.Args, e.serveArgs...)

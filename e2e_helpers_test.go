@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"portpanel/cli"
+	"portpanel/handlers/openapitest"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -259,7 +260,8 @@ func (s *e2eServer) api(method, path, token, body string, out any) (int, string)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	// Held to handlers/openapi.json as the web tests' API calls are.
+	res, err := (&http.Client{Transport: openapitest.Transport(s.t, nil)}).Do(req)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}

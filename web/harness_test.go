@@ -21,6 +21,7 @@ import (
 	"portpanel/db"
 	"portpanel/db/dbtest"
 	"portpanel/handlers"
+	"portpanel/handlers/openapitest"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
 	"portpanel/web"
@@ -83,7 +84,8 @@ type client struct {
 
 func (e *env) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: e.srv.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	// Every API call of every test is held to handlers/openapi.json.
+	return &client{t: t, base: e.srv.URL, http: &http.Client{Jar: jar, Transport: openapitest.Transport(t, nil), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }

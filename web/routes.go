@@ -91,6 +91,7 @@ func Routes(h *handlers.Handlers) []Route {
 		{patch, "/api/v1/webhooks/:id", admin, h.APIUpdateWebhook},
 		{del, "/api/v1/webhooks/:id", admin, h.APIDeleteWebhook},
 		{post, "/api/v1/webhooks/:id/test", admin, h.APITestWebhook},
+		{get, "/api/v1/openapi.json", viewer, h.OpenAPI},
 
 		// Signed-in users and API tokens may scrape; so may --metrics-token,
 		// which authenticate accepts on this path only.
