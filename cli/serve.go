@@ -22,6 +22,7 @@ import (
 	"portpanel/handlers"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
+	"portpanel/sysctl/netns"
 	"portpanel/sysctl/usage"
 	"portpanel/web"
 	"portpanel/webhook"
@@ -180,7 +181,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	h.Host, h.Webhooks = host, hooks
 	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
 	h.Syslog = syslog
-	h.Netns = netns()
+	h.Netns = ownNetns()
+	h.Namespaces = &netns.Monitor{Scanner: netns.Scanner{OwnUsage: svc.LatestUsage}}
+	// Like usage, a failed scan is advice lost, not a reason to stop.
+	if _, err := h.Namespaces.Refresh(ctx); err != nil {
+		log.Error("scan network namespaces", "err", err)
+	}
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
 		return err
 	}
@@ -209,6 +215,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	runLoops(bg, &wg, log, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
+	runLoops(bg, &wg, log, namespaceScan(cfg, h.Namespaces))
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()
@@ -246,27 +253,14 @@ func firstRunToken(ctx context.Context, d *db.DB) (*handlers.SetupToken, error) 
 	return handlers.NewSetupToken()
 }
 
-// netns names the network namespace portpanel runs in when it is not the
-// host's (the range is per namespace, so the page must say which).
-func netns() string {
-	self, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
+// ownNetns names the network namespace portpanel runs in when it is not
+// the host's (the range is per namespace, so the page must say which).
+func ownNetns() string {
+	ino, initial, err := netns.Scanner{}.Own()
+	if err != nil || initial {
 		return ""
 	}
-	host, err := os.Readlink("/proc/1/ns/net")
-	if err == nil {
-		if self == host {
-			return ""
-		}
-		return self
-	}
-	// pid 1 is hidden (a sandbox, or the systemd unit's ProtectProc). Some
-	// net.core sysctls exist only in the initial namespace; recent kernels
-	// also give it a fixed inode, PROC_NET_INIT_INO (0xEFFFFFF9).
-	if _, err := os.Stat("/proc/sys/net/core/netdev_max_backlog"); err == nil || self == "net:[4026531833]" {
-		return ""
-	}
-	return self
+	return netns.ID(ino)
 }
 
 // logTightened says, in one line, which database files others could read

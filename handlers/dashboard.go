@@ -42,7 +42,7 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	p := views.DashboardPage{
 		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
 		CanChange: auth.Allows(u.Role, auth.RoleOperator), Recent: recent, RolledBackBy: undone,
-		Usage: use, Risk: h.viewRisk(),
+		Usage: use, Risk: h.viewRisk(), UsageNetns: h.ownNetns(),
 		Form: views.ChangeForm{
 			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
 			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),

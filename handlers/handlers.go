@@ -17,6 +17,7 @@ import (
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/handlers/throttle"
+	"portpanel/sysctl/netns"
 	"portpanel/webhook"
 )
 
@@ -35,7 +36,10 @@ type Handlers struct {
 	// portpanel runs in a network namespace other than the host's.
 	Host  string
 	Netns string
-	Now   func() time.Time
+	// Namespaces keeps the latest scan of the host's network namespaces
+	// (the sampler refreshes it); nil: the namespaces page says none yet.
+	Namespaces *netns.Monitor
+	Now        func() time.Time
 	// MetricsToken, when set, is a bearer token that may read /metrics
 	// and nothing else (--metrics-token), for a Prometheus server that
 	// should hold no user's API token.

@@ -29,6 +29,7 @@ func (h *Handlers) Metrics() echo.HandlerFunc {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		panelCollector{h},
 		webhookCollector{h},
+		namespaceCollector{h},
 	)
 	// A family that fails is left out (the collector logs why); the rest
 	// of the scrape is still served.

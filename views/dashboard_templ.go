@@ -161,7 +161,7 @@ func Dashboard(p DashboardPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = usageSection(p.Usage, p.Risk, p.Now).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = usageSection(p.Usage, p.Risk, p.Now, p.UsageNetns).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -23,6 +23,7 @@ var navItems = []navItem{
 	{"dashboard", "/", "Dashboard"},
 	{"changes", "/changes", "Changes"},
 	{"history", "/history", "History"},
+	{"namespaces", "/namespaces", "Namespaces"},
 	{"audit", "/audit", "Audit"},
 }
 

@@ -15,7 +15,7 @@ import (
 // in, the CSRF token for its forms, and the flash message of the last POST.
 type Chrome struct {
 	Title string
-	// Nav is the active section: "dashboard", "changes", "history", "audit" or "".
+	// Nav is the active section: "dashboard", "changes", "history", "namespaces", "audit" or "".
 	Nav  string
 	User string // "" when nobody is signed in
 	Role string
@@ -127,6 +127,8 @@ type DashboardPage struct {
 	// Usage is the sampler's latest snapshot; nil before the first one.
 	Usage *db.UsageSample
 	Risk  RiskThresholds
+	// UsageNetns is the network namespace Usage (and the range) is for.
+	UsageNetns NetnsLabel
 }
 
 // ListFilter is the filter of the changes and audit lists as given in the

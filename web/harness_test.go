@@ -71,7 +71,7 @@ func newEnvDB(t testing.TB, procSys string, d *db.DB) *env {
 func (e *env) handlersCopy() *handlers.Handlers {
 	o := e.h
 	return &handlers.Handlers{DB: o.DB, Changes: o.Changes, Sessions: o.Sessions, Setup: o.Setup, Throttle: o.Throttle,
-		Log: o.Log, RequestLog: o.RequestLog, Host: o.Host, Netns: o.Netns, Now: o.Now, MetricsToken: o.MetricsToken, Risk: o.Risk,
+		Log: o.Log, RequestLog: o.RequestLog, Host: o.Host, Netns: o.Netns, Namespaces: o.Namespaces, Now: o.Now, MetricsToken: o.MetricsToken, Risk: o.Risk,
 		TrustedProxies: o.TrustedProxies, AuthHeader: o.AuthHeader}
 }
 

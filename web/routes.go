@@ -49,6 +49,7 @@ func Routes(h *handlers.Handlers) []Route {
 		{post, "/changes/:id/reject", approver, h.RejectChange},
 		{post, "/changes/:id/confirm", operator, h.ConfirmChange},
 		{get, "/history", viewer, h.History},
+		{get, "/namespaces", viewer, h.ListNamespaces},
 		{get, "/audit", viewer, h.Audit},
 		{get, "/audit/export", viewer, h.ExportAudit},
 		// Anyone signed in manages their own tokens; the handlers let
@@ -91,6 +92,7 @@ func Routes(h *handlers.Handlers) []Route {
 		{patch, "/api/v1/webhooks/:id", admin, h.APIUpdateWebhook},
 		{del, "/api/v1/webhooks/:id", admin, h.APIDeleteWebhook},
 		{post, "/api/v1/webhooks/:id/test", admin, h.APITestWebhook},
+		{get, "/api/v1/namespaces", viewer, h.APINamespaces},
 		{get, "/api/v1/openapi.json", viewer, h.OpenAPI},
 
 		// Signed-in users and API tokens may scrape; so may --metrics-token,
