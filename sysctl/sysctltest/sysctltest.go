@@ -40,12 +40,7 @@ func InNetns(t *testing.T) bool {
 		}
 		return true
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("this test needs root to create a network namespace, and CI is set")
-		}
-		t.Skip("needs root to create a network namespace")
-	}
+	NeedRoot(t, "to create a network namespace")
 	parentNS, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
 		t.Fatalf("read own network namespace: %v", err)
@@ -69,6 +64,20 @@ func InNetns(t *testing.T) bool {
 		t.Logf("in network namespace:\n%s", out)
 	}
 	return false
+}
+
+// NeedRoot skips the test unless it runs as root, or fails it where CI
+// is set: CI must run every test that needs root. why completes "needs
+// root …".
+func NeedRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("this test needs root " + why + ", and CI is set")
+	}
+	t.Skip("needs root " + why)
 }
 
 // runPattern builds a -test.run pattern matching exactly one test path.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"portpanel/sysctl/sysctltest"
 )
 
 const (
@@ -54,12 +56,7 @@ type Child struct {
 // where it fails: CI must run these tests.
 func Start(t testing.TB, spec Spec) Child {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("this test needs root to create network namespaces, and CI is set")
-		}
-		t.Skip("needs root to create network namespaces")
-	}
+	sysctltest.NeedRoot(t, "to create network namespaces")
 	own, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
 		t.Fatal(err)
