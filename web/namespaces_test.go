@@ -158,6 +158,8 @@ func TestNamespacesReportChildren(t *testing.T) {
 		if v, _ := sample(fams, "portpanel_netns_namespaces"); int(v) != len(sc.Namespaces) {
 			t.Errorf("namespaces = %v, want %d", v, len(sc.Namespaces))
 		}
+		// promtool's lint of names, units and help, as for the other families.
+		promtool(t, strings.NewReader(body(viewer.get("/metrics"))), "check", "metrics")
 	})
 }
 
