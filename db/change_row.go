@@ -16,7 +16,7 @@ import (
 const mutableColumns = `status, low, high, before_low, before_high, diff, error, warnings,
 	notes, file_existed, file_before, file_after, remove_file, file_after_hash, base_file_hash,
 	confirm_within, confirm_by, decided_by, decided_at, decision_reason, confirmed_by,
-	confirmed_at, emergency, updated_at`
+	confirmed_at, emergency, updated_at, hazards, acknowledged`
 
 // mutableSet is mutableColumns as an UPDATE's SET list.
 var mutableSet = func() string {
@@ -54,10 +54,14 @@ func mutableValues(c *Change) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode notes: %w", err)
 	}
+	hazards, acked, err := encodeHazards(c)
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.Status, c.Low, c.High, c.BeforeLow, c.BeforeHigh, c.Diff, c.Error, string(warnings),
 		string(notes), c.FileExisted, c.FileBefore, c.FileAfter, c.RemoveFile, c.FileAfterHash, c.BaseFileHash,
 		int64(c.ConfirmWithin / time.Second), msOrNil(c.ConfirmBy), c.DecidedBy, msOrNil(c.DecidedAt),
-		c.DecisionReason, c.ConfirmedBy, msOrNil(c.ConfirmedAt), c.Emergency, toMS(c.UpdatedAt)}, nil
+		c.DecisionReason, c.ConfirmedBy, msOrNil(c.ConfirmedAt), c.Emergency, toMS(c.UpdatedAt), hazards, acked}, nil
 }
 
 // normStrings makes "no warnings" (or notes) one value (nil), whatever was
@@ -92,13 +96,13 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 	var c Change
 	var created, updated, confirmWithin int64
 	var rollbackOf, confirmBy, decidedAt, confirmedAt sql.NullInt64
-	var warnings, notes string
+	var warnings, notes, hazards, acked string
 	var hasFileAfter bool
 	err := row.Scan(&c.ID, &c.Reason, &c.UserID, &c.User, &created, &c.File, &rollbackOf,
 		&c.Status, &c.Low, &c.High, &c.BeforeLow, &c.BeforeHigh, &c.Diff, &c.Error, &warnings,
 		&notes, &c.FileExisted, &c.FileBefore, &c.FileAfter, &c.RemoveFile, &c.FileAfterHash, &c.BaseFileHash,
 		&confirmWithin, &confirmBy, &c.DecidedBy, &decidedAt, &c.DecisionReason, &c.ConfirmedBy,
-		&confirmedAt, &c.Emergency, &updated, &hasFileAfter)
+		&confirmedAt, &c.Emergency, &updated, &hazards, &acked, &hasFileAfter)
 	if err != nil {
 		return Change{}, err
 	}
@@ -115,7 +119,8 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 	var werr, nerr error
 	c.Warnings, werr = decodeStrings(warnings, "warnings", c.ID)
 	c.Notes, nerr = decodeStrings(notes, "notes", c.ID)
-	if err := errors.Join(werr, nerr); err != nil {
+	herr := decodeHazards(&c, hazards, acked)
+	if err := errors.Join(werr, nerr, herr); err != nil {
 		return Change{}, err
 	}
 	return c, nil

@@ -132,6 +132,19 @@ type Change struct {
 	Emergency bool
 	// UpdatedAt is when the status last changed (CreatedAt at first).
 	UpdatedAt time.Time
+	// Hazards are what the change was found to risk when planned (for a
+	// proposal, again when approved); Acknowledged are the codes of those
+	// someone acknowledged (see change.Hazard).
+	Hazards      []Hazard
+	Acknowledged []string
+}
+
+// Hazard is one thing a change would put at risk, which someone must
+// acknowledge before it is applied: Code is stable ("small-range"),
+// Message a sentence for a person.
+type Hazard struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // AuditEvent is one entry of the append-only, hash-chained audit log.
