@@ -68,8 +68,10 @@ type Handlers struct {
 type pageMemos struct {
 	dashboard db.Memo[struct{}, dashboardData]
 	chrome    db.Memo[bool, chromeData]
-	// history bounds the history page's renders in flight (see gate).
-	history gate
+	// The history page's parts, and the gate its renders pass.
+	historyCharts  renderCache[string]
+	historySamples renderCache[historySamplesKey]
+	history        gate
 }
 
 // RiskThresholds are the shares of capacity at which a destination's

@@ -26,41 +26,33 @@ const hourlyFrom = 7 * 24 * time.Hour
 // each change marker to its change among those created since.
 const changeLinkLookback = 30 * 24 * time.Hour
 
-// History charts the range and its usage over a window and lists samples
-// newest first.
+// History charts the range over a window and lists samples newest first.
+// Both parts are rendered once per database version (renderCache): the
+// charts for a column of their plot (views.ChartColumn: 4 s of the 1-hour
+// window, 12 min of the 7-day one), the samples, whose times are shown
+// relative to now, for a second. So the charts may end up to a column
+// before now, never missing anything recorded since.
 func (h *Handlers) History(c echo.Context) error {
 	ctx := c.Request().Context()
 	before, err := cursor(c)
 	if err != nil {
 		return err
 	}
-	if err := h.memo.history.enter(ctx); err != nil {
-		return err
-	}
-	defer h.memo.history.leave()
 	window := c.QueryParam("window")
 	span, ok := windows[window]
 	if !ok {
 		window, span = "7d", windows["7d"]
 	}
-	to := h.Now().UTC()
-	from := to.Add(-span)
-	chart, err := h.DB.SamplesSince(ctx, from)
+	now := h.Now().UTC()
+	charts, err := h.memo.historyCharts.get(ctx, h.DB, &h.memo.history, window, now.UnixNano()/int64(views.ChartColumn(span)),
+		func(ctx context.Context) (views.Prerendered, error) { return h.historyCharts(ctx, window, span, now) })
 	if err != nil {
 		return err
 	}
-	use, err := h.usagePoints(ctx, from, span >= hourlyFrom)
-	if err != nil {
-		return err
-	}
-	// Only the columns marker linking needs, of the changes that could
-	// link: the newest 1,000 of the window plus lookback that set a range
-	// the window's change samples recorded, however long the history.
-	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), changeRanges(chart, from), 1000)
-	if err != nil {
-		return err
-	}
-	list, err := h.DB.Samples(ctx, samplesPerPage, before)
+	samples, err := h.memo.historySamples.get(ctx, h.DB, &h.memo.history, historySamplesKey{window, before}, now.Unix(),
+		func(ctx context.Context) (views.Prerendered, error) {
+			return h.historySamples(ctx, window, before, now)
+		})
 	if err != nil {
 		return err
 	}
@@ -68,10 +60,48 @@ func (h *Handlers) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.History(views.HistoryPage{
-		Chrome: ch, Chart: chart, ChartFrom: from, ChartTo: to, Window: window, Samples: list,
-		Next:  nextCursor(len(list), samplesPerPage, func(i int) int64 { return list[i].ID }),
-		Usage: use, Changes: changes, Risk: h.viewRisk(),
+	return render(c, http.StatusOK, views.HistoryFrame(ch, charts, samples))
+}
+
+// historySamplesKey is what the page of samples shows besides the data.
+type historySamplesKey struct {
+	window string // its older link keeps the window
+	before int64
+}
+
+// historyCharts renders the window switcher and the charts of the span
+// up to now.
+func (h *Handlers) historyCharts(ctx context.Context, window string, span time.Duration, now time.Time) (views.Prerendered, error) {
+	from := now.Add(-span)
+	chart, err := h.DB.SamplesSince(ctx, from)
+	if err != nil {
+		return views.Prerendered{}, err
+	}
+	use, err := h.usagePoints(ctx, from, span >= hourlyFrom)
+	if err != nil {
+		return views.Prerendered{}, err
+	}
+	// Only the columns marker linking needs, of the changes that could
+	// link: the newest 1,000 of the window plus lookback that set a range
+	// the window's change samples recorded, however long the history.
+	changes, err := h.DB.ChangeMarks(ctx, from.Add(-changeLinkLookback), changeRanges(chart, from), 1000)
+	if err != nil {
+		return views.Prerendered{}, err
+	}
+	return views.Prerender(ctx, views.HistoryCharts(views.HistoryPage{
+		Chart: chart, ChartFrom: from, ChartTo: now, Window: window, Usage: use, Changes: changes, Risk: h.viewRisk(),
+	}))
+}
+
+// historySamples renders a page of samples, their times seen from now.
+func (h *Handlers) historySamples(ctx context.Context, window string, before int64, now time.Time) (views.Prerendered, error) {
+	list, err := h.DB.Samples(ctx, samplesPerPage, before)
+	if err != nil {
+		return views.Prerendered{}, err
+	}
+	return views.Prerender(ctx, views.HistorySamples(views.HistoryPage{
+		Chrome: views.Chrome{Now: now}, Window: window, Samples: list,
+		Next: nextCursor(len(list), samplesPerPage, func(i int) int64 { return list[i].ID }),
 	}))
 }
 
