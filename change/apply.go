@@ -76,7 +76,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		Reason: reason, UserID: req.Actor.ID, User: req.Actor.Name, CreatedAt: now, UpdatedAt: now,
 		File: s.File, Warnings: warnings, ConfirmWithin: req.ConfirmWithin,
 	}
-	edit, err := sysctl.PlanFile(s.File, target)
+	edit, err := sysctl.PlanFile(s.File, sysctl.Target{Range: target})
 	if err != nil {
 		return plan{change: c, fileRefused: s.cannotEdit(err)}, nil
 	}

@@ -113,7 +113,7 @@ func revertedBy(orig db.Change, at time.Time) db.Transition {
 // sets the key back.
 func (s *Service) rollbackEdit(orig db.Change, target sysctl.Range) (e sysctl.FileEdit, remove bool, err error) {
 	if orig.File != s.File || orig.FileAfterHash == "" {
-		e, err = sysctl.PlanFile(s.File, target)
+		e, err = sysctl.PlanFile(s.File, sysctl.Target{Range: target})
 		return e, false, err
 	}
 	current, existed, err := sysctl.ReadConfigFile(s.File)
@@ -121,7 +121,7 @@ func (s *Service) rollbackEdit(orig db.Change, target sysctl.Range) (e sysctl.Fi
 		return sysctl.FileEdit{}, false, err
 	}
 	if fileState(current, existed) != orig.FileAfterHash {
-		e, err = sysctl.PlanFile(s.File, target)
+		e, err = sysctl.PlanFile(s.File, sysctl.Target{Range: target})
 		return e, false, err
 	}
 	e = sysctl.FileEdit{Path: s.File, Existed: existed, Before: current, After: orig.FileBefore}

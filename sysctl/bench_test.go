@@ -57,7 +57,7 @@ func BenchmarkParseConfig(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(debianConf)))
 	for b.Loop() {
-		if found, _ := scanKey(debianConf, ReaderSystemd); len(found) != 1 {
+		if found, _ := scanKey(debianConf, ReaderSystemd, rangeConf); len(found) != 1 {
 			b.Fatalf("found %d assignments, want 1", len(found))
 		}
 	}
@@ -87,7 +87,7 @@ func BenchmarkPlanFile(b *testing.B) {
 	_, managed := benchTree(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := PlanFile(managed, Range{Low: 20000, High: 60999}); err != nil {
+		if _, err := PlanFile(managed, Target{Range: Range{Low: 20000, High: 60999}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -80,14 +80,15 @@ func (c Config) replay(r Reader, assume string, assumed []byte) (Boot, error) {
 	}
 
 	var writes []sysctlWrite
-	var drop *Location
+	var globs, drops map[tracked][]Location
 	if r == ReaderProcps {
-		writes, b.Globs = procpsWrites(lines)
+		writes, globs = procpsWrites(lines)
 	} else {
-		writes, b.Globs, drop = systemdWrites(lines)
+		writes, globs, drops = systemdWrites(lines)
 	}
+	b.Globs, b.Reserved.Globs = globs[targetRange], globs[targetReserved]
 	k := newKernelModel(c.display)
-	var winner *sysctlWrite
+	var winner, reservedWinner *sysctlWrite
 	for i, w := range writes {
 		switch w.tracked {
 		case targetUnpriv:
@@ -98,14 +99,26 @@ func (c Config) replay(r Reader, assume string, assumed []byte) (Boot, error) {
 				continue
 			}
 			winner, b.Refused = &writes[i], nil
+		case targetReserved:
+			if reason := k.writeReserved(w.value); reason != "" {
+				b.Reserved.Refused = append(b.Reserved.Refused, RefusedWrite{Where: w.where, Value: w.value, Reason: reason})
+				continue
+			}
+			reservedWinner, b.Reserved.Refused = &writes[i], nil
 		}
 	}
 	b.UnprivilegedPortStart = k.unpriv
 	if winner != nil {
 		kr := k.r
 		b.Set, b.Value, b.Range, b.Where = true, winner.value, &kr, winner.where
-	} else if drop != nil {
-		b.Dropped, b.Where = true, *drop
+	} else if d := drops[targetRange]; len(d) > 0 {
+		b.Dropped, b.Where = true, d[len(d)-1]
+	}
+	b.Reserved.Ports = k.reserved
+	if w := reservedWinner; w != nil {
+		b.Reserved.Set, b.Reserved.Value, b.Reserved.Where = true, w.value, w.where
+	} else if d := drops[targetReserved]; len(d) > 0 {
+		b.Reserved.Dropped, b.Reserved.Where = true, d[len(d)-1]
 	}
 	for _, u := range unreadable {
 		msg := u.cause + ": the boot reader reads it at boot, so the boot value is uncertain"

@@ -50,6 +50,34 @@ func splitEditLines(content []byte) []editLine {
 	return out
 }
 
+// keyEdit is one key the editor sets: the key, the value it writes, and
+// whether a value already in the file makes the kernel hold the same (so
+// the line may stay as it is).
+type keyEdit struct {
+	key   confKey
+	value string
+	holds func(v string) bool
+}
+
+func rangeEdit(r Range) keyEdit {
+	return keyEdit{key: rangeConf, value: r.String(), holds: func(v string) bool {
+		kr := kernelRange(v)
+		return kr != nil && *kr == r
+	}}
+}
+
+func reservedEdit(list string) keyEdit {
+	return keyEdit{key: reservedConf, value: list, holds: func(v string) bool {
+		got, reason := kernelReserved(v)
+		return reason == "" && got == list
+	}}
+}
+
+// line is the assignment the editor writes for e.
+func (e keyEdit) line() string {
+	return strings.TrimRight(e.key.dotted+" = "+e.value, " ") // an empty list: "K ="
+}
+
 // EditConfig sets Key to r in the config file content and returns the new
 // content and notes on what else it changed. It rewrites the assignment
 // that wins (the last one) in place, comments out earlier ones and bare
@@ -60,6 +88,50 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 	if err := checkBounds(r); err != nil {
 		return nil, nil, err
 	}
+	return editKey(content, rangeEdit(r))
+}
+
+// EditReservedPorts sets ReservedKey to list in content as EditConfig sets
+// the range. list must be written as the kernel prints it (sorted, merged;
+// "" for none: the line then clears the set at boot), so that the file
+// says what the kernel will show; any such list is accepted, port 0
+// included, as a rollback restores whatever the kernel held.
+func EditReservedPorts(content []byte, list string) (after []byte, notes []string, err error) {
+	if got, reason := kernelReserved(list); reason != "" || got != list || strings.ContainsAny(list, " \t\n") {
+		return nil, nil, invalid("reserved_ports", "format", "reserved ports %q are not written as the kernel prints them (%s)", list, firstNonEmpty(reason, "sorted and merged, like "+got))
+	}
+	return editKey(content, reservedEdit(list))
+}
+
+// EditTarget sets everything t names: the range, and the reserved ports
+// when t sets them, in one new content (written by one atomic write).
+func EditTarget(content []byte, t Target) (after []byte, notes []string, err error) {
+	after, notes, err = EditConfig(content, t.Range)
+	if err != nil || t.Reserved == nil {
+		return after, notes, err
+	}
+	after, more, err := EditReservedPorts(after, *t.Reserved)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The second edit leaves every line but its key's alone; checked
+	// again all the same, as the file is what the host boots with.
+	if err := checkEdited(after, rangeEdit(t.Range)); err != nil {
+		return nil, nil, err
+	}
+	return after, append(notes, more...), nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// editKey sets e's key in content: see EditConfig.
+func editKey(content []byte, e keyEdit) (after []byte, notes []string, err error) {
+	k := e.key
 	if err := checkEditable(content); err != nil {
 		return nil, nil, err
 	}
@@ -71,14 +143,14 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 	sets := make([]setting, len(lines))
 	win, example := -1, -1
 	for i, l := range lines {
-		if err := checkLoneCR(l.text, i+1); err != nil {
+		if err := checkLoneCR(l.text, i+1, k); err != nil {
 			return nil, nil, err
 		}
-		sets[i] = editSetting(l.text)
+		sets[i] = editSetting(l.text, k)
 		switch {
 		case sets[i].kind == lineAssign:
 			win = i
-		case isCommentedKey(l.text):
+		case isCommentedKey(l.text, k):
 			example = i
 		}
 	}
@@ -88,7 +160,7 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 		n := i + 1
 		switch s := sets[i]; {
 		case s.kind == lineAssign && i == win:
-			rewritten, more := rewriteLine(l, s, r, n, nl)
+			rewritten, more := rewriteLine(l, s, e, n, nl)
 			out = append(out, rewritten...)
 			notes = append(notes, more...)
 			continue
@@ -101,9 +173,9 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 			out = append(out, "# "+l.text+l.eol)
 			continue
 		case s.kind == lineGlob:
-			notes = append(notes, fmt.Sprintf("line %d sets a pattern that also matches %s; the explicit assignment takes precedence, so it was left alone", n, Key))
-		case i == 0 && strings.HasPrefix(l.text, "\ufeff") && editSetting(l.text[3:]).kind != lineOther:
-			notes = append(notes, "line 1 starts with a UTF-8 byte order mark, so neither sysctl nor systemd-sysctl reads the key on it; it was left alone")
+			notes = append(notes, fmt.Sprintf("line %d sets a pattern that also matches %s; the explicit assignment takes precedence, so it was left alone", n, k.dotted))
+		case i == 0 && strings.HasPrefix(l.text, "\ufeff") && editSetting(l.text[3:], k).kind != lineOther:
+			notes = append(notes, fmt.Sprintf("line 1 starts with a UTF-8 byte order mark, so neither sysctl nor systemd-sysctl reads the %s on it; it was left alone", k.dotted))
 		}
 		out = append(out, l.text+l.eol)
 	}
@@ -115,11 +187,11 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 		if at > 0 && !strings.HasSuffix(out[at-1], "\n") {
 			out[at-1] += nl
 		}
-		out = append(out[:at], append([]string{Key + " = " + r.String() + nl}, out[at:]...)...)
-		notes = append(notes, fmt.Sprintf("added %s = %s %s", Key, r, where))
+		out = append(out[:at], append([]string{e.line() + nl}, out[at:]...)...)
+		notes = append(notes, fmt.Sprintf("added %s %s", e.line(), where))
 	}
 	after = []byte(strings.Join(out, ""))
-	if err := checkEdited(after, r); err != nil {
+	if err := checkEdited(after, e); err != nil {
 		return nil, nil, err
 	}
 	return after, notes, nil
@@ -127,35 +199,36 @@ func EditConfig(content []byte, r Range) (after []byte, notes []string, err erro
 
 // editSetting is what either reader sees on a line: the editor treats a
 // line as the key's if either tool does.
-func editSetting(text string) setting {
-	p, s := parseSetting(text, ReaderProcps), parseSetting(systemdFirst(text), ReaderSystemd)
-	for _, k := range []lineKind{lineAssign, lineDrop, lineGlob} {
-		if p.kind == k {
+func editSetting(text string, k confKey) setting {
+	p, s := parseSetting(text, ReaderProcps, k), parseSetting(systemdFirst(text), ReaderSystemd, k)
+	for _, kind := range []lineKind{lineAssign, lineDrop, lineGlob} {
+		if p.kind == kind {
 			return p
 		}
-		if s.kind == k {
+		if s.kind == kind {
 			return s
 		}
 	}
 	return setting{}
 }
 
-// rewriteLine writes the winning line with value r, keeping its
+// rewriteLine writes the winning line with e's value, keeping its
 // indentation, "-" prefix and key spelling. A value that is already
 // whitespace-equal leaves the line untouched; an inline "# note" after the
 // value moves onto its own line above.
-func rewriteLine(l editLine, s setting, r Range, n int, nl string) ([]string, []string) {
+func rewriteLine(l editLine, s setting, e keyEdit, n int, nl string) ([]string, []string) {
+	k := e.key
 	value, comment := splitInlineComment(s.value)
-	p, sd := parseSetting(l.text, ReaderProcps), parseSetting(systemdFirst(l.text), ReaderSystemd)
-	bothSee := p.kind == lineAssign && sd.kind == lineAssign && canonicalKey(p.key) && canonicalKey(sd.key) &&
+	p, sd := parseSetting(l.text, ReaderProcps, k), parseSetting(systemdFirst(l.text), ReaderSystemd, k)
+	bothSee := p.kind == lineAssign && sd.kind == lineAssign && canonicalKey(p.key, k) && canonicalKey(sd.key, k) &&
 		p.value == sd.value
-	if kr := kernelRange(p.value); bothSee && Equal(value, r.String()) && kr != nil && *kr == r {
+	if bothSee && Equal(value, e.value) && e.holds(p.value) {
 		return []string{l.text + l.eol}, nil
 	}
 	indent := l.text[:len(l.text)-len(strings.TrimLeft(l.text, " \t"))]
 	key, dash := s.key, ""
-	if !canonicalKey(key) {
-		key = Key // an odd spelling might not be read by one of the tools
+	if !canonicalKey(key, k) {
+		key = k.dotted // an odd spelling might not be read by one of the tools
 	}
 	if s.dash {
 		dash = "-"
@@ -169,8 +242,8 @@ func rewriteLine(l editLine, s setting, r Range, n int, nl string) ([]string, []
 		out = append(out, indent+"# "+comment+eol)
 		notes = append(notes, fmt.Sprintf("moved the comment after the value on line %d onto its own line above it", n))
 	}
-	out = append(out, indent+dash+key+" = "+r.String()+l.eol)
-	notes = append(notes, fmt.Sprintf("changed line %d from %q to %q", n, s.value, r.String()))
+	out = append(out, strings.TrimRight(indent+dash+key+" = "+e.value, " ")+l.eol)
+	notes = append(notes, fmt.Sprintf("changed line %d from %q to %q", n, s.value, e.value))
 	return out, notes
 }
 
@@ -186,15 +259,15 @@ func splitInlineComment(v string) (value, comment string) {
 	return v, ""
 }
 
-// isCommentedKey reports a commented-out assignment of the key, such as
+// isCommentedKey reports a commented-out assignment of k, such as
 // "# net.ipv4.ip_local_port_range = 32768 60999" or "; net/ipv4/...=".
-func isCommentedKey(text string) bool {
+func isCommentedKey(text string, k confKey) bool {
 	t := strings.TrimLeft(text, " \t")
 	if t == "" || (t[0] != '#' && t[0] != ';') {
 		return false
 	}
 	t = strings.TrimLeft(t, "#; \t")
-	s := parseSetting(t, ReaderProcps)
+	s := parseSetting(t, ReaderProcps, k)
 	return s.kind == lineAssign
 }
 
@@ -208,21 +281,21 @@ func systemdFirst(text string) string {
 // checkLoneCR refuses a line that systemd-sysctl, which also ends lines at
 // a lone "\r", reads as several lines one of which is about the key: a "# "
 // prefix would not comment that part out.
-func checkLoneCR(text string, n int) error {
+func checkLoneCR(text string, n int, k confKey) error {
 	parts := strings.Split(text, "\r")
 	for _, p := range parts[1:] {
-		if parseSetting(p, ReaderSystemd).kind != lineOther {
-			return &UneditableError{Reason: fmt.Sprintf("line %d contains a carriage return in the middle, and systemd-sysctl reads the part after it as a separate line about %s: fix that line by hand", n, Key)}
+		if parseSetting(p, ReaderSystemd, k).kind != lineOther {
+			return &UneditableError{Reason: fmt.Sprintf("line %d contains a carriage return in the middle, and systemd-sysctl reads the part after it as a separate line about %s: fix that line by hand", n, k.dotted)}
 		}
 	}
 	return nil
 }
 
-// checkEdited is a last safety net: both readers must find exactly r in
-// the edited content.
-func checkEdited(content []byte, r Range) error {
+// checkEdited is a last safety net: both readers must find exactly e's
+// value in the edited content.
+func checkEdited(content []byte, e keyEdit) error {
 	for _, rd := range []Reader{ReaderProcps, ReaderSystemd} {
-		lines, _ := scanKey(content, rd)
+		lines, _ := scanKey(content, rd, e.key)
 		var value *string
 		for _, l := range lines {
 			switch {
@@ -233,8 +306,8 @@ func checkEdited(content []byte, r Range) error {
 				value = nil
 			}
 		}
-		if value == nil || kernelRange(*value) == nil || *kernelRange(*value) != r {
-			return &UneditableError{Reason: fmt.Sprintf("portpanel could not edit this file so that %s reads %s = %s: edit it by hand", readerName(rd), Key, r)}
+		if value == nil || !e.holds(*value) {
+			return &UneditableError{Reason: fmt.Sprintf("portpanel could not edit this file so that %s reads %s: edit it by hand", readerName(rd), e.line())}
 		}
 	}
 	return nil

@@ -39,14 +39,14 @@ func ReadConfigFile(path string) (content []byte, existed bool, err error) {
 	return content, true, nil
 }
 
-// PlanFile works out the edit that sets r in the file at path, without
+// PlanFile works out the edit that sets t in the file at path, without
 // writing anything.
-func PlanFile(path string, r Range) (FileEdit, error) {
+func PlanFile(path string, t Target) (FileEdit, error) {
 	before, existed, err := ReadConfigFile(path)
 	if err != nil {
 		return FileEdit{}, err
 	}
-	after, notes, err := EditConfig(before, r)
+	after, notes, err := EditTarget(before, t)
 	if err != nil {
 		return FileEdit{}, fmt.Errorf("edit %s: %w", path, err)
 	}

@@ -47,7 +47,7 @@ func TestPlanFile(t *testing.T) {
 	p := filepath.Join(dir, "60-portpanel.conf")
 	r := Range{Low: 40000, High: 50001}
 
-	e, err := PlanFile(p, r)
+	e, err := PlanFile(p, Target{Range: r})
 	if err != nil || e.Existed || e.Before != nil || string(e.After) != Key+" = 40000 50001\n" {
 		t.Fatalf("new file plan: %+v, %v", e, err)
 	}
@@ -55,7 +55,7 @@ func TestPlanFile(t *testing.T) {
 		t.Fatal("PlanFile wrote something")
 	}
 	os.WriteFile(p, []byte("a = 1\n"+Key+" = 1 2\nb = 2\n"), 0o644)
-	e, err = PlanFile(p, r)
+	e, err = PlanFile(p, Target{Range: r})
 	if err != nil || !e.Existed || len(e.Notes) != 1 {
 		t.Fatalf("existing file plan: %+v, %v", e, err)
 	}
@@ -64,7 +64,7 @@ func TestPlanFile(t *testing.T) {
 		t.Fatalf("diff:\n%s\nwant:\n%s", e.Diff, want)
 	}
 	os.WriteFile(p, []byte("x\x00"), 0o644)
-	if _, err := PlanFile(p, r); err == nil {
+	if _, err := PlanFile(p, Target{Range: r}); err == nil {
 		t.Fatal("PlanFile accepted a binary file")
 	}
 }
@@ -270,7 +270,7 @@ func TestUnreadableFile(t *testing.T) {
 	if !errors.Is(err, fs.ErrPermission) || err.Error() != "read "+p+": permission denied" {
 		t.Errorf("ReadConfigFile = %v", err)
 	}
-	if _, err := PlanFile(p, Range{Low: 40000, High: 50001}); !errors.Is(err, fs.ErrPermission) {
+	if _, err := PlanFile(p, Target{Range: Range{Low: 40000, High: 50001}}); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("PlanFile = %v", err)
 	}
 }

@@ -19,7 +19,10 @@ const oracleKeyPath = "/proc/sys/net/ipv4/ip_local_port_range"
 // the last write that reaches the key, and whether there is one. Globs are
 // modelled with path.Match and are skipped when any line names the key with
 // exactly the canonical path, as settinglist_findpath() does.
-func procpsValue(content string) (string, bool) {
+func procpsValue(content string) (string, bool) { return procpsValueOf(content, oracleKeyPath) }
+
+// procpsValueOf is procpsValue for the key at keyPath (under /proc/sys).
+func procpsValueOf(content, keyPath string) (string, bool) {
 	const space = " \t\n\v\f\r"
 	type node struct {
 		path, value   string
@@ -54,7 +57,7 @@ func procpsValue(content string) (string, bool) {
 	// A glob skips paths named by any node, explicitly or by a "-glob".
 	named := false
 	for _, o := range nodes {
-		if m, _ := path.Match(o.path, oracleKeyPath); o.path == oracleKeyPath || (o.exclude && m) {
+		if m, _ := path.Match(o.path, keyPath); o.path == keyPath || (o.exclude && m) {
 			named = true
 		}
 	}
@@ -64,10 +67,10 @@ func procpsValue(content string) (string, bool) {
 		switch {
 		case n.exclude:
 		case n.glob:
-			if m, _ := path.Match(n.path, oracleKeyPath); m && !named {
+			if m, _ := path.Match(n.path, keyPath); m && !named {
 				value, ok = n.value, true
 			}
-		case kernelOpens(n.path):
+		case kernelOpensKey(n.path, keyPath):
 			value, ok = n.value, true
 		}
 	}
@@ -94,9 +97,10 @@ func oracleSlashdot(k string) string {
 	return b.String()
 }
 
-// kernelOpens reports whether opening p reaches our key, walking it as the
-// kernel would through the only directories known to exist.
-func kernelOpens(p string) bool {
+// kernelOpensKey reports whether opening p reaches the key at keyPath,
+// walking it as the kernel would through the only directories known to
+// exist.
+func kernelOpensKey(p, keyPath string) bool {
 	dirs := map[string]bool{"/": true, "/proc": true, "/proc/sys": true, "/proc/sys/net": true, "/proc/sys/net/ipv4": true}
 	cur := "/"
 	for _, c := range strings.Split(p, "/") {
@@ -109,18 +113,24 @@ func kernelOpens(p string) bool {
 			cur = path.Dir(cur)
 		default:
 			cur = path.Join(cur, c)
-			if !dirs[cur] && cur != oracleKeyPath {
+			if !dirs[cur] && cur != keyPath {
 				return false
 			}
 		}
 	}
-	return cur == oracleKeyPath
+	return cur == keyPath
 }
 
 // systemdValue models systemd-sysctl 252 parse_file() and
 // sysctl_normalize() for our key: the last line naming the key wins, and a
 // bare "-key" drops it.
 func systemdValue(content string) (string, bool) {
+	return systemdValueOf(content, strings.TrimPrefix(oracleKeyPath, "/proc/sys/"))
+}
+
+// systemdValueOf is systemdValue for the key at keyPath (relative to
+// /proc/sys).
+func systemdValueOf(content, keyPath string) (string, bool) {
 	const space = " \t\n\r"
 	var value string
 	var ok bool
@@ -148,7 +158,7 @@ func systemdValue(content string) (string, bool) {
 				comps = append(comps, c)
 			}
 		}
-		if strings.Join(comps, "/") != "net/ipv4/ip_local_port_range" {
+		if strings.Join(comps, "/") != keyPath {
 			continue
 		}
 		value, ok = strings.Trim(v, space), hasValue
@@ -201,10 +211,39 @@ func fuzzLines(s string) []fuzzLine {
 // often be read two ways.
 func checkKept(t *testing.T, in, out string, r Range) {
 	t.Helper()
+	checkKeptKeys(t, in, out, []oracleKey{{"ip_local_port_range", func(text string) bool {
+		v, ok := procpsValue(text)
+		return ok && kernelGets(v, r)
+	}}})
+}
+
+// oracleKey is a key checkKeptKeys allows to change: lines mentioning name
+// are related to it, and ours says whether a line sets its new value.
+type oracleKey struct {
+	name string
+	ours func(text string) bool
+}
+
+// checkKeptKeys is checkKept for edits of several keys, each of which may
+// insert one line.
+func checkKeptKeys(t *testing.T, in, out string, keys []oracleKey) {
+	t.Helper()
 	ins, outs := fuzzLines(in), fuzzLines(out)
 	isOurs := func(l fuzzLine) bool {
-		v, ok := procpsValue(l.text)
-		return ok && kernelGets(v, r)
+		for _, k := range keys {
+			if k.ours(l.text) {
+				return true
+			}
+		}
+		return false
+	}
+	isRelated := func(l fuzzLine) bool {
+		for _, k := range keys {
+			if strings.Contains(l.text, k.name) {
+				return true
+			}
+		}
+		return false
 	}
 	kept := func(o, l fuzzLine, last, related bool) bool {
 		if last && l.eol == "" && (o.text+o.eol == l.text+"\n" || o.text+o.eol == l.text+"\r\n") {
@@ -222,16 +261,16 @@ func checkKept(t *testing.T, in, out string, r Range) {
 		var ok bool
 		switch {
 		case i == len(ins):
-			ok = len(outs)-j+inserted <= 1 && (j == len(outs) || isOurs(outs[j]))
+			ok = j == len(outs) || (inserted < len(keys) && isOurs(outs[j]) && match(i, j+1, inserted+1))
 		case j == len(outs):
 			ok = false
 		default:
 			l, o := ins[i], outs[j]
-			related := strings.Contains(l.text, "ip_local_port_range")
+			related := isRelated(l)
 			ok = (kept(o, l, i == len(ins)-1, related) && match(i+1, j+1, inserted)) ||
 				(related && isOurs(o) && match(i+1, j+1, inserted)) ||
 				(related && strings.Contains(o.text, "#") && j+1 < len(outs) && isOurs(outs[j+1]) && match(i+1, j+2, inserted)) ||
-				(inserted == 0 && isOurs(o) && match(i, j+1, 1))
+				(inserted < len(keys) && isOurs(o) && match(i, j+1, inserted+1))
 		}
 		memo[key] = ok
 		return ok

@@ -3,6 +3,7 @@ package sysctl
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -100,12 +101,66 @@ func (k Kernel) WriteRange(r Range) error {
 	return nil
 }
 
+// ReadReserved returns ip_local_reserved_ports as the kernel prints it:
+// sorted and merged, "" when none are reserved.
+func (k Kernel) ReadReserved() (string, error) {
+	s, err := k.read(reservedFile)
+	return strings.TrimSpace(s), err
+}
+
+// WriteReserved sets ip_local_reserved_ports to list (the kernel's
+// syntax, "" for none) with a single write(2) of list+"\n": a write
+// replaces the whole set, and an empty write would change nothing, where
+// "\n" clears it. The list is not validated here (see
+// CheckReservedPorts); what the kernel refuses comes back as
+// *KernelRefusedError.
+func (k Kernel) WriteReserved(list string) error {
+	f, err := os.OpenFile(k.path(reservedFile), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", ReservedKey, err)
+	}
+	_, werr := f.Write([]byte(list + "\n"))
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return &KernelRefusedError{Key: ReservedKey, Ports: list, Err: bareErr(werr)}
+	}
+	return nil
+}
+
 func (k Kernel) read(name string) (string, error) {
-	b, err := os.ReadFile(k.path(name))
+	f, err := os.Open(k.path(name))
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", dotted(name), err)
 	}
-	return string(b), nil
+	defer f.Close()
+	s, err := readWhole(func(b []byte, off int64) (int, error) { return f.ReadAt(b, off) })
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", dotted(name), err)
+	}
+	return s, nil
+}
+
+// readWhole reads a /proc/sys file whole. A sysctl handler formats its
+// value only for a read at offset 0 and answers any later offset with
+// end of file, so reading on in pieces (as os.ReadFile does, 512 bytes
+// first) cuts a long value short: a reserved-ports list can be thousands
+// of bytes. A read that fills the buffer is done again from offset 0 with
+// a larger one. Plain files (tests) read the same way.
+func readWhole(pread func([]byte, int64) (int, error)) (string, error) {
+	buf := make([]byte, 512)
+	for {
+		n, err := pread(buf, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 4*len(buf))
+	}
 }
 
 func (k Kernel) path(name string) string { return filepath.Join(k.ProcSys, name) }
@@ -114,13 +169,20 @@ func dotted(name string) string { return strings.ReplaceAll(name, "/", ".") }
 
 // KernelRefusedError is returned when the kernel rejects a value written to
 // ip_local_port_range (EINVAL for low > high, an end outside 1..65535 or a
-// low below ip_unprivileged_port_start). The old value is still in force.
+// low below ip_unprivileged_port_start), or, when Key is ReservedKey, the
+// list Ports written to ip_local_reserved_ports. The old value is still in
+// force.
 type KernelRefusedError struct {
+	Key   string // "" for the range
 	Value Range
+	Ports string
 	Err   error
 }
 
 func (e *KernelRefusedError) Error() string {
+	if e.Key == ReservedKey {
+		return fmt.Sprintf("the kernel refused %s = %q: %v", ReservedKey, e.Ports, e.Err)
+	}
 	return fmt.Sprintf("the kernel refused %d %d: %v", e.Value.Low, e.Value.High, e.Err)
 }
 

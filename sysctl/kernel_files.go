@@ -57,30 +57,20 @@ func (f *KernelFiles) read(name string) (string, error) {
 		f.fds[name] = fd
 	}
 	f.mu.Unlock()
-	var small [256]byte
-	buf := small[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+	s, err := readWhole(func(b []byte, off int64) (int, error) {
+		for {
+			n, err := syscall.Pread(fd, b, off)
+			if err != syscall.EINTR {
+				return n, err
+			}
 		}
-		n, err := syscall.Pread(fd, buf[len(buf):cap(buf)], int64(len(buf)))
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			// A kept file is never closed, so an error is the file's:
-			// read it afresh.
-			return f.k.read(name)
-		}
-		room := cap(buf) - len(buf)
-		buf = buf[:len(buf)+n]
-		// A sysctl handler formats the whole value into a read large
-		// enough for it, so a short read is the end: this saves the
-		// second pread that would return 0.
-		if n == 0 || n < room {
-			return string(buf), nil
-		}
+	})
+	if err != nil {
+		// A kept file is never closed, so an error is the file's: read
+		// it afresh.
+		return f.k.read(name)
 	}
+	return s, nil
 }
 
 // openRetry opens p for KernelFiles without the network poller os.Open

@@ -15,6 +15,9 @@ import (
 type kernelModel struct {
 	r      Range
 	unpriv int
+	// reserved is ip_local_reserved_ports as the kernel prints it; no
+	// rule ties it to the other two.
+	reserved string
 	// unprivWhere is the write that set unpriv (zero: the kernel default).
 	unprivWhere Location
 	// display shows a config path as the admin knows it, for reasons.
@@ -52,6 +55,16 @@ func (k *kernelModel) writeRange(value string) string {
 	}
 	k.r = next
 	return ""
+}
+
+// writeReserved applies one write of value to ip_local_reserved_ports
+// (proc_do_large_bitmap(), see kernelReserved).
+func (k *kernelModel) writeReserved(value string) string {
+	list, reason := kernelReserved(value)
+	if reason == "" {
+		k.reserved = list
+	}
+	return reason
 }
 
 // writeUnpriv applies one write of value to ip_unprivileged_port_start.
@@ -96,7 +109,7 @@ func dointvec(buf string, n, min, max int) ([]int, string) {
 		if buf == "" {
 			break
 		}
-		v, rest, reason := procGetLong(buf)
+		v, rest, reason := procGetLong(buf, " \t\n")
 		if reason != "" {
 			return nil, reason
 		}
@@ -117,9 +130,10 @@ func dointvec(buf string, n, min, max int) ([]int, string) {
 const tmpBufLen = 22
 
 // procGetLong reads one integer at the start of buf like proc_get_long()
-// with the separators " \t\n": an optional "-", then digits in base 0
-// (0x hex, 0 octal) as strtoul_lenient() reads them.
-func procGetLong(buf string) (int64, string, string) {
+// with the separators ends (" \t\n" for a table of ints): an optional
+// "-", then digits in base 0 (0x hex, 0 octal) as strtoul_lenient() reads
+// them.
+func procGetLong(buf, ends string) (int64, string, string) {
 	t := buf // the kernel copies at most TMPBUFLEN-1 bytes
 	if len(t) > tmpBufLen-1 {
 		t = t[:tmpBufLen-1]
@@ -153,7 +167,7 @@ func procGetLong(buf string) (int64, string, string) {
 	if p == tmpBufLen-1 {
 		return 0, "", fmt.Sprintf("%q is too long for the kernel to read", firstField(buf))
 	}
-	if p < len(buf) && !strings.ContainsRune(" \t\n", rune(buf[p])) {
+	if p < len(buf) && !strings.ContainsRune(ends, rune(buf[p])) {
 		return 0, "", fmt.Sprintf("%q is not a number the kernel reads (it goes on with %q)", firstField(buf), string(buf[p]))
 	}
 	// do_proc_dointvec_conv(): the magnitude must fit an int.

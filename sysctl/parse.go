@@ -34,8 +34,18 @@ type setting struct {
 	value string // trimmed; "" for a drop
 }
 
-// parseSetting classifies one line (without its line terminator).
-func parseSetting(line string, rd Reader) setting {
+// confKey is a key the editor writes and the replay follows: its dotted
+// name and its path under /proc/sys.
+type confKey struct{ dotted, path string }
+
+var (
+	rangeConf    = confKey{Key, keyPath}
+	reservedConf = confKey{ReservedKey, reservedFile}
+)
+
+// parseSetting classifies one line (without its line terminator) as
+// being about key k or not.
+func parseSetting(line string, rd Reader, k confKey) setting {
 	space := procpsSpace
 	if rd == ReaderSystemd {
 		space = systemdSpace
@@ -45,22 +55,22 @@ func parseSetting(line string, rd Reader) setting {
 		return setting{}
 	}
 	var s setting
-	k, v, hasValue := strings.Cut(t, "=")
+	name, v, hasValue := strings.Cut(t, "=")
 	if !hasValue && t[0] != '-' {
 		return setting{} // not an assignment: both tools warn and go on
 	}
-	if k != "" && k[0] == '-' {
-		s.dash, k = true, k[1:]
+	if name != "" && name[0] == '-' {
+		s.dash, name = true, name[1:]
 	}
 	// procps only right-trims the key after the "-", so "- K = V" is an
 	// unknown key " K" to it; systemd trims both sides.
 	if rd == ReaderSystemd {
-		k = strings.Trim(k, space)
+		name = strings.Trim(name, space)
 	} else {
-		k = strings.TrimRight(k, space)
+		name = strings.TrimRight(name, space)
 	}
-	s.key = k
-	s.kind = classifyKey(k, hasValue)
+	s.key = name
+	s.kind = classifyKey(name, hasValue, k)
 	if hasValue {
 		s.value = strings.Trim(v, space)
 	}
@@ -70,15 +80,15 @@ func parseSetting(line string, rd Reader) setting {
 	return s
 }
 
-func classifyKey(k string, hasValue bool) lineKind {
-	p := slashdot(k)
+func classifyKey(name string, hasValue bool, k confKey) lineKind {
+	p := slashdot(name)
 	if strings.ContainsAny(p, "*?[") {
-		if ok, _ := path.Match("/proc/sys/"+p, "/proc/sys/"+keyPath); ok && hasValue {
+		if ok, _ := path.Match("/proc/sys/"+p, "/proc/sys/"+k.path); ok && hasValue {
 			return lineGlob
 		}
 		return lineOther // "-glob" only excludes keys from other globs
 	}
-	if !namesKey(p) {
+	if !namesKey(p, k) {
 		return lineOther
 	}
 	if hasValue {
@@ -88,18 +98,18 @@ func classifyKey(k string, hasValue bool) lineKind {
 }
 
 // namesKey reports whether the slash path p, opened under /proc/sys, is
-// our key. It is deliberately a little generous: repeated separators, "."
+// key k. It is deliberately a little generous: repeated separators, "."
 // and ".." components and a trailing separator are accepted, although one
 // tool or the other refuses some of them, so the editor never leaves such a
 // line behind believing it is someone else's key.
-func namesKey(p string) bool {
-	return p != "" && path.Clean("/proc/sys/"+p) == "/proc/sys/"+keyPath
+func namesKey(p string, k confKey) bool {
+	return p != "" && path.Clean("/proc/sys/"+p) == "/proc/sys/"+k.path
 }
 
-// canonicalKey reports whether k is spelled so that both tools, and
-// procps' glob deduplication (a plain string compare of paths), see the
-// key: the dotted or the slash form, nothing else.
-func canonicalKey(k string) bool { return k == Key || k == keyPath }
+// canonicalKey reports whether name is spelled so that both tools, and
+// procps' glob deduplication (a plain string compare of paths), see key k:
+// the dotted or the slash form, nothing else.
+func canonicalKey(name string, k confKey) bool { return name == k.dotted || name == k.path }
 
 // slashdot turns a key into a path the way both tools do: if the first
 // separator is a dot, dots become slashes and slashes become dots (so a
@@ -172,17 +182,17 @@ func systemdEOL(s string) int {
 	return n
 }
 
-// found is a line that sets, drops or globs Key.
+// found is a line that sets, drops or globs a key.
 type found struct {
 	setting
 	line int
 }
 
-// scanKey returns the lines of content that rd reads as being about Key.
-func scanKey(content []byte, rd Reader) (out []found, tooLong bool) {
+// scanKey returns the lines of content that rd reads as being about k.
+func scanKey(content []byte, rd Reader, k confKey) (out []found, tooLong bool) {
 	lines, tooLong := splitLines(content, rd)
 	for _, l := range lines {
-		if s := parseSetting(l.text, rd); s.kind != lineOther {
+		if s := parseSetting(l.text, rd, k); s.kind != lineOther {
 			out = append(out, found{setting: s, line: l.n})
 		}
 	}

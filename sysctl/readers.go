@@ -31,6 +31,7 @@ const (
 	targetNone tracked = iota
 	targetRange
 	targetUnpriv
+	targetReserved
 )
 
 // procSys is where the readers write, whatever Kernel.ProcSys says: the
@@ -59,11 +60,14 @@ type confLine struct {
 func targetOf(p string) tracked {
 	name := p[strings.LastIndexByte(p, '/')+1:]
 	var want string
+	var t tracked
 	switch name {
 	case path.Base(rangeFile):
-		want = rangeFile
+		want, t = rangeFile, targetRange
 	case path.Base(unprivFile):
-		want = unprivFile
+		want, t = unprivFile, targetUnpriv
+	case path.Base(reservedFile):
+		want, t = reservedFile, targetReserved
 	default:
 		return targetNone
 	}
@@ -75,10 +79,7 @@ func targetOf(p string) tracked {
 	if err != nil || !os.SameFile(fi, wi) {
 		return targetNone
 	}
-	if want == rangeFile {
-		return targetRange
-	}
-	return targetUnpriv
+	return t
 }
 
 // procpsNode is one entry of procps' setting list.
@@ -124,8 +125,10 @@ func procpsParse(l confLine) (procpsNode, bool) {
 // its first separator is a dot, dots and slashes swap.
 func procpsSlashdot(k string) string { return slashdot(k) }
 
-// procpsWrites is write_setting_list() over the lines of all files.
-func procpsWrites(lines []confLine) (writes []sysctlWrite, globs []Location) {
+// procpsWrites is write_setting_list() over the lines of all files. globs
+// are the pattern lines that match each tracked key.
+func procpsWrites(lines []confLine) (writes []sysctlWrite, globs map[tracked][]Location) {
+	globs = map[tracked][]Location{}
 	var nodes []procpsNode
 	named := map[string]bool{}
 	for _, l := range lines {
@@ -146,8 +149,8 @@ func procpsWrites(lines []confLine) (writes []sysctlWrite, globs []Location) {
 		}
 		for _, m := range realFS.glob(n.path) {
 			t := targetOf(m)
-			if t == targetRange {
-				globs = append(globs, n.where)
+			if t != targetNone {
+				globs[t] = append(globs[t], n.where)
 			}
 			if t == targetNone || named[m] {
 				continue // someone else's key, or an explicit line (or "-key") overrides the pattern
@@ -233,8 +236,10 @@ func systemdOpenTarget(key string) tracked {
 }
 
 // systemdWrites is parse_file() over the lines of all files, then
-// apply_all().
-func systemdWrites(lines []confLine) (writes []sysctlWrite, globs []Location, drop *Location) {
+// apply_all(). globs are the pattern lines that match each tracked key,
+// drops the "-key" line that drops it.
+func systemdWrites(lines []confLine) (writes []sysctlWrite, globs, drops map[tracked][]Location) {
+	globs, drops = map[tracked][]Location{}, map[tracked][]Location{}
 	var entries []systemdEntry
 	index := map[string]int{}
 	for _, l := range lines {
@@ -257,9 +262,8 @@ func systemdWrites(lines []confLine) (writes []sysctlWrite, globs []Location, dr
 			continue
 		}
 		if e.value == nil {
-			if systemdOpenTarget(e.key) == targetRange {
-				d := e.where
-				drop = &d
+			if t := systemdOpenTarget(e.key); t != targetNone {
+				drops[t] = append(drops[t], e.where)
 			}
 			continue
 		}
@@ -274,8 +278,8 @@ func systemdWrites(lines []confLine) (writes []sysctlWrite, globs []Location, dr
 		for _, m := range realFS.glob(procSys + "/" + e.key) {
 			key := strings.TrimLeft(strings.TrimPrefix(m, procSys), "/")
 			t := systemdOpenTarget(key)
-			if t == targetRange {
-				globs = append(globs, e.where)
+			if t != targetNone {
+				globs[t] = append(globs[t], e.where)
 			}
 			if _, explicit := index[key]; explicit && entries[index[key]].key != "" {
 				continue // "Not setting %s (explicit setting exists)."
@@ -285,5 +289,5 @@ func systemdWrites(lines []confLine) (writes []sysctlWrite, globs []Location, dr
 			}
 		}
 	}
-	return writes, globs, drop
+	return writes, globs, drops
 }

@@ -34,7 +34,7 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 	if !rep.ManagedRead {
 		rep.Warnings = append(rep.Warnings, c.notRead(managed, real, r, files))
 	} else {
-		rep.OverriddenBy = c.overriddenBy(managed, real, r, boot)
+		rep.OverriddenBy = c.overriddenBy(real, r)
 		if o := rep.OverriddenBy; o != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 				"%s also sets %s and %s reads it after %s, so its value wins at boot: remove that line, or change the value there.",
@@ -62,7 +62,78 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 	for _, u := range boot.Uncertain {
 		rep.BootWarnings = append(rep.BootWarnings, "Boot value uncertain: "+u+".")
 	}
+	c.reportReserved(&rep, managed, real)
 	return rep, nil
+}
+
+// reportReserved adds to rep what concerns ip_local_reserved_ports: the
+// same questions as for the range, the override one only once the
+// managed file sets the key (else no value written there is at stake).
+func (c Config) reportReserved(rep *BootReport, managed, real string) {
+	boot, other := rep.Boot.Reserved, rep.Other.Reserved
+	if rep.ManagedRead && managedSets(real, reservedConf) {
+		rep.ReservedOverriddenBy = c.overriddenByKey(real, rep.Reader, func(b []byte) ([]byte, error) {
+			after, _, err := EditReservedPorts(b, reservedProbe)
+			return after, err
+		}, func(b Boot) (Location, bool) { return b.Reserved.Where, b.Reserved.Set })
+		if o := rep.ReservedOverriddenBy; o != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+				"%s also sets %s and %s reads it after %s, so its value wins at boot: remove that line, or change the value there.",
+				c.loc(*o), ReservedKey, readerName(rep.Reader), c.display(managed)))
+		}
+	}
+	for _, b := range []ReservedBoot{boot, other} {
+		if b.Dropped && !b.Set {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+				"%s has a bare \"-%s\" line: systemd-sysctl drops the key and never sets it at boot; comment that line out.",
+				c.loc(b.Where), ReservedKey))
+			break
+		}
+	}
+	if boot.Ports != other.Ports {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+			"The boot readers disagree on %s: %s (used here) leaves %s, but %s would leave %s.",
+			ReservedKey, readerName(rep.Reader), c.describeReserved(boot), readerName(rep.Other.Reader), c.describeReserved(other)))
+	}
+	for _, w := range boot.Refused {
+		rep.BootWarnings = append(rep.BootWarnings, fmt.Sprintf("%s sets %s to %q, which the kernel refuses at boot (%s): the list before it stays.",
+			c.loc(w.Where), ReservedKey, w.Value, w.Reason))
+	}
+}
+
+// reservedProbe is a list no config file is likely to hold (see
+// overriddenBy).
+const reservedProbe = "49157,65531"
+
+// managedSets reports whether the file at real assigns k.
+func managedSets(real string, k confKey) bool {
+	content, err := os.ReadFile(real)
+	if err != nil {
+		return false
+	}
+	for _, rd := range []Reader{ReaderProcps, ReaderSystemd} {
+		lines, _ := scanKey(content, rd, k)
+		for _, l := range lines {
+			if l.kind == lineAssign {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c Config) describeReserved(b ReservedBoot) string {
+	list := "no reserved ports"
+	if b.Ports != "" {
+		list = b.Ports
+	}
+	switch {
+	case b.Set:
+		return fmt.Sprintf("%s from %s", list, c.loc(b.Where))
+	case b.Dropped:
+		return fmt.Sprintf("the kernel default, no reserved ports (%s drops the key)", c.loc(b.Where))
+	}
+	return "the kernel default, no reserved ports"
 }
 
 // overriddenBy returns the write that would win at boot over a value
@@ -71,33 +142,46 @@ func (c Config) Report(managed string, r Reader) (BootReport, error) {
 // planned. The probe is a valid range no config file is likely to hold:
 // systemd keeps the earlier of two equal assignments, which would hide a
 // later file that sets the same value.
-func (c Config) overriddenBy(managed, real string, r Reader, boot Boot) *Location {
+func (c Config) overriddenBy(real string, r Reader) *Location {
 	probe := Range{Low: 49153, High: 65534}
+	return c.overriddenByKey(real, r, func(b []byte) ([]byte, error) {
+		after, _, err := EditConfig(b, probe)
+		return after, err
+	}, func(b Boot) (Location, bool) { return b.Where, b.Set })
+}
+
+// overriddenByKey is overriddenBy for any key: edit writes the probe into
+// the managed file's content, won says which write set the key in a
+// replay.
+func (c Config) overriddenByKey(real string, r Reader, edit func([]byte) ([]byte, error), won func(Boot) (Location, bool)) *Location {
 	before, err := os.ReadFile(real)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	after, _, err := EditConfig(before, probe)
+	after, err := edit(before)
 	if err != nil {
 		return nil
 	}
 	b, err := c.replay(r, real, after)
-	if err != nil || !b.Set {
+	if err != nil {
 		return nil
 	}
-	winner, _, err := c.resolve(b.Where.File)
+	where, set := won(b)
+	if !set {
+		return nil
+	}
+	winner, _, err := c.resolve(where.File)
 	if err != nil || winner == real {
 		return nil
 	}
 	// A winner read before managed means the probe was refused there, not
 	// overridden (the review page explains refusals).
-	for _, f := range b.Files[b.fileIndex(b.Where.File)+1:] {
+	for _, f := range b.Files[b.fileIndex(where.File)+1:] {
 		if rf, _, err := c.resolve(f); err == nil && rf == real {
 			return nil
 		}
 	}
-	w := b.Where
-	return &w
+	return &where
 }
 
 // realPath resolves managed like the readers resolve their files.

@@ -98,6 +98,31 @@ type Boot struct {
 	// (no permission, too large), each a sentence naming the file: the
 	// boot value may differ from Range.
 	Uncertain []string
+	// Reserved is what the reader leaves in ip_local_reserved_ports.
+	Reserved ReservedBoot
+}
+
+// ReservedBoot is what one boot reader leaves in ip_local_reserved_ports,
+// replayed with the same write order rules as the range.
+type ReservedBoot struct {
+	// Set is true when a write the kernel accepts produced Ports; false
+	// when none does (or systemd drops the key): nothing is reserved, the
+	// kernel default.
+	Set bool
+	// Ports is the list the kernel holds after the reader ran, as it
+	// prints it ("" for none).
+	Ports string
+	// Value is the winning line's value as written (trimmed).
+	Value string
+	// Where is the winning write (when Set), or the drop line (when
+	// Dropped and not Set).
+	Where   Location
+	Dropped bool
+	// Refused are the writes after Where (all of them when not Set) that
+	// the kernel refuses, each with its reason.
+	Refused []RefusedWrite
+	// Globs are pattern lines that match the key.
+	Globs []Location
 }
 
 // RefusedWrite is a write of Key that the kernel refuses: the value it had
@@ -119,6 +144,9 @@ type BootReport struct {
 	// OverriddenBy is a file:line read after the managed file that assigns
 	// the key (nil when none).
 	OverriddenBy *Location
+	// ReservedOverriddenBy is the same for ip_local_reserved_ports, looked
+	// for only when the managed file sets that key.
+	ReservedOverriddenBy *Location
 	// Warnings are plain sentences for the admin: managed file not read,
 	// overridden, readers disagree, key dropped.
 	Warnings []string
@@ -139,4 +167,11 @@ type FileEdit struct {
 	// Notes say what the edit did beyond setting the value, e.g. that an
 	// earlier duplicate assignment was commented out.
 	Notes []string
+}
+
+// Target is what a change sets: the range, and ip_local_reserved_ports
+// when Reserved is not nil (as the kernel prints it; "" for none).
+type Target struct {
+	Range    Range
+	Reserved *string
 }
