@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -236,15 +237,17 @@ func (h *Handlers) APIChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.ChangesFiltered(c.Request().Context(), f, changesPerPage, before)
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, 0, len(list))
-	for _, ch := range list {
-		out = append(out, changeJSON(ch))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"changes": out})
+	return h.keptJSON(c, func(ctx context.Context) (any, error) {
+		list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, before)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, 0, len(list))
+		for _, ch := range list {
+			out = append(out, changeJSON(ch))
+		}
+		return map[string]any{"changes": out}, nil
+	})
 }
 
 // APIChange is GET /api/v1/changes/{id}.
@@ -295,15 +298,17 @@ func (h *Handlers) APIHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.Samples(c.Request().Context(), samplesPerPage, before)
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, 0, len(list))
-	for _, s := range list {
-		out = append(out, map[string]any{"at": s.At.UTC().Format(time.RFC3339Nano), "low": s.Low, "high": s.High, "source": s.Source})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"samples": out})
+	return h.keptJSON(c, func(ctx context.Context) (any, error) {
+		list, err := h.DB.Samples(ctx, samplesPerPage, before)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, 0, len(list))
+		for _, s := range list {
+			out = append(out, map[string]any{"at": s.At.UTC().Format(time.RFC3339Nano), "low": s.Low, "high": s.High, "source": s.Source})
+		}
+		return map[string]any{"samples": out}, nil
+	})
 }
 
 func changeJSON(ch db.Change) map[string]any {

@@ -6,13 +6,12 @@ import (
 	"sync"
 )
 
-// gate bounds how many requests run a costly step at once: rendering the
-// history page's parts (a 7-day page cost about 2.5 ms of CPU, a 30-day
-// one 4-6 ms, a little under half of it queries). Requests beyond the
-// bound wait their turn, which keeps the other pages fast when many
-// clients load history at once; with the parts kept between commits
-// (renderCache) it also makes a burst after a commit render each part
-// about once. The zero gate admits GOMAXPROCS at a time.
+// gate bounds how many requests run a costly step at once: rendering
+// what versionCache keeps, such as the history page's parts (a 7-day page
+// cost about 2.5 ms of CPU, a 30-day one 4-6 ms, a little under half of it
+// queries). Requests beyond the bound wait their turn, which keeps the
+// other pages fast when many clients load history at once, and makes a
+// burst after a commit render each part about once. The zero gate admits GOMAXPROCS at a time.
 type gate struct {
 	once sync.Once
 	ch   chan struct{}

@@ -18,6 +18,7 @@ import (
 	"portpanel/db"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl/netns"
+	"portpanel/views"
 	"portpanel/webhook"
 )
 
@@ -68,10 +69,12 @@ type Handlers struct {
 type pageMemos struct {
 	dashboard db.Memo[struct{}, dashboardData]
 	chrome    db.Memo[bool, chromeData]
-	// The history page's parts, and the gate its renders pass.
-	historyCharts  renderCache[string]
-	historySamples renderCache[historySamplesKey]
-	history        gate
+	// Rendered parts of pages and API answers (versionCache), and the
+	// gate their renders pass.
+	historyCharts  versionCache[string, views.Prerendered]
+	historySamples versionCache[historySamplesKey, views.Prerendered]
+	apiJSON        versionCache[string, []byte] // by route and query
+	renders        gate
 }
 
 // RiskThresholds are the shares of capacity at which a destination's

@@ -27,7 +27,7 @@ const hourlyFrom = 7 * 24 * time.Hour
 const changeLinkLookback = 30 * 24 * time.Hour
 
 // History charts the range over a window and lists samples newest first.
-// Both parts are rendered once per database version (renderCache): the
+// Both parts are rendered once per database version (versionCache): the
 // charts for a column of their plot (views.ChartColumn: 4 s of the 1-hour
 // window, 12 min of the 7-day one), the samples, whose times are shown
 // relative to now, for a second. So the charts may end up to a column
@@ -44,12 +44,12 @@ func (h *Handlers) History(c echo.Context) error {
 		window, span = "7d", windows["7d"]
 	}
 	now := h.Now().UTC()
-	charts, err := h.memo.historyCharts.get(ctx, h.DB, &h.memo.history, window, now.UnixNano()/int64(views.ChartColumn(span)),
+	charts, err := h.memo.historyCharts.get(ctx, h.DB, &h.memo.renders, window, now.UnixNano()/int64(views.ChartColumn(span)),
 		func(ctx context.Context) (views.Prerendered, error) { return h.historyCharts(ctx, window, span, now) })
 	if err != nil {
 		return err
 	}
-	samples, err := h.memo.historySamples.get(ctx, h.DB, &h.memo.history, historySamplesKey{window, before}, now.Unix(),
+	samples, err := h.memo.historySamples.get(ctx, h.DB, &h.memo.renders, historySamplesKey{window, before}, now.Unix(),
 		func(ctx context.Context) (views.Prerendered, error) {
 			return h.historySamples(ctx, window, before, now)
 		})

@@ -10,7 +10,7 @@ import (
 
 // Prerendered is the output of one of this package's components, kept to
 // be written again: a handler that caches a costly part of a page (the
-// history charts, see handlers/history_cache.go) renders it once with
+// history charts, see versionCache in package handlers) renders it once with
 // Prerender and puts the result into later pages as a component. Its
 // HTML can only come from Prerender, so whatever it writes was escaped by
 // templ like any other render; it is templ output replayed, not HTML built

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"portpanel/db"
@@ -83,12 +84,11 @@ func BenchmarkRequestParallelAPIRange(b *testing.B) {
 	})
 }
 
-// BenchmarkRequestHistory is /history (7 days, as bench/run.sh's mix
-// loads it) and /history?window=30d on the database bench/run.sh loads
-// (bench/cmd/seed: the newest 1,000 changes and range samples an hour
-// apart, 7 days of raw usage every 30 s, a year of hourly usage): the
-// queries and the render together.
-func BenchmarkRequestHistory(b *testing.B) {
+// seededEnv serves the database bench/run.sh loads (bench/cmd/seed: the
+// newest 1,000 changes, audit events and range samples an hour apart, 7
+// days of raw usage every 30 s, a year of hourly usage).
+func seededEnv(b *testing.B) *env {
+	b.Helper()
 	path := filepath.Join(b.TempDir(), "seed.db")
 	seed := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "../bench/cmd/seed",
 		"-db", path, "-rows", "1000", "-samples", "1000")
@@ -100,18 +100,20 @@ func BenchmarkRequestHistory(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { d.Close() })
-	e := newEnvDB(b, "/proc/sys", d)
-	c := e.login(b, "viewer")
-	u, err := url.Parse(e.srv.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, window := range []string{"7d", "30d"} {
-		b.Run(window, func(b *testing.B) {
-			req := httptest.NewRequest(http.MethodGet, "/history?window="+window, nil)
-			for _, ck := range c.http.Jar.Cookies(u) {
-				req.AddCookie(ck)
-			}
+	return newEnvDB(b, "/proc/sys", d)
+}
+
+// benchPaths loads each path in turn, one sub-benchmark each.
+func benchPaths(b *testing.B, e *env, hdr http.Header, paths ...string) {
+	b.Helper()
+	for _, path := range paths {
+		name := strings.TrimPrefix(path, "/")
+		if name == "" {
+			name = "dashboard"
+		}
+		b.Run(name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.Header = hdr
 			h := e.srv.Config.Handler
 			b.ReportAllocs()
 			size := 0
@@ -126,6 +128,37 @@ func BenchmarkRequestHistory(b *testing.B) {
 			b.SetBytes(int64(size))
 		})
 	}
+}
+
+// cookieHeader is the header a signed-in client c sends.
+func cookieHeader(b *testing.B, e *env, c *client) http.Header {
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	return req.Header
+}
+
+// BenchmarkRequestHistory is /history (7 days, as bench/run.sh's mix
+// loads it) and /history?window=30d on the seeded database: the queries
+// and the render together, or what is kept of them.
+func BenchmarkRequestHistory(b *testing.B) {
+	e := seededEnv(b)
+	benchPaths(b, e, cookieHeader(b, e, e.login(b, "viewer")), "/history?window=7d", "/history?window=30d")
+}
+
+// BenchmarkRequestMix is each route of bench/run.sh's 200-client mix on
+// the seeded database, one at a time, signed in as an admin (pages) or
+// with a token (API and metrics): the sum of their times is the CPU a
+// cycle of the mix costs the server, but for the network.
+func BenchmarkRequestMix(b *testing.B) {
+	e := seededEnv(b)
+	benchPaths(b, e, cookieHeader(b, e, e.login(b, "admin")), "/", "/changes", "/history", "/audit")
+	benchPaths(b, e, e.bearer(b, "script", "viewer"), "/api/v1/range", "/api/v1/changes", "/api/v1/usage", "/api/v1/history", "/metrics")
 }
 
 // The dashboard from many goroutines at once, signed in: what the

@@ -15,9 +15,9 @@ import (
 
 // A part is rendered again after any commit and in another time bucket,
 // and only then.
-func TestRenderCacheRendersAgainOnlyAfterACommitOrInAnotherBucket(t *testing.T) {
+func TestVersionCacheRendersAgainOnlyAfterACommitOrInAnotherBucket(t *testing.T) {
 	d := dbtest.Open(t)
-	var rc renderCache[string]
+	var rc versionCache[string, views.Prerendered]
 	var g gate
 	renders := 0
 	get := func(key string, bucket int64) {
@@ -57,9 +57,9 @@ func TestRenderCacheRendersAgainOnlyAfterACommitOrInAnotherBucket(t *testing.T) 
 
 // A burst of requests that find nothing kept renders the part once per
 // place of the gate, not once per request.
-func TestRenderCacheRendersABurstOnceAPlace(t *testing.T) {
+func TestVersionCacheRendersABurstOnceAPlace(t *testing.T) {
 	d := dbtest.Open(t)
-	var rc renderCache[string]
+	var rc versionCache[string, views.Prerendered]
 	var g gate
 	var renders atomic.Int32
 	var wg sync.WaitGroup

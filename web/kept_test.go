@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"portpanel/auth"
+	"portpanel/db"
+	"portpanel/internal/testclock"
+	"portpanel/sysctl/sysctltest"
+	"portpanel/views"
+	"portpanel/web"
+)
+
+// Some pages' parts and API answers are rendered once per database
+// version and time bucket (handlers/version_cache.go). What is served
+// from them must be byte for byte what a server with nothing kept renders
+// at the same moment: after a sample, a change, a usage sample, on every
+// window and filter, on a later page, for every role, and once a chart
+// column has passed.
+func TestKeptAnswersAreWhatAFreshRenderGives(t *testing.T) {
+	e := newEnv(t, sysctltest.ProcSys())
+	clk := testclock.New(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC))
+	e.h.Now, e.h.Changes.Now = clk.Now, clk.Now
+	ctx := t.Context()
+	sample := func(ago time.Duration, low int, source string) {
+		t.Helper()
+		if _, err := e.h.DB.InsertSample(ctx, db.Sample{At: clk.Now().Add(-ago), Low: low, High: 60999, Source: source}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change := func(low int) {
+		t.Helper()
+		if _, _, err := e.h.DB.RecordChange(ctx, db.Change{Status: db.StatusApplied, Low: low, High: 60999, User: "root", CreatedAt: clk.Now()},
+			db.AuditEvent{User: "root", Action: "change.applied"},
+			&db.Sample{At: clk.Now(), Low: low, High: 60999, Source: db.SourceChange}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// More than a page of samples and of changes, so pages have an
+	// older link.
+	for i := range 60 {
+		sample(time.Duration(60-i)*2*time.Hour, 32768+i%3, db.SourceSample)
+		change(30000 + i)
+	}
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each role signed in, and an API token.
+	who := map[string]http.Header{"token": e.bearer(t, "script", auth.RoleViewer)}
+	for _, role := range []string{auth.RoleViewer, auth.RoleAdmin} {
+		c := e.login(t, role)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, ck := range c.http.Jar.Cookies(u) {
+			req.AddCookie(ck)
+		}
+		who[role] = req.Header
+	}
+	serve := func(h http.Handler, as, path string) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header = who[as].Clone()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s as %s: %d", path, as, w.Code)
+		}
+		return w.Body.String()
+	}
+	samples, err := e.h.DB.Samples(ctx, 50, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := strconv.FormatInt(samples[len(samples)-1].ID, 10)
+	pages := []string{"/history", "/history?window=1h", "/history?window=24h", "/history?window=30d",
+		"/history?window=nonsense", "/history?window=30d&before=" + older}
+	api := []string{"/api/v1/changes", "/api/v1/changes?user=root&before=30", "/api/v1/changes?pretty",
+		"/api/v1/history", "/api/v1/history?before=" + older}
+	check := func(step string) {
+		t.Helper()
+		for as := range who {
+			paths := api
+			if as != "token" {
+				paths = pages
+			}
+			for _, p := range paths {
+				// Twice: the second is served from what the first rendered.
+				for range 2 {
+					got, want := serve(e.srv.Config.Handler, as, p), serve(web.New(e.handlersCopy()), as, p)
+					if got != want {
+						t.Fatalf("%s: %s as %s differs from a fresh render:\n%s", step, p, as, firstDifference(got, want))
+					}
+				}
+			}
+		}
+	}
+	check("at first")
+	sample(time.Minute, 40000, db.SourceExternal)
+	check("after a sample")
+	change(41000)
+	check("after a change")
+	if _, err := e.h.DB.InsertUsage(ctx, db.UsageSample{At: clk.Now(), Source: db.UsageSourceNetlink, RangeLow: 41000, RangeHigh: 60999,
+		Capacity: 19999, InUse: 120}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a usage sample")
+	// Nothing recorded, but the 1-hour chart's column, and a second of
+	// the relative times, passed.
+	clk.Advance(views.ChartColumn(time.Hour) + time.Second)
+	check("a column later")
+}
+
+// firstDifference shows where a and b part.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return "got:  …" + a[from:min(len(a), i+200)] + "\nwant: …" + b[from:min(len(b), i+200)]
+}
