@@ -35,9 +35,8 @@ func parseWithName(fs *flag.FlagSet, args []string) (string, error) {
 }
 
 func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
+	fs, o := adminFlags("audit verify", stderr)
+	dbPath := o.db
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

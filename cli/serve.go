@@ -42,8 +42,15 @@ type serveConfig struct {
 	webhookAllowPrivate                                       bool
 }
 
-func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
-	var c serveConfig
+// serveDurations are the serve flags parsed after the flag set: durations
+// whose bounds depend on each other.
+type serveDurations struct{ interval, retainRaw, retainHourly *string }
+
+// flagSet defines serve's flags on a new set, with the environment's
+// values as defaults; parseServe parses it, and help, completion and the
+// man page show it. It returns the set even with an error in the
+// environment.
+func (c *serveConfig) flagSet(stderr io.Writer) (*flag.FlagSet, serveDurations, func() error, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("PORTPANEL_ADDR", "127.0.0.1:8080"), "listen address (env PORTPANEL_ADDR)")
@@ -65,18 +72,29 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", env("PORTPANEL_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhook endpoints be on loopback, link-local or private addresses (env PORTPANEL_WEBHOOK_ALLOW_PRIVATE=1)")
 	fs.StringVar(&c.syslog, "syslog", env("PORTPANEL_SYSLOG", ""), "send every audit event to syslog as RFC 5424: unix:///dev/log, tcp://host:514 or udp://host:514 (env PORTPANEL_SYSLOG)")
 	checkSecurity, envErr := c.addSecurityFlags(fs)
+	d := serveDurations{interval, retainRaw, retainHourly}
 	if envErr != nil {
-		return c, envErr
+		return fs, d, nil, envErr
 	}
 	// Numbers from the environment go through the flag's own parser, so a
 	// malformed value is refused, not silently replaced by the default.
 	for name, key := range map[string]string{"risk-warning": "PORTPANEL_RISK_WARNING", "risk-critical": "PORTPANEL_RISK_CRITICAL"} {
 		if v, ok := os.LookupEnv(key); ok {
 			if err := fs.Set(name, v); err != nil {
-				return c, fmt.Errorf("%s=%q: %w", key, v, err)
+				return fs, d, nil, fmt.Errorf("%s=%q: %w", key, v, err)
 			}
 		}
 	}
+	return fs, d, checkSecurity, nil
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs, d, checkSecurity, err := c.flagSet(stderr)
+	if err != nil {
+		return c, err
+	}
+	interval, retainRaw, retainHourly := d.interval, d.retainRaw, d.retainHourly
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -86,7 +104,6 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if err := checkSecurity(); err != nil {
 		return c, err
 	}
-	var err error
 	if c.sampleInterval, err = time.ParseDuration(*interval); err != nil || c.sampleInterval < time.Second {
 		return c, fmt.Errorf("--sample-interval %q: give a duration of at least 1s, such as 60s", *interval)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -18,32 +17,9 @@ import (
 // whoever runs it has root on the host, not a portpanel account.
 const cliActor = "cli"
 
-// tokenCmd runs "portpanel token create|list|revoke".
-func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "create":
-		return tokenCreate(ctx, args, stdout, stderr)
-	case "list":
-		return tokenList(ctx, args, stdout, stderr)
-	case "revoke":
-		return tokenRevoke(ctx, args, stdout, stderr)
-	}
-	fmt.Fprint(stderr, usageText)
-	return usageError{"token needs create, list or revoke"}
-}
-
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
-	user := fs.String("user", "", "the user the token acts for (required)")
-	label := fs.String("name", "cli", "a name to recognise the token by")
-	role := fs.String("role", "", "the token's role, at most the user's (default: the user's role)")
-	expires := fs.String("expires", "never", "never, a number of days (90d) or a date (YYYY-MM-DD, from 00:00 UTC)")
+	fs, o := adminFlags("token create", stderr)
+	dbPath, user, label, role, expires := o.db, o.user, o.name, o.role, o.expires
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,10 +75,8 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
-	user := fs.String("user", "", "list only this user's tokens")
+	fs, o := adminFlags("token list", stderr)
+	dbPath, user := o.db, o.user
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -142,9 +116,8 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
+	fs, o := adminFlags("token revoke", stderr)
+	dbPath := o.db
 	arg, err := parseWithName(fs, args)
 	if err != nil {
 		return err

@@ -14,37 +14,6 @@ import (
 	"portpanel/db"
 )
 
-// userCmd runs "portpanel user list|add|disable|enable|set-role|passwd".
-// They work on the database directly, also while the server runs, so an
-// admin locked out of the panel can get back in from the host.
-func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "list":
-		return userList(ctx, args, stdout, stderr)
-	case "add":
-		return userAdd(ctx, args, stdin, stdout, stderr)
-	case "disable", "enable":
-		return userSetDisabled(ctx, sub, args, stdout, stderr)
-	case "set-role":
-		return userSetRole(ctx, args, stdout, stderr)
-	case "passwd":
-		return userPasswd(ctx, args, stdin, stdout, stderr)
-	}
-	fmt.Fprint(stderr, usageText)
-	return usageError{"user needs list, add, disable, enable, set-role or passwd"}
-}
-
-// userFlags is the flag set every user subcommand starts from.
-func userFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs, fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
-}
-
 // parseArgs parses args where want positional arguments may stand before,
 // between or after the flags, and insists on exactly that many.
 func parseArgs(fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
@@ -87,7 +56,8 @@ func cliEvent(action, detail string) db.AuditEvent {
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbPath := userFlags("user list", stderr)
+	fs, o := adminFlags("user list", stderr)
+	dbPath := o.db
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -116,9 +86,8 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := userFlags("user add", stderr)
-	role := fs.String("role", "", "viewer, operator, approver or admin")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	fs, o := adminFlags("user add", stderr)
+	dbPath, role, fromStdin := o.db, o.role, o.fromStdin
 	pos, err := parseArgs(fs, args, "NAME")
 	if err != nil {
 		return err
@@ -172,7 +141,8 @@ func readPassword(stdin io.Reader, fromStdin bool, name string) (string, error) 
 }
 
 func userSetDisabled(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
-	fs, dbPath := userFlags("user "+verb, stderr)
+	fs, o := adminFlags("user "+verb, stderr)
+	dbPath := o.db
 	pos, err := parseArgs(fs, args, "NAME")
 	if err != nil {
 		return err
@@ -199,7 +169,8 @@ func userSetDisabled(ctx context.Context, verb string, args []string, stdout, st
 }
 
 func userSetRole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbPath := userFlags("user set-role", stderr)
+	fs, o := adminFlags("user set-role", stderr)
+	dbPath := o.db
 	pos, err := parseArgs(fs, args, "NAME", "ROLE")
 	if err != nil {
 		return err
@@ -226,8 +197,8 @@ func userSetRole(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // userPasswd sets a password without forcing a change: it is how root gets
 // a locked-out admin back in.
 func userPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := userFlags("user passwd", stderr)
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	fs, o := adminFlags("user passwd", stderr)
+	dbPath, fromStdin := o.db, o.fromStdin
 	pos, err := parseArgs(fs, args, "NAME")
 	if err != nil {
 		return err

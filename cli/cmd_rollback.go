@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func rollbackCommand() *cobra.Command {
+	var reason string
+	var yes, dryRun bool
+	cmd := clientCommand(&cobra.Command{
+		Use:   "rollback ID --reason TEXT",
+		Short: "put an applied change's before value back, after a preview",
+		Long: `Previews the rollback (the range back to the change's before value, the port
+counts, the file restored) and asks "Apply? [y/N]" as change does. The server
+restores the file byte for byte if nothing touched it since the change, and
+otherwise sets only the key back. An approver or admin's rollback applies at
+once (an emergency in the audit log); an operator's becomes a proposal (exit 3).
+Rolling back a change that awaits confirmation is allowed.`,
+		Example: `  portpanel rollback 42 --reason "INC-4711: made it worse"
+  portpanel rollback 42 --reason "revert" --yes`,
+		Args:              args("ID"),
+		ValidArgsFunction: completeIDs("applied", "confirmed"),
+	}, "roll back changes", func(ctx context.Context, c *apiClient, t *term, a []string) error {
+		id, err := changeID(a[0])
+		if err != nil {
+			return err
+		}
+		var orig changeAnswer
+		if _, err := c.get(ctx, fmt.Sprintf("/api/v1/changes/%d", id), &orig); err != nil {
+			return err
+		}
+		var st apiStatus
+		if _, err := c.get(ctx, "/api/v1/range", &st); err != nil {
+			return err
+		}
+		printRollbackPreview(t, orig, st)
+		if dryRun {
+			return nil
+		}
+		if err := confirmAsk(t, yes, "Apply?"); err != nil {
+			return err
+		}
+		res, err := c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/changes/%d/rollback", id), map[string]any{"reason": reason})
+		if err != nil {
+			return err
+		}
+		return reportChange(t, res, "Rolled back with")
+	})
+	f := cmd.Flags()
+	f.StringVar(&reason, "reason", "", "why: recorded with the rollback and in the audit log (required)")
+	f.BoolVar(&dryRun, "dry-run", false, "only print the preview; change nothing")
+	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking (needed without a terminal)")
+	_ = cmd.MarkFlagRequired("reason")
+	return cmd
+}
+
+// printRollbackPreview shows what rolling orig back does: its after value
+// back to its before value, and its diff the other way round.
+func printRollbackPreview(t *term, orig changeAnswer, st apiStatus) {
+	w := t.talk()
+	rows := [][]string{
+		{t.paint(bold, "Roll back"), fmt.Sprintf("change #%d (%s, by %s: %s)", orig.ID, t.level(orig.Status), orig.User, oneLine(orig.Reason))},
+		{t.paint(bold, "Range"), st.Runtime.String() + " → " + t.paint(bold, orig.Before.String())},
+		{t.paint(bold, "Ports"), fmt.Sprintf("%s → %s (%s)", count(st.Size), count(orig.Before.size()), signed(orig.Before.size()-st.Size))},
+		{t.paint(bold, "File"), orig.File},
+	}
+	fmt.Fprint(w, renderTable(rows))
+	if st.Runtime != orig.after() {
+		t.said("Warnings", t.paint(yellow, "!"), []string{fmt.Sprintf(
+			"The range is %s now, not the %s change #%d set: the server will refuse the rollback (exit 4).", st.Runtime, orig.after(), orig.ID)})
+	}
+	if orig.Diff != "" {
+		fmt.Fprintf(w, "%s (if nothing touched the file since change #%d)\n%s", t.paint(bold, "Diff"), orig.ID, t.diff(reverseDiff(orig.Diff)))
+	}
+}
+
+var hunk = regexp.MustCompile(`^@@ -(\S+) \+(\S+) @@(.*)$`)
+
+// reverseDiff turns a unified diff around: what it added is removed, and
+// the other way round, removals first in each run of changed lines.
+func reverseDiff(d string) string {
+	var out, minus, plus []string
+	flush := func() {
+		out, minus, plus = append(append(out, minus...), plus...), nil, nil
+	}
+	header := true
+	for _, l := range strings.Split(d, "\n") {
+		m := hunk.FindStringSubmatch(l)
+		switch {
+		case m != nil:
+			flush()
+			header = false
+			out = append(out, "@@ -"+m[2]+" +"+m[1]+" @@"+m[3])
+		case header:
+			out = append(out, l)
+		case strings.HasPrefix(l, "+"):
+			minus = append(minus, "-"+l[1:])
+		case strings.HasPrefix(l, "-"):
+			plus = append(plus, "+"+l[1:])
+		default:
+			flush()
+			out = append(out, l)
+		}
+	}
+	flush()
+	return strings.Join(out, "\n")
+}
