@@ -89,26 +89,40 @@ func adminCommands() []*cobra.Command {
 	db := " [--db PATH]"
 	user := adminGroup("user", "manage users in the database", "list, add, disable, enable, set-role or passwd",
 		adminCommand("list"+db, "list users, their roles and status", "", adminFlagSet("user list"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return userList(ctx, a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return userList(ctx, a, o, e)
+			}),
 		adminCommand("add NAME --role ROLE --password-stdin"+db, "add a user", `  echo "$PASSWORD" | portpanel user add alice --role admin --password-stdin`,
 			adminFlagSet("user add"), userAdd),
 		adminCommand("disable NAME"+db, "disable a user: sessions end, API tokens stop", "", adminFlagSet("user disable"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return userSetDisabled(ctx, "disable", a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return userSetDisabled(ctx, "disable", a, o, e)
+			}),
 		adminCommand("enable NAME"+db, "enable a disabled user", "", adminFlagSet("user enable"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return userSetDisabled(ctx, "enable", a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return userSetDisabled(ctx, "enable", a, o, e)
+			}),
 		adminCommand("set-role NAME ROLE"+db, "change a user's role", "  portpanel user set-role bob approver", adminFlagSet("user set-role"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return userSetRole(ctx, a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return userSetRole(ctx, a, o, e)
+			}),
 		adminCommand("passwd NAME --password-stdin"+db, "set a password (no change forced): how root lets a locked-out admin back in", "",
 			adminFlagSet("user passwd"), userPasswd),
 	)
 	token := adminGroup("token", "manage API tokens in the database", "create, list or revoke",
 		adminCommand("create --user NAME [--name LABEL] [--role ROLE] [--expires 90d|YYYY-MM-DD]"+db, "create an API token; it is printed once",
 			"  portpanel token create --user alice --name laptop --expires 90d > ~/.config/portpanel/token", adminFlagSet("token create"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return tokenCreate(ctx, a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return tokenCreate(ctx, a, o, e)
+			}),
 		adminCommand("list [--user NAME]"+db, "list API tokens (never their secrets)", "", adminFlagSet("token list"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return tokenList(ctx, a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return tokenList(ctx, a, o, e)
+			}),
 		adminCommand("revoke ID"+db, "revoke an API token", "", adminFlagSet("token revoke"),
-			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return tokenRevoke(ctx, a, o, e) }),
+			func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+				return tokenRevoke(ctx, a, o, e)
+			}),
 	)
 	return []*cobra.Command{
 		adminCommand("serve [flags]", "start the web panel", "  PORTPANEL_SYSCTL_FILE=/etc/sysctl.d/90-portpanel.conf portpanel serve --require-approval",
@@ -122,5 +136,7 @@ func adminCommands() []*cobra.Command {
 // auditVerifyCommand is "audit verify", under the client's audit.
 func auditVerifyCommand() *cobra.Command {
 	return adminCommand("verify"+" [--db PATH]", "recompute the audit log's hash chain", "", adminFlagSet("audit verify"),
-		func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return auditVerify(ctx, a, o, e) })
+		func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error {
+			return auditVerify(ctx, a, o, e)
+		})
 }

@@ -16,10 +16,10 @@ import (
 
 func confirmCommand() *cobra.Command {
 	return clientCommand(&cobra.Command{
-		Use:   "confirm ID",
-		Short: "keep a commit-confirmed change before its deadline reverts it",
-		Example: `  portpanel confirm 42`,
-		Args:    args("ID"),
+		Use:               "confirm ID",
+		Short:             "keep a commit-confirmed change before its deadline reverts it",
+		Example:           `  portpanel confirm 42`,
+		Args:              args("ID"),
 		ValidArgsFunction: completeIDs("applied"),
 	}, "confirm changes", func(ctx context.Context, c *apiClient, t *term, a []string) error {
 		return decide(ctx, c, t, a[0], "confirm", nil, "Confirmed")
