@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for pkg in chromium procps iproute2 util-linux sqlite3 systemd prometheus rsyslog lintian adduser; do
+for pkg in chromium procps iproute2 util-linux sqlite3 systemd prometheus rsyslog lintian adduser man-db; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
