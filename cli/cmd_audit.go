@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,17 +43,8 @@ on the host.`,
 		if user != "" {
 			q.Set("user", user)
 		}
-		var raws []json.RawMessage
-		var list []apiEvent
-		err := pages(ctx, c, "/api/v1/audit", "events", q, func(raw json.RawMessage) (bool, error) {
-			var e apiEvent
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return false, fmt.Errorf("read an audit event: %w", err)
-			}
-			if action == "" || e.Action == action || strings.HasPrefix(e.Action, action+".") {
-				raws, list = append(raws, raw), append(list, e)
-			}
-			return len(list) < limit, nil
+		list, raws, err := collect(ctx, c, "/api/v1/audit", "events", q, limit, func(e apiEvent) bool {
+			return action == "" || e.Action == action || strings.HasPrefix(e.Action, action+".")
 		})
 		if err != nil {
 			return err

@@ -39,17 +39,8 @@ change as the API gives it.`,
 		if user != "" {
 			q.Set("user", user)
 		}
-		var raws []json.RawMessage
-		var list []changeAnswer
-		err := pages(ctx, c, "/api/v1/changes", "changes", q, func(raw json.RawMessage) (bool, error) {
-			var ch changeAnswer
-			if err := json.Unmarshal(raw, &ch); err != nil {
-				return false, fmt.Errorf("read a change: %w", err)
-			}
-			if status == "" || ch.Status == status {
-				raws, list = append(raws, raw), append(list, ch)
-			}
-			return len(list) < limit, nil
+		list, raws, err := collect(ctx, c, "/api/v1/changes", "changes", q, limit, func(ch changeAnswer) bool {
+			return status == "" || ch.Status == status
 		})
 		if err != nil {
 			return err
@@ -108,6 +99,24 @@ func pages(ctx context.Context, c *apiClient, path, key string, q url.Values, ta
 		}
 		q.Set("before", strconv.FormatInt(last.ID, 10))
 	}
+}
+
+// collect pages through a list route and keeps up to limit elements that
+// keep accepts, decoded and as the API gave them.
+func collect[T any](ctx context.Context, c *apiClient, path, key string, q url.Values, limit int, keep func(T) bool) ([]T, []json.RawMessage, error) {
+	var list []T
+	var raws []json.RawMessage
+	err := pages(ctx, c, path, key, q, func(raw json.RawMessage) (bool, error) {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return false, fmt.Errorf("read the %s: %w", key, err)
+		}
+		if keep(v) {
+			list, raws = append(list, v), append(raws, raw)
+		}
+		return len(list) < limit, nil
+	})
+	return list, raws, err
 }
 
 func nonNilRaw(r []json.RawMessage) []json.RawMessage {

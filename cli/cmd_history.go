@@ -52,17 +52,8 @@ newest 50 samples; older ones are not shown.`,
 				samples, rawSamples = append(samples, s), append(rawSamples, raw)
 			}
 		}
-		var changes []changeAnswer
-		var rawChanges []json.RawMessage
 		q := url.Values{"from": {from.UTC().Format(time.RFC3339)}}
-		err = pages(ctx, c, "/api/v1/changes", "changes", q, func(raw json.RawMessage) (bool, error) {
-			var ch changeAnswer
-			if err := json.Unmarshal(raw, &ch); err != nil {
-				return false, fmt.Errorf("read a change: %w", err)
-			}
-			changes, rawChanges = append(changes, ch), append(rawChanges, raw)
-			return len(changes) < 500, nil
-		})
+		changes, rawChanges, err := collect(ctx, c, "/api/v1/changes", "changes", q, 500, func(changeAnswer) bool { return true })
 		if err != nil {
 			return err
 		}

@@ -96,3 +96,13 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		t.Errorf("user add -h: %s", r)
 	}
 }
+
+func TestRoffEscapes(t *testing.T) {
+	got := roff(".TH in text\n'quote\nC:\\path → there")
+	if want := "\\&.TH in text\n\\&'quote\nC:\\epath \\(-> there"; got != want {
+		t.Errorf("roff = %q, want %q", got, want)
+	}
+	if got := roffCode("--db"); got != `\-\-db` {
+		t.Errorf("roffCode = %q", got)
+	}
+}
