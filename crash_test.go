@@ -34,6 +34,8 @@ func TestCrashDuringApply(t *testing.T) {
 
 	cases := []crashCase{
 		{point: fault.IntentRecorded, status: "failed", audit: "change.interrupted"},
+		// A change of the range alone has one key: its first is its last.
+		{point: fault.KernelFirstWritten, crashKernelNew: true, status: "failed", audit: "change.interrupted"},
 		{point: fault.KernelWritten, crashKernelNew: true, status: "failed", audit: "change.interrupted"},
 		{point: fault.TempWritten, crashKernelNew: true, crashTemp: true, status: "failed", audit: "change.interrupted"},
 		{point: fault.FileRenamed, crashKernelNew: true, crashFileNew: true, status: "applied", kernelNew: true, fileNew: true, audit: "change.recovered"},

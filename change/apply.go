@@ -53,7 +53,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	if err := CheckConfirmWithin(req.ConfirmWithin); err != nil {
 		return plan{}, err
 	}
-	target := sysctl.Range{Low: req.Low, High: req.High}
+	target := sysctl.Target{Range: sysctl.Range{Low: req.Low, High: req.High}}
 	st, err := s.Kernel.Read()
 	if err != nil {
 		return plan{}, fmt.Errorf("read kernel: %w", err)
@@ -63,7 +63,17 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	if req.Base != nil && *req.Base != st.Range {
 		return plan{}, staleRuntime(*req.Base, st.Range)
 	}
-	warnings, err := sysctl.Validate(target, st)
+	if req.BaseReserved != nil && *req.BaseReserved != st.ReservedPorts {
+		return plan{}, staleReserved(*req.BaseReserved, st.ReservedPorts)
+	}
+	if req.ReservedPorts != nil {
+		list, err := sysctl.CheckReservedPorts(*req.ReservedPorts)
+		if err != nil {
+			return plan{}, err
+		}
+		target.Reserved = &list
+	}
+	warnings, err := sysctl.Validate(target.Range, afterState(st, target.Reserved))
 	if err != nil {
 		return plan{}, err
 	}
@@ -72,11 +82,15 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	}
 	now := s.Now().UTC()
 	c := db.Change{
-		Low: target.Low, High: target.High, BeforeLow: st.Range.Low, BeforeHigh: st.Range.High,
+		Low: target.Range.Low, High: target.Range.High, BeforeLow: st.Range.Low, BeforeHigh: st.Range.High,
 		Reason: reason, UserID: req.Actor.ID, User: req.Actor.Name, CreatedAt: now, UpdatedAt: now,
 		File: s.File, Warnings: warnings, ConfirmWithin: req.ConfirmWithin,
 	}
-	edit, err := sysctl.PlanFile(s.File, sysctl.Target{Range: target})
+	if target.Reserved != nil {
+		before := st.ReservedPorts
+		c.ReservedPorts, c.BeforeReservedPorts = target.Reserved, &before
+	}
+	edit, err := sysctl.PlanFile(s.File, target)
 	if err != nil {
 		return plan{change: c, fileRefused: s.cannotEdit(err)}, nil
 	}
@@ -85,9 +99,9 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		return plan{}, &ConflictError{fmt.Sprintf(
 			"%s changed since you reviewed this change (someone edited it): review the change again.", s.File)}
 	}
-	if target == st.Range && edit.Diff == "" {
+	if target.Range == st.Range && edit.Diff == "" && (target.Reserved == nil || *target.Reserved == st.ReservedPorts) {
 		return plan{}, &InvalidError{Field: "value", Message: fmt.Sprintf(
-			"%d–%d is already the running value and the value in %s: there is nothing to change.", target.Low, target.High, s.File)}
+			"%s is already the running value and the value in %s: there is nothing to change.", targetText(target), s.File)}
 	}
 	boot, err := s.bootWarnings(target, edit.After)
 	if err != nil {
@@ -95,6 +109,20 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	}
 	c.Warnings = append(c.Warnings, boot...)
 	return plan{change: c}, nil
+}
+
+// afterState is st as the range's rules see it once the change is made:
+// with its reserved ports, when it sets them.
+func afterState(st sysctl.KernelState, reserved *string) sysctl.KernelState {
+	if reserved != nil {
+		st.ReservedPorts = *reserved
+	}
+	return st
+}
+
+// targetOf is what stored change c sets.
+func targetOf(c db.Change) sysctl.Target {
+	return sysctl.Target{Range: sysctl.Range{Low: c.Low, High: c.High}, Reserved: c.ReservedPorts}
 }
 
 // propose records p as a proposal waiting for approval.
@@ -136,17 +164,8 @@ func (s *Service) start(ctx context.Context, p plan, from string, followers ...d
 // outcome. Whatever fails, kernel and file end as they were before and c
 // is recorded as failed.
 func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Transition) (db.Change, error) {
-	before := sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}
-	target := sysctl.Range{Low: c.Low, High: c.High}
-	if err := s.Kernel.WriteRange(target); err != nil {
-		var refused *sysctl.KernelRefusedError
-		return s.fail(ctx, c, errors.As(err, &refused), fmt.Errorf("%w; nothing was changed", err))
-	}
-	if got, err := s.Kernel.ReadRange(); err != nil || got != target {
-		if err == nil {
-			err = fmt.Errorf("the kernel reads back %d %d after writing %d %d", got.Low, got.High, target.Low, target.High)
-		}
-		return s.fail(ctx, c, false, s.putKernelBack(before, err))
+	if refused, err := s.writeKernel(c); err != nil {
+		return s.fail(ctx, c, refused, err)
 	}
 	fault.Point(fault.KernelWritten)
 
@@ -155,21 +174,21 @@ func (s *Service) execute(ctx context.Context, c db.Change, followers []db.Trans
 		if uerr := s.undoFile(c); uerr != nil { // a failed rename leaves the old file; this is belt and braces
 			err = fmt.Errorf("%w; restoring the file failed: %v", err, uerr)
 		}
-		return s.fail(ctx, c, false, s.putKernelBack(before, err))
+		return s.fail(ctx, c, false, s.putKernelBack(c, err))
 	}
 	fault.Point(fault.FileRenamed)
 
 	done := s.appliedNow(c)
 	events := []db.AuditEvent{{At: done.UpdatedAt, User: c.User, Action: appliedAction(c), Detail: detail(done) + diffDetail(c.Diff)}}
 	stored, err := s.DB.Transition(ctx, append([]db.Transition{{From: db.StatusApplying, Change: done}}, followers...), events,
-		&db.Sample{At: done.UpdatedAt, Low: c.Low, High: c.High, Source: db.SourceChange})
+		s.changeSample(done))
 	if err != nil {
 		// An unrecorded change must not stay: put file and kernel back.
 		cause := fmt.Errorf("record change %d as applied: %w", c.ID, err)
 		if ferr := s.undoFile(c); ferr != nil {
 			cause = errors.Join(cause, fmt.Errorf("restore %s: %w", s.File, ferr))
 		}
-		return s.fail(ctx, c, false, s.putKernelBack(before, cause))
+		return s.fail(ctx, c, false, s.putKernelBack(c, cause))
 	}
 	fault.Point(fault.DBUpdated)
 	return stored[0], nil
@@ -270,16 +289,17 @@ func (s *Service) fail(ctx context.Context, c db.Change, kernelRefused bool, err
 	return stored[0], &FailedError{Change: stored[0], KernelRefused: kernelRefused, Err: err}
 }
 
-// putKernelBack restores the before value after cause, and says whether it
-// worked: a kernel left on the new value must never go unreported.
-func (s *Service) putKernelBack(before sysctl.Range, cause error) error {
-	if err := s.Kernel.WriteRange(before); err != nil {
-		return fmt.Errorf("%w; restoring the kernel to %d %d FAILED: %v", cause, before.Low, before.High, err)
+// changeSample is the history sample of applied change c: the range it
+// set and the reserved ports the kernel then holds (its own, or those it
+// left alone, read now).
+func (s *Service) changeSample(c db.Change) *db.Sample {
+	sm := &db.Sample{At: c.UpdatedAt, Low: c.Low, High: c.High, Source: db.SourceChange, ReservedPorts: c.ReservedPorts}
+	if sm.ReservedPorts == nil {
+		if list, err := s.Kernel.ReadReserved(); err == nil {
+			sm.ReservedPorts = &list
+		}
 	}
-	if got, err := s.Kernel.ReadRange(); err != nil || got != before {
-		return fmt.Errorf("%w; restoring the kernel to %d %d could not be verified (reads %v, %v)", cause, before.Low, before.High, got, err)
-	}
-	return fmt.Errorf("%w; the kernel was restored to %d %d", cause, before.Low, before.High)
+	return sm
 }
 
 // undoFile puts the managed file back as it was before c.

@@ -36,8 +36,8 @@ func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment st
 	if err != nil {
 		return db.Change{}, err
 	}
-	target := sysctl.Range{Low: c.Low, High: c.High}
-	if c.Warnings, err = sysctl.Validate(target, st); err != nil {
+	target := targetOf(c)
+	if c.Warnings, err = sysctl.Validate(target.Range, afterState(st, c.ReservedPorts)); err != nil {
 		return db.Change{}, err
 	}
 	// The other files may have changed since the proposal: warn about the

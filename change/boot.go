@@ -14,14 +14,18 @@ import (
 // a file portpanel cannot read is named on the review page, before anything
 // is written. The dashboard's "overridden by" sentence describes the files
 // as they are now; these describe them after the change.
-func (s *Service) bootWarnings(target sysctl.Range, after []byte) ([]string, error) {
+func (s *Service) bootWarnings(t sysctl.Target, after []byte) ([]string, error) {
 	b, err := s.Config.BootAfterEdit(s.Reader, s.File, after)
 	if err != nil {
 		return nil, fmt.Errorf("replay the boot value with the edited %s: %w", s.File, err)
 	}
+	target := t.Range
 	var out []string
 	if !(b.Set && b.Range != nil && *b.Range == target) {
 		out = append(out, s.notBootedWith(b, target))
+	}
+	if t.Reserved != nil && b.Reserved.Ports != *t.Reserved {
+		out = append(out, s.notBootedWithReserved(b, *t.Reserved))
 	}
 	for _, u := range b.Uncertain {
 		out = append(out, "Boot value uncertain after this change: "+u+".")
@@ -56,6 +60,30 @@ func (s *Service) notBootedWith(b sysctl.Boot, target sysctl.Range) string {
 			b.Where.File, b.Where.Line, sysctl.Key, b.Value, s.File, rangeText(*b.Range), rangeText(target))
 	}
 	return fmt.Sprintf("After a reboot the host would boot with %s, not %s.", boots, rangeText(target))
+}
+
+// notBootedWithReserved explains b, the boot value after the edit, whose
+// reserved ports are not list.
+func (s *Service) notBootedWithReserved(b sysctl.Boot, list string) string {
+	r := b.Reserved
+	boots := "no reserved ports (the kernel default)"
+	switch {
+	case r.Set:
+		boots = fmt.Sprintf("reserved ports %s (%s:%d)", portsText(r.Ports), r.Where.File, r.Where.Line)
+	case r.Dropped:
+		boots = fmt.Sprintf("no reserved ports (%s:%d drops the key)", r.Where.File, r.Where.Line)
+	}
+	for _, w := range r.Refused {
+		if sameFile(w.Where.File, s.File) {
+			return fmt.Sprintf("At boot the kernel will refuse the reserved ports this change writes (%s:%d, %q): %s. The host would boot with %s.",
+				w.Where.File, w.Where.Line, w.Value, w.Reason, boots)
+		}
+	}
+	if r.Set && !sameFile(r.Where.File, s.File) {
+		return fmt.Sprintf("%s:%d sets %s to %q and wins at boot over %s, so the host would boot with %s, not %s: remove that line, or change the value there.",
+			r.Where.File, r.Where.Line, sysctl.ReservedKey, r.Value, s.File, boots, portsText(list))
+	}
+	return fmt.Sprintf("After a reboot the host would boot with %s, not reserved ports %s.", boots, portsText(list))
 }
 
 // bootText is the boot value and where it comes from, in words.

@@ -20,6 +20,14 @@ func staleRuntime(base, now sysctl.Range) error {
 		now.Low, now.High, base.Low, base.High)}
 }
 
+// staleReserved is the refusal of a change based on reserved ports the
+// kernel no longer has.
+func staleReserved(base, now string) error {
+	return &ConflictError{fmt.Sprintf(
+		"The reserved ports are now %s, not the %s this change was based on: someone changed them since. Start a new change from the current value.",
+		portsText(now), portsText(base))}
+}
+
 // refuseWhileAwaiting refuses any change while another one awaits
 // confirmation, except a rollback of that one (except): its automatic
 // revert would otherwise undo whatever came after it.
@@ -39,8 +47,8 @@ func (s *Service) refuseWhileAwaiting(ctx context.Context, except int64) error {
 }
 
 // checkStill refuses to apply a stored change (a proposal, a rollback)
-// whose basis moved: the kernel no longer has its before value, or the file
-// is not the one it was planned on. It returns the kernel state for
+// whose basis moved: the kernel no longer has its before value (of either
+// key it sets), or the file is not the one it was planned on. It returns the kernel state for
 // re-validation.
 func (s *Service) checkStill(c db.Change) (sysctl.KernelState, error) {
 	st, err := s.Kernel.Read()
@@ -49,6 +57,9 @@ func (s *Service) checkStill(c db.Change) (sysctl.KernelState, error) {
 	}
 	if base := (sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}); st.Range != base {
 		return sysctl.KernelState{}, staleRuntime(base, st.Range)
+	}
+	if base := c.BeforeReservedPorts; base != nil && *base != st.ReservedPorts {
+		return sysctl.KernelState{}, staleReserved(*base, st.ReservedPorts)
 	}
 	state, err := s.currentFileState()
 	if err != nil {

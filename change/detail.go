@@ -9,7 +9,11 @@ import (
 
 // detail is how the audit log describes c.
 func detail(c db.Change) string {
-	d := fmt.Sprintf("%s %d %d → %d %d (%s)", sysctl.Key, c.BeforeLow, c.BeforeHigh, c.Low, c.High, c.File)
+	d := fmt.Sprintf("%s %d %d → %d %d", sysctl.Key, c.BeforeLow, c.BeforeHigh, c.Low, c.High)
+	if c.ReservedPorts != nil {
+		d += fmt.Sprintf(", %s %s → %s", sysctl.ReservedKey, portsText(*c.BeforeReservedPorts), portsText(*c.ReservedPorts))
+	}
+	d += " (" + c.File + ")"
 	if c.RollbackOf != nil {
 		d += fmt.Sprintf(", rolling back change #%d", *c.RollbackOf)
 	}
@@ -24,6 +28,15 @@ func detail(c db.Change) string {
 		d += ". Failed: " + c.Error
 	}
 	return d
+}
+
+// targetText is what t sets, in words.
+func targetText(t sysctl.Target) string {
+	s := rangeText(t.Range)
+	if t.Reserved != nil {
+		s += " with reserved ports " + portsText(*t.Reserved)
+	}
+	return s
 }
 
 // diffDetail appends the file diff to an audit detail, so the audit entry

@@ -3,6 +3,7 @@ package change
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"portpanel/db"
 )
@@ -33,9 +34,9 @@ const (
 // announce a crossing at every sample.
 const riskMargin = 0.05
 
-// WatchDrift records whether the running range differs from the value the
-// host boots with and, when it starts to, audits "range.drift". It reports
-// whether there is drift.
+// WatchDrift records whether the running range or reserved ports differ
+// from the values the host boots with and, when they start to, audits
+// "range.drift". It reports whether there is drift.
 func (s *Service) WatchDrift(ctx context.Context) (bool, error) {
 	s.mu.Lock() // never between an apply's kernel write and its file write
 	defer s.mu.Unlock()
@@ -43,8 +44,9 @@ func (s *Service) WatchDrift(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	drift := st.Drift || st.ReservedDrift
 	reading := driftNo
-	if st.Drift {
+	if drift {
 		reading = driftYes
 	}
 	run, boot := st.Kernel.Range, st.BootRange
@@ -52,20 +54,35 @@ func (s *Service) WatchDrift(ctx context.Context) (bool, error) {
 	if st.Boot.Boot.Set {
 		where = fmt.Sprintf("set by %s:%d", st.Boot.Boot.Where.File, st.Boot.Boot.Where.Line)
 	}
+	r := st.Boot.Boot.Reserved
+	reservedWhere := "no file sets them: the kernel default"
+	if r.Set {
+		reservedWhere = fmt.Sprintf("set by %s:%d", r.Where.File, r.Where.Line)
+	}
 	facts := map[string]any{"runtime": map[string]int{"low": run.Low, "high": run.High},
-		"boot": map[string]int{"low": boot.Low, "high": boot.High}, "boot_source": where}
+		"boot": map[string]int{"low": boot.Low, "high": boot.High}, "boot_source": where,
+		"runtime_reserved_ports": st.Kernel.ReservedPorts, "boot_reserved_ports": st.BootReserved,
+		"boot_reserved_ports_source": reservedWhere}
 	_, err = s.DB.Observe(ctx, driftMonitor, reading, func(string) *db.AuditEvent {
-		if !st.Drift {
+		if !drift {
 			return nil
 		}
-		return &db.AuditEvent{At: s.Now().UTC(), Action: "range.drift", Detail: fmt.Sprintf(
-			"The running range %d %d differs from the boot value %d %d (%s): a reboot would change it.",
-			run.Low, run.High, boot.Low, boot.High, where)}
+		var parts []string
+		if st.Drift {
+			parts = append(parts, fmt.Sprintf("The running range %d %d differs from the boot value %d %d (%s)",
+				run.Low, run.High, boot.Low, boot.High, where))
+		}
+		if st.ReservedDrift {
+			parts = append(parts, fmt.Sprintf("the running reserved ports %s differ from the boot value %s (%s)",
+				portsText(st.Kernel.ReservedPorts), portsText(st.BootReserved), reservedWhere))
+		}
+		text := strings.Join(parts, "; ")
+		return &db.AuditEvent{At: s.Now().UTC(), Action: "range.drift", Detail: strings.ToUpper(text[:1]) + text[1:] + ": a reboot would change it."}
 	}, facts)
 	if err != nil {
 		return false, fmt.Errorf("record drift: %w", err)
 	}
-	return st.Drift, nil
+	return drift, nil
 }
 
 // WatchRisk records the level of the busiest destination's exhaustion

@@ -11,6 +11,10 @@ import (
 // Preview is what a request would do, computed without changing anything.
 type Preview struct {
 	Before, Target sysctl.Range
+	// BeforeReserved is ip_local_reserved_ports now; TargetReserved the
+	// list the change sets (nil: it leaves the key alone).
+	BeforeReserved string
+	TargetReserved *string
 	Warnings       []string
 	Notes          []string
 	File           string
@@ -44,6 +48,7 @@ func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
 	}
 	return Preview{
 		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
+		BeforeReserved: st.ReservedPorts, TargetReserved: c.ReservedPorts,
 		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
 		RequiresApproval: s.RequireApproval, Impact: s.impact(st, sysctl.Range{Low: c.Low, High: c.High}),
 	}, nil

@@ -50,27 +50,47 @@ func (s *Service) resolve(ctx context.Context, c db.Change) (db.Change, error) {
 	if err != nil {
 		return db.Change{}, fmt.Errorf("read kernel: %w", err)
 	}
+	reserved := ""
+	if c.ReservedPorts != nil {
+		if reserved, err = s.Kernel.ReadReserved(); err != nil {
+			return db.Change{}, fmt.Errorf("read kernel: %w", err)
+		}
+	}
 	file, err := s.currentFileState()
 	if err != nil {
 		return db.Change{}, err
 	}
-	if kernel == target && file == c.FileAfterHash {
+	reservedDone := c.ReservedPorts == nil || reserved == *c.ReservedPorts
+	if kernel == target && reservedDone && file == c.FileAfterHash {
 		return s.finish(ctx, c)
 	}
 
+	// Each key that has the change's value goes back, in the reverse of
+	// the order the apply wrote them; one someone else set is left alone.
 	var notes []string
-	switch kernel {
-	case before:
-	case target:
-		if err := s.Kernel.WriteRange(before); err != nil {
-			return db.Change{}, fmt.Errorf("restore kernel to %d %d: %w", before.Low, before.High, err)
+	writes := s.keyWrites(c)
+	for i := len(writes) - 1; i >= 0; i-- {
+		w := writes[i]
+		var now, was, will string
+		if w.key == sysctl.Key {
+			now, was, will = rangeWords(kernel), rangeWords(before), rangeWords(target)
+		} else {
+			now, was, will = reserved, *c.BeforeReservedPorts, *c.ReservedPorts
 		}
-		if got, err := s.Kernel.ReadRange(); err != nil || got != before {
-			return db.Change{}, fmt.Errorf("restore kernel to %d %d: it reads back %v (%v)", before.Low, before.High, got, err)
+		switch now {
+		case was:
+		case will:
+			if err := w.revert(); err != nil {
+				return db.Change{}, fmt.Errorf("restore %s to %s: %w", w.name, w.beforeText, err)
+			}
+			notes = append(notes, fmt.Sprintf("the kernel was restored to %s", w.beforeText))
+		default:
+			if w.key == sysctl.Key {
+				notes = append(notes, fmt.Sprintf("the kernel has %s, set by someone else, and was left alone", now))
+			} else {
+				notes = append(notes, fmt.Sprintf("the kernel has reserved ports %s, set by someone else, and they were left alone", portsText(now)))
+			}
 		}
-		notes = append(notes, fmt.Sprintf("the kernel was restored to %d %d", before.Low, before.High))
-	default:
-		notes = append(notes, fmt.Sprintf("the kernel has %d %d, set by someone else, and was left alone", kernel.Low, kernel.High))
 	}
 	switch file {
 	case c.BaseFileHash:
@@ -89,6 +109,17 @@ func (s *Service) resolve(ctx context.Context, c db.Change) (db.Change, error) {
 	return s.markInterrupted(ctx, c, db.StatusApplying, reason)
 }
 
+// targetWords is what c sets, as the kernel shows it.
+func targetWords(c db.Change) string {
+	s := fmt.Sprintf("%d %d", c.Low, c.High)
+	if c.ReservedPorts != nil {
+		s += " and reserved ports " + portsText(*c.ReservedPorts)
+	}
+	return s
+}
+
+func rangeWords(r sysctl.Range) string { return fmt.Sprintf("%d %d", r.Low, r.High) }
+
 // finish records c, which reached its new state in kernel and file before
 // the crash, as applied. A commit-confirmed window starts now: nobody could
 // confirm while portpanel was down.
@@ -106,8 +137,8 @@ func (s *Service) finish(ctx context.Context, c db.Change) (db.Change, error) {
 	done := s.appliedNow(c)
 	stored, err := s.DB.Transition(ctx, append([]db.Transition{{From: db.StatusApplying, Change: done}}, followers...),
 		[]db.AuditEvent{{At: done.UpdatedAt, User: SystemUser, Action: "change.recovered", ChangeID: &c.ID, Detail: fmt.Sprintf(
-			"Change #%d was interrupted after kernel and file had reached %d %d; recorded as applied. %s", c.ID, c.Low, c.High, detail(done))}},
-		&db.Sample{At: done.UpdatedAt, Low: c.Low, High: c.High, Source: db.SourceChange})
+			"Change #%d was interrupted after kernel and file had reached %s; recorded as applied. %s", c.ID, targetWords(c), detail(done))}},
+		s.changeSample(done))
 	if err != nil {
 		return db.Change{}, fmt.Errorf("record change %d as applied: %w", c.ID, err)
 	}

@@ -79,17 +79,23 @@ func (s *Service) planRollback(orig db.Change, reason string, actor Actor) (plan
 	if err != nil {
 		return plan{}, fmt.Errorf("read kernel: %w", err)
 	}
-	target := sysctl.Range{Low: orig.BeforeLow, High: orig.BeforeHigh}
-	warnings, err := sysctl.Validate(target, st)
+	// The reserved ports go back too when orig set them: to the list the
+	// kernel had, which may hold what a person could not type (port 0).
+	target := sysctl.Target{Range: sysctl.Range{Low: orig.BeforeLow, High: orig.BeforeHigh}, Reserved: orig.BeforeReservedPorts}
+	warnings, err := sysctl.Validate(target.Range, afterState(st, target.Reserved))
 	if err != nil {
 		return plan{}, err
 	}
 	now := s.Now().UTC()
 	id := orig.ID
 	c := db.Change{
-		Low: target.Low, High: target.High, BeforeLow: st.Range.Low, BeforeHigh: st.Range.High,
+		Low: target.Range.Low, High: target.Range.High, BeforeLow: st.Range.Low, BeforeHigh: st.Range.High,
 		Reason: reason, UserID: actor.ID, User: actor.Name, CreatedAt: now, UpdatedAt: now,
 		File: s.File, Warnings: warnings, RollbackOf: &id,
+	}
+	if target.Reserved != nil {
+		before := st.ReservedPorts
+		c.ReservedPorts, c.BeforeReservedPorts = target.Reserved, &before
 	}
 	edit, remove, err := s.rollbackEdit(orig, target)
 	if err != nil {
@@ -111,9 +117,9 @@ func revertedBy(orig db.Change, at time.Time) db.Transition {
 // rollbackEdit restores the file byte for byte when nothing touched it since
 // orig wrote it (so an appended line disappears again); otherwise it only
 // sets the key back.
-func (s *Service) rollbackEdit(orig db.Change, target sysctl.Range) (e sysctl.FileEdit, remove bool, err error) {
+func (s *Service) rollbackEdit(orig db.Change, target sysctl.Target) (e sysctl.FileEdit, remove bool, err error) {
 	if orig.File != s.File || orig.FileAfterHash == "" {
-		e, err = sysctl.PlanFile(s.File, sysctl.Target{Range: target})
+		e, err = sysctl.PlanFile(s.File, target)
 		return e, false, err
 	}
 	current, existed, err := sysctl.ReadConfigFile(s.File)
@@ -121,7 +127,7 @@ func (s *Service) rollbackEdit(orig db.Change, target sysctl.Range) (e sysctl.Fi
 		return sysctl.FileEdit{}, false, err
 	}
 	if fileState(current, existed) != orig.FileAfterHash {
-		e, err = sysctl.PlanFile(s.File, sysctl.Target{Range: target})
+		e, err = sysctl.PlanFile(s.File, target)
 		return e, false, err
 	}
 	e = sysctl.FileEdit{Path: s.File, Existed: existed, Before: current, After: orig.FileBefore}

@@ -81,6 +81,14 @@ type Request struct {
 	// ConfirmWithin, if not zero, reverts the change automatically unless
 	// someone confirms it within this time.
 	ConfirmWithin time.Duration
+	// ReservedPorts, if not nil, also sets ip_local_reserved_ports to this
+	// list (sysctl.CheckReservedPorts: "8080,9000-9100"; "" reserves
+	// none), in the same apply. nil leaves the key alone.
+	ReservedPorts *string
+	// BaseReserved is ip_local_reserved_ports as the author saw it (as the
+	// kernel prints it); if the kernel has another list now, the request
+	// is stale and refused. nil: not checked.
+	BaseReserved *string
 }
 
 // CheckReason returns the trimmed reason or an InvalidError.

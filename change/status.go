@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -22,9 +23,15 @@ type Status struct {
 	// kernel default when no file sets a valid one.
 	BootRange sysctl.Range
 	// BootSet is false when BootRange is the kernel default.
-	BootSet  bool
-	Drift    bool
-	Warnings []string
+	BootSet bool
+	// Drift is true when the running range differs from BootRange.
+	Drift bool
+	// BootReserved is the reserved ports the host will boot with ("" for
+	// none, the kernel default); ReservedDrift is true when the running
+	// list differs from it.
+	BootReserved  string
+	ReservedDrift bool
+	Warnings      []string
 }
 
 // Status reads the kernel, and the boot value from the config files as
@@ -44,6 +51,8 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		out.BootRange, out.BootSet = *rep.Boot.Range, true
 	}
 	out.Drift = out.BootRange != st.Range
+	out.BootReserved = rep.Boot.Reserved.Ports
+	out.ReservedDrift = out.BootReserved != st.ReservedPorts
 	if warnings, err := sysctl.Validate(st.Range, st); err == nil {
 		out.Warnings = append(out.Warnings, warnings...)
 	}
@@ -51,13 +60,18 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	return out, nil
 }
 
-// Sample records the runtime range in history when it differs from the last
-// sample, or always when source is db.SourceStart. A difference nobody
-// recorded is someone else's change: it is stored as external and audited.
+// Sample records the runtime range and reserved ports in history when
+// either differs from the last sample, or always when source is
+// db.SourceStart. A difference nobody recorded is someone else's change:
+// it is stored as external and audited.
 func (s *Service) Sample(ctx context.Context, source string) (db.Sample, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.Kernel.ReadRange()
+	if err != nil {
+		return db.Sample{}, false, fmt.Errorf("read kernel: %w", err)
+	}
+	reserved, err := s.Kernel.ReadReserved()
 	if err != nil {
 		return db.Sample{}, false, fmt.Errorf("read kernel: %w", err)
 	}
@@ -67,27 +81,42 @@ func (s *Service) Sample(ctx context.Context, source string) (db.Sample, bool, e
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return db.Sample{}, false, fmt.Errorf("load latest sample: %w", err)
 	}
-	changed := hasLast && (last.Low != r.Low || last.High != r.High)
+	rangeChanged := hasLast && (last.Low != r.Low || last.High != r.High)
+	// A sample from before reserved ports were recorded (nil) says
+	// nothing about them: the first reading is no change, only recorded.
+	reservedChanged := hasLast && last.ReservedPorts != nil && *last.ReservedPorts != reserved
+	external := rangeChanged || reservedChanged
 	switch {
 	case source == db.SourceStart:
 	case !hasLast:
 		source = db.SourceSample
-	case changed:
+	case external:
 		source = db.SourceExternal
+	case last.ReservedPorts == nil:
+		source = db.SourceSample
 	default:
 		return last, false, nil
 	}
-	if changed {
+	if external {
 		when := "while portpanel was running"
 		if source == db.SourceStart {
 			when = "while portpanel was stopped"
 		}
+		var keys, what []string
+		if rangeChanged {
+			keys = append(keys, sysctl.Key)
+			what = append(what, fmt.Sprintf("%d %d → %d %d", last.Low, last.High, r.Low, r.High))
+		}
+		if reservedChanged {
+			keys = append(keys, sysctl.ReservedKey)
+			what = append(what, fmt.Sprintf("reserved ports %s → %s", portsText(*last.ReservedPorts), portsText(reserved)))
+		}
 		if _, err := s.DB.AppendAudit(ctx, db.AuditEvent{At: now, Action: "range.external", Detail: fmt.Sprintf(
-			"%s changed outside portpanel %s: %d %d → %d %d", sysctl.Key, when, last.Low, last.High, r.Low, r.High)}); err != nil {
+			"%s changed outside portpanel %s: %s", strings.Join(keys, " and "), when, strings.Join(what, "; "))}); err != nil {
 			return db.Sample{}, false, fmt.Errorf("audit external change: %w", err)
 		}
 	}
-	sm, err := s.DB.InsertSample(ctx, db.Sample{At: now, Low: r.Low, High: r.High, Source: source})
+	sm, err := s.DB.InsertSample(ctx, db.Sample{At: now, Low: r.Low, High: r.High, Source: source, ReservedPorts: &reserved})
 	if err != nil {
 		return db.Sample{}, false, fmt.Errorf("insert sample: %w", err)
 	}

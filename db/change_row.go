@@ -16,7 +16,7 @@ import (
 const mutableColumns = `status, low, high, before_low, before_high, diff, error, warnings,
 	notes, file_existed, file_before, file_after, remove_file, file_after_hash, base_file_hash,
 	confirm_within, confirm_by, decided_by, decided_at, decision_reason, confirmed_by,
-	confirmed_at, emergency, updated_at, hazards, acknowledged`
+	confirmed_at, emergency, updated_at, hazards, acknowledged, reserved_ports, before_reserved_ports`
 
 // mutableSet is mutableColumns as an UPDATE's SET list.
 var mutableSet = func() string {
@@ -58,10 +58,14 @@ func mutableValues(c *Change) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if (c.ReservedPorts == nil) != (c.BeforeReservedPorts == nil) {
+		return nil, fmt.Errorf("reserved ports: a change that sets them has both a before and an after value")
+	}
 	return []any{c.Status, c.Low, c.High, c.BeforeLow, c.BeforeHigh, c.Diff, c.Error, string(warnings),
 		string(notes), c.FileExisted, c.FileBefore, c.FileAfter, c.RemoveFile, c.FileAfterHash, c.BaseFileHash,
 		int64(c.ConfirmWithin / time.Second), msOrNil(c.ConfirmBy), c.DecidedBy, msOrNil(c.DecidedAt),
-		c.DecisionReason, c.ConfirmedBy, msOrNil(c.ConfirmedAt), c.Emergency, toMS(c.UpdatedAt), hazards, acked}, nil
+		c.DecisionReason, c.ConfirmedBy, msOrNil(c.ConfirmedAt), c.Emergency, toMS(c.UpdatedAt), hazards, acked,
+		c.ReservedPorts, c.BeforeReservedPorts}, nil
 }
 
 // normStrings makes "no warnings" (or notes) one value (nil), whatever was
@@ -98,11 +102,12 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 	var rollbackOf, confirmBy, decidedAt, confirmedAt sql.NullInt64
 	var warnings, notes, hazards, acked string
 	var hasFileAfter bool
+	var reserved, beforeReserved sql.NullString
 	err := row.Scan(&c.ID, &c.Reason, &c.UserID, &c.User, &created, &c.File, &rollbackOf,
 		&c.Status, &c.Low, &c.High, &c.BeforeLow, &c.BeforeHigh, &c.Diff, &c.Error, &warnings,
 		&notes, &c.FileExisted, &c.FileBefore, &c.FileAfter, &c.RemoveFile, &c.FileAfterHash, &c.BaseFileHash,
 		&confirmWithin, &confirmBy, &c.DecidedBy, &decidedAt, &c.DecisionReason, &c.ConfirmedBy,
-		&confirmedAt, &c.Emergency, &updated, &hazards, &acked, &hasFileAfter)
+		&confirmedAt, &c.Emergency, &updated, &hazards, &acked, &reserved, &beforeReserved, &hasFileAfter)
 	if err != nil {
 		return Change{}, err
 	}
@@ -111,6 +116,7 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 		c.RollbackOf = &rollbackOf.Int64
 	}
 	c.ConfirmWithin = time.Duration(confirmWithin) * time.Second
+	c.ReservedPorts, c.BeforeReservedPorts = stringOrNil(reserved), stringOrNil(beforeReserved)
 	c.ConfirmBy, c.DecidedAt, c.ConfirmedAt = timeOrNil(confirmBy), timeOrNil(decidedAt), timeOrNil(confirmedAt)
 	c.FileBefore = normFileBefore(c.FileExisted, c.FileBefore)
 	if hasFileAfter && c.FileAfter == nil {
@@ -124,6 +130,13 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 		return Change{}, err
 	}
 	return c, nil
+}
+
+func stringOrNil(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
 }
 
 // msOrNil stores an optional time: NULL means "not yet".

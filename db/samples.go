@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -17,23 +18,25 @@ func (d *DB) InsertSample(ctx context.Context, s Sample) (Sample, error) {
 func insertSample(ctx context.Context, q queryer, s Sample) (Sample, error) {
 	s.At = orNow(s.At)
 	err := q.QueryRowContext(ctx,
-		`INSERT INTO samples (at, low, high, source) VALUES (?, ?, ?, ?) RETURNING id`,
-		toMS(s.At), s.Low, s.High, s.Source).Scan(&s.ID)
+		`INSERT INTO samples (at, low, high, source, reserved_ports) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		toMS(s.At), s.Low, s.High, s.Source, s.ReservedPorts).Scan(&s.ID)
 	if err != nil {
 		return Sample{}, fmt.Errorf("insert sample (source %q): %w", s.Source, err)
 	}
 	return s, nil
 }
 
-const sampleColumns = `id, at, low, high, source`
+const sampleColumns = `id, at, low, high, source, reserved_ports`
 
 func scanSample(row interface{ Scan(...any) error }) (Sample, error) {
 	var s Sample
 	var at int64
-	if err := row.Scan(&s.ID, &at, &s.Low, &s.High, &s.Source); err != nil {
+	var reserved sql.NullString
+	if err := row.Scan(&s.ID, &at, &s.Low, &s.High, &s.Source, &reserved); err != nil {
 		return Sample{}, err
 	}
 	s.At = fromMS(at)
+	s.ReservedPorts = stringOrNil(reserved)
 	return s, nil
 }
 

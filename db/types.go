@@ -137,6 +137,12 @@ type Change struct {
 	// someone acknowledged (see change.Hazard).
 	Hazards      []Hazard
 	Acknowledged []string
+	// ReservedPorts is the ip_local_reserved_ports list the change sets
+	// and BeforeReservedPorts the kernel's list before it, both as the
+	// kernel prints them ("" for none); both nil when the change leaves
+	// the key alone.
+	ReservedPorts       *string
+	BeforeReservedPorts *string
 }
 
 // Hazard is one thing a change would put at risk, which someone must
@@ -174,6 +180,9 @@ type Sample struct {
 	Low    int
 	High   int
 	Source string
+	// ReservedPorts is ip_local_reserved_ports as the kernel printed it;
+	// nil for samples from before it was recorded.
+	ReservedPorts *string
 }
 
 // Usage sources: how the sampler read the sockets.
