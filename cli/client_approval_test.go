@@ -17,7 +17,7 @@ func TestClientApproval(t *testing.T) {
 		return
 	}
 	e := newClientEnv(t, "--require-approval")
-	r := e.as("alice", "change", "40000", "50999", "--reason", "INC-4711: widen", "--yes")
+	r := e.as("alice", "change", "20000", "60999", "--reason", "INC-4711: widen", "--yes")
 	if r.code != exitWaiting || kernelRange(t) != "32768 60999" {
 		t.Fatalf("want exit 3 and the kernel untouched (%s); %s", kernelRange(t), r)
 	}
@@ -29,11 +29,11 @@ func TestClientApproval(t *testing.T) {
 		t.Errorf("the author approves: %s", r)
 	}
 	r = e.as("bob", "approve", "1", "--reason", "checked with the DB team")
-	if r.code != exitOK || kernelRange(t) != "40000 50999" {
+	if r.code != exitOK || kernelRange(t) != "20000 60999" {
 		t.Fatalf("bob approves: kernel %s; %s", kernelRange(t), r)
 	}
 	golden(t, "approve", e.scrub(r.stdout))
-	if r := e.as("alice", "change", "30000", "50999", "--reason", "wider still", "--yes", "-o", "json"); r.code != exitWaiting || !strings.Contains(r.stdout, `"status":"proposed"`) || !strings.Contains(r.stderr, "portpanel approve 2") {
+	if r := e.as("alice", "change", "15000", "60999", "--reason", "wider still", "--yes", "-o", "json"); r.code != exitWaiting || !strings.Contains(r.stdout, `"status":"proposed"`) || !strings.Contains(r.stderr, "portpanel approve 2") {
 		t.Errorf("a proposal as JSON: the change on stdout, the advice on stderr; %s", r)
 	}
 	if r := e.as("bob", "reject", "2", "--reason", "too wide"); r.code != exitOK || !strings.Contains(r.stdout, "Rejected change #2") {

@@ -49,7 +49,7 @@ func TestClientReservedPorts(t *testing.T) {
 		return
 	}
 	e := newClientEnv(t)
-	r := e.as("alice", "change", "40000", "50999", "--reserved-ports", "45000,46000-46009", "--reason", "keep the admin ports", "--yes")
+	r := e.as("alice", "change", "20000", "60999", "--reserved-ports", "45000,46000-46009", "--reason", "keep the admin ports", "--yes")
 	if r.code != exitOK {
 		t.Fatalf("%s", r)
 	}
@@ -57,8 +57,8 @@ func TestClientReservedPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(b)); got != "45000,46000-46009" || kernelRange(t) != "40000 50999" {
-		t.Errorf("kernel: range %s, reserved %q; want 40000 50999 and 45000,46000-46009", kernelRange(t), got)
+	if got := strings.TrimSpace(string(b)); got != "45000,46000-46009" || kernelRange(t) != "20000 60999" {
+		t.Errorf("kernel: range %s, reserved %q; want 20000 60999 and 45000,46000-46009", kernelRange(t), got)
 	}
 	if r := e.as("vic", "status"); !strings.Contains(r.stdout, "Reserved      45000,46000-46009") {
 		t.Errorf("status does not show the reserved ports:\n%s", r)

@@ -111,44 +111,44 @@ func TestClientPrompt(t *testing.T) {
 	env := []string{"PORTPANEL_URL=" + e.url, "PORTPANEL_TOKEN=" + e.tokens["alice"], "TERM=xterm"}
 
 	t.Run("no", func(t *testing.T) {
-		r := startTTY(t, env, "change", "40000", "50999", "--reason", "INC-1")
+		r := startTTY(t, env, "change", "20000", "60999", "--reason", "INC-1")
 		r.waitFor("Apply? [y/N] ")
 		r.typeLine("n")
 		code, out := r.wait()
 		if code != exitFailed || !strings.Contains(out, "not applied: nothing changed") || kernelRange(t) != "32768 60999" {
 			t.Errorf("exit %d, kernel %s:\n%s", code, kernelRange(t), out)
 		}
-		if !strings.Contains(out, "\x1b[32m+net.ipv4.ip_local_port_range = 40000 50999\x1b[0m") {
+		if !strings.Contains(out, "\x1b[32m+net.ipv4.ip_local_port_range = 20000 60999\x1b[0m") {
 			t.Errorf("on a terminal the diff's added line is green:\n%q", out)
 		}
 	})
 	t.Run("yes", func(t *testing.T) {
-		r := startTTY(t, env, "change", "40000", "50999", "--reason", "INC-1")
+		r := startTTY(t, env, "change", "20000", "60999", "--reason", "INC-1")
 		r.waitFor("Apply? [y/N] ")
 		r.typeLine("y")
 		code, out := r.wait()
-		if code != exitOK || !strings.Contains(out, "Applied") || kernelRange(t) != "40000 50999" {
+		if code != exitOK || !strings.Contains(out, "Applied") || kernelRange(t) != "20000 60999" {
 			t.Errorf("exit %d, kernel %s:\n%s", code, kernelRange(t), out)
 		}
 	})
 	t.Run("a change made while the question waits", func(t *testing.T) {
-		r := startTTY(t, env, "change", "30000", "50999", "--reason", "INC-2")
+		r := startTTY(t, env, "change", "25000", "60999", "--reason", "INC-2")
 		r.waitFor("Apply? [y/N] ")
-		if got := e.as("bob", "change", "35000", "50999", "--reason", "meanwhile", "--yes"); got.code != exitOK {
+		if got := e.as("bob", "change", "30000", "60999", "--reason", "meanwhile", "--yes"); got.code != exitOK {
 			t.Fatalf("the change meanwhile: %s", got)
 		}
 		r.typeLine("y")
 		code, out := r.wait()
-		if code != exitStale || !strings.Contains(out, "409: ") || kernelRange(t) != "35000 50999" {
+		if code != exitStale || !strings.Contains(out, "409: ") || kernelRange(t) != "30000 60999" {
 			t.Errorf("want exit 4 and the change meanwhile kept; exit %d, kernel %s:\n%s", code, kernelRange(t), out)
 		}
 	})
 	t.Run("NO_COLOR", func(t *testing.T) {
-		r := startTTY(t, append(env, "NO_COLOR=1"), "change", "40000", "50999", "--reason", "INC-3")
+		r := startTTY(t, append(env, "NO_COLOR=1"), "change", "24000", "60999", "--reason", "INC-3")
 		r.waitFor("Apply? [y/N] ")
 		r.typeLine("")
 		code, out := r.wait()
-		if code != exitFailed || strings.Contains(out, "\x1b[") || !strings.Contains(out, "+net.ipv4.ip_local_port_range = 40000 50999") {
+		if code != exitFailed || strings.Contains(out, "\x1b[") || !strings.Contains(out, "+net.ipv4.ip_local_port_range = 24000 60999") {
 			t.Errorf("want the preview without colour, and no as the default; exit %d:\n%q", code, out)
 		}
 	})

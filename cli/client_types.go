@@ -74,19 +74,32 @@ type apiUsage struct {
 // apiPreview is a dry run's answer. Hazards and reserved ports are read
 // when the server sends them.
 type apiPreview struct {
-	Before           apiRange `json:"before"`
-	After            apiRange `json:"after"`
-	SizeBefore       int      `json:"size_before"`
-	SizeAfter        int      `json:"size_after"`
-	Warnings         []string `json:"warnings"`
-	Notes            []string `json:"notes"`
-	File             string   `json:"file"`
-	Diff             string   `json:"diff"`
-	FileState        string   `json:"file_state"`
-	RequiresApproval bool     `json:"requires_approval"`
-	Hazards          []hazard `json:"hazards"`
-	ReservedBefore   *string  `json:"reserved_ports_before"`
-	ReservedAfter    *string  `json:"reserved_ports"`
+	Before           apiRange      `json:"before"`
+	After            apiRange      `json:"after"`
+	SizeBefore       int           `json:"size_before"`
+	SizeAfter        int           `json:"size_after"`
+	Warnings         []string      `json:"warnings"`
+	Notes            []string      `json:"notes"`
+	File             string        `json:"file"`
+	Diff             string        `json:"diff"`
+	FileState        string        `json:"file_state"`
+	RequiresApproval bool          `json:"requires_approval"`
+	Hazards          []hazard      `json:"hazards"`
+	Listeners        []apiListener `json:"listeners_in_range"`
+	ReserveFix       string        `json:"reserve_fix"`
+	ReservedBefore   *string       `json:"reserved_ports_before"`
+	ReservedAfter    *string       `json:"reserved_ports"`
+}
+
+// apiListener is a port a service listens on inside a proposed range.
+type apiListener struct {
+	Port         int    `json:"port"`
+	Proto        string `json:"proto"`
+	Process      string `json:"process"`
+	PID          int    `json:"pid"`
+	Usually      string `json:"usually"`
+	ListeningNow bool   `json:"listening_now"`
+	Reserved     bool   `json:"reserved"`
 }
 
 type changeAnswer struct {
@@ -113,6 +126,8 @@ type changeAnswer struct {
 	ConfirmedBy    string     `json:"confirmed_by"`
 	ConfirmedAt    *time.Time `json:"confirmed_at"`
 	Emergency      bool       `json:"emergency"`
+	Hazards        []hazard   `json:"hazards"`
+	Acknowledged   []string   `json:"acknowledged"`
 }
 
 func (c changeAnswer) after() apiRange { return apiRange{c.Low, c.High} }

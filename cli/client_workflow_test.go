@@ -49,28 +49,28 @@ func TestClientWorkflow(t *testing.T) {
 
 	const reason = "INC-4711: bursts to the DB proxy exhaust the range"
 	step("a dry run previews and changes nothing", "change-dry-run",
-		e.as("alice", "change", "40000", "50999", "--reason", reason, "--dry-run"), 0)
+		e.as("alice", "change", "20000", "60999", "--reason", reason, "--dry-run"), 0)
 	t.Run("a dry run as JSON is the API's dry run", func(t *testing.T) {
-		r := e.as("alice", "change", "40000", "50999", "--reason", reason, "--dry-run", "-o", "json")
-		body := `{"low":40000,"high":50999,"reason":"` + reason + `","dry_run":true}`
+		r := e.as("alice", "change", "20000", "60999", "--reason", reason, "--dry-run", "-o", "json")
+		body := `{"low":20000,"high":60999,"reason":"` + reason + `","dry_run":true}`
 		sameJSON(t, "dry run", []byte(r.stdout), e.api("alice", "POST", "/api/v1/changes", body))
 		if got := kernelRange(t); got != "32768 60999" {
 			t.Errorf("kernel %s after dry runs, want it untouched", got)
 		}
 	})
 	t.Run("without a terminal and without --yes nothing is applied", func(t *testing.T) {
-		r := e.as("alice", "change", "40000", "50999", "--reason", reason)
+		r := e.as("alice", "change", "20000", "60999", "--reason", reason)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "add --yes") || kernelRange(t) != "32768 60999" {
 			t.Errorf("want exit 2 asking for --yes, kernel untouched (%s); %s", kernelRange(t), r)
 		}
 	})
 	step("change with --confirm-within", "change-applied",
-		e.as("alice", "change", "40000", "50999", "--reason", reason, "--confirm-within", "5m", "--yes"), 0)
-	if got := kernelRange(t); got != "40000 50999" {
-		t.Fatalf("kernel %s after the change, want 40000 50999", got)
+		e.as("alice", "change", "20000", "60999", "--reason", reason, "--confirm-within", "5m", "--yes"), 0)
+	if got := kernelRange(t); got != "20000 60999" {
+		t.Fatalf("kernel %s after the change, want 20000 60999", got)
 	}
 	t.Run("another change while one awaits confirmation is stale", func(t *testing.T) {
-		r := e.as("alice", "change", "30000", "50999", "--reason", "again", "--yes")
+		r := e.as("alice", "change", "25000", "60999", "--reason", "again", "--yes")
 		if r.code != exitStale || !strings.Contains(r.stderr, "409: Change #1 awaits confirmation") {
 			t.Errorf("want exit 4 naming change #1; %s", r)
 		}

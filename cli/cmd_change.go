@@ -169,6 +169,27 @@ func printPreview(t *term, pv apiPreview) {
 		hz = append(hz, t.paint(red, h.Code)+"  "+h.Message)
 	}
 	t.said("Hazards (each needs --ack CODE)", t.paint(red, "✗"), hz)
+	var ls []string
+	for _, l := range pv.Listeners {
+		s := fmt.Sprintf("%s/%d", l.Proto, l.Port)
+		if l.Process != "" {
+			s += fmt.Sprintf(" %s (pid %d)", l.Process, l.PID)
+		}
+		if l.Usually != "" {
+			s += ", usually " + l.Usually
+		}
+		switch {
+		case l.Reserved:
+			s += ": reserved, safe"
+		case !l.ListeningNow:
+			s += ": not listening now, seen in the last 7 days"
+		}
+		ls = append(ls, s)
+	}
+	t.said("Listening inside the new range", "-", ls)
+	if pv.ReserveFix != "" {
+		fmt.Fprintf(w, "Reserve them in the same change with --reserved-ports %s\n", pv.ReserveFix)
+	}
 	if pv.Diff != "" {
 		fmt.Fprintf(w, "%s\n%s", t.paint(bold, "Diff"), t.diff(pv.Diff))
 	}

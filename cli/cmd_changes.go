@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -179,6 +180,9 @@ func printChange(t *term, ch changeAnswer) {
 	if ch.ConfirmedBy != "" && ch.ConfirmedAt != nil {
 		rows = append(rows, row("Confirmed", ch.ConfirmedBy+" at "+when(*ch.ConfirmedAt)))
 	}
+	if len(ch.Acknowledged) > 0 {
+		rows = append(rows, row("Acknowledged", strings.Join(ch.Acknowledged, ", ")))
+	}
 	if ch.Error != "" {
 		rows = append(rows, row("Error", t.paint(red, ch.Error)))
 	}
@@ -186,6 +190,11 @@ func printChange(t *term, ch changeAnswer) {
 	io.WriteString(t.out, renderTable(rows))
 	t.said("Warnings", t.paint(yellow, "!"), ch.Warnings)
 	t.said("Notes", "-", ch.Notes)
+	var hz []string
+	for _, h := range ch.Hazards {
+		hz = append(hz, h.Code+"  "+h.Message)
+	}
+	t.said("Hazards", t.paint(red, "✗"), hz)
 	if ch.Diff != "" {
 		t.printf("%s\n%s", t.paint(bold, "Diff"), t.diff(ch.Diff))
 	}

@@ -28,19 +28,26 @@ func confirmCommand() *cobra.Command {
 
 func approveCommand() *cobra.Command {
 	var reason string
+	var ack []string
 	cmd := clientCommand(&cobra.Command{
 		Use:   "approve ID",
 		Short: "approve someone else's proposal; the server applies it at once",
 		Long: `Approves a proposal (role approver or admin, not its author). The server checks
 it again against the range and file as they are now and applies it; a
-proposal whose basis moved is refused (exit 4).`,
+proposal whose basis moved is refused (exit 4), and a hazard that appeared
+since it was proposed needs --ack CODE (exit 5 names it).`,
 		Example:           `  portpanel approve 42 --reason "checked with the DB team"`,
 		Args:              args("ID"),
 		ValidArgsFunction: completeIDs("proposed"),
 	}, "approve changes", func(ctx context.Context, c *apiClient, t *term, a []string) error {
-		return decide(ctx, c, t, a[0], "approve", map[string]any{"reason": reason}, "Approved and applied")
+		body := map[string]any{"reason": reason}
+		if len(ack) > 0 {
+			body["acknowledge"] = ack
+		}
+		return decide(ctx, c, t, a[0], "approve", body, "Approved and applied")
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "a comment, recorded with the approval")
+	cmd.Flags().StringArrayVar(&ack, "ack", nil, "acknowledge a hazard that appeared since the proposal, by its code (repeat for each)")
 	return cmd
 }
 
