@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -133,7 +134,6 @@ func (h *Handlers) formErrors(c echo.Context, form views.ChangeForm, errs ...err
 // ListChanges lists changes, newest first, 50 a page, filtered by user and
 // time.
 func (h *Handlers) ListChanges(c echo.Context) error {
-	ctx := c.Request().Context()
 	f, filter, err := listFilter(c)
 	if err != nil {
 		return err
@@ -142,23 +142,42 @@ func (h *Handlers) ListChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, before)
-	if err != nil {
-		return err
-	}
-	undone, err := h.rolledBackBy(ctx, list)
-	if err != nil {
-		return err
-	}
 	ch, err := h.chrome(c, "Changes", "changes")
 	if err != nil {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	return render(c, http.StatusOK, views.Changes(views.ChangesPage{
-		Chrome: ch, Filter: filter, Changes: list, RolledBackBy: undone, Next: nextCursor(len(list), changesPerPage, func(i int) int64 { return list[i].ID }),
-		CanChange: auth.Allows(u.Role, auth.RoleOperator),
-	}))
+	key := changesKey{filter: filter, before: before, canChange: auth.Allows(u.Role, auth.RoleOperator)}
+	if key.canChange {
+		key.csrf = ch.CSRF // in each rollback form
+	}
+	// Kept for a second of the times shown relative to now (versionCache).
+	main, err := keep(h, c, &h.memo.changesPage, key, ch.Now.Unix(), func(ctx context.Context) (views.Prerendered, error) {
+		list, err := h.DB.ChangesFiltered(ctx, f, changesPerPage, before)
+		if err != nil {
+			return views.Prerendered{}, err
+		}
+		undone, err := h.rolledBackBy(ctx, list)
+		if err != nil {
+			return views.Prerendered{}, err
+		}
+		return views.Prerender(ctx, views.ChangesMain(views.ChangesPage{
+			Chrome: views.Chrome{Now: ch.Now, CSRF: key.csrf}, Filter: filter, Changes: list, RolledBackBy: undone,
+			Next: nextCursor(len(list), changesPerPage, func(i int) int64 { return list[i].ID }), CanChange: key.canChange,
+		}))
+	})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Framed(ch, main))
+}
+
+// changesKey is what the changes page shows besides the data and the time.
+type changesKey struct {
+	filter    views.ListFilter
+	before    int64
+	canChange bool
+	csrf      string
 }
 
 // ShowChange shows one change with its diff and what the viewer may do.

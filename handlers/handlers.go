@@ -73,6 +73,8 @@ type pageMemos struct {
 	// gate their renders pass.
 	historyCharts  versionCache[string, views.Prerendered]
 	historySamples versionCache[historySamplesKey, views.Prerendered]
+	changesPage    versionCache[changesKey, views.Prerendered]
+	auditPage      versionCache[auditKey, views.Prerendered]
 	apiJSON        versionCache[string, []byte] // by route and query
 	renders        gate
 }

@@ -33,7 +33,6 @@ const changeLinkLookback = 30 * 24 * time.Hour
 // relative to now, for a second. So the charts may end up to a column
 // before now, never missing anything recorded since.
 func (h *Handlers) History(c echo.Context) error {
-	ctx := c.Request().Context()
 	before, err := cursor(c)
 	if err != nil {
 		return err
@@ -43,24 +42,24 @@ func (h *Handlers) History(c echo.Context) error {
 	if !ok {
 		window, span = "7d", windows["7d"]
 	}
-	now := h.Now().UTC()
-	charts, err := h.memo.historyCharts.get(ctx, h.DB, &h.memo.renders, window, now.UnixNano()/int64(views.ChartColumn(span)),
+	ch, err := h.chrome(c, "History", "history")
+	if err != nil {
+		return err
+	}
+	now := ch.Now.UTC()
+	charts, err := keep(h, c, &h.memo.historyCharts, window, now.UnixNano()/int64(views.ChartColumn(span)),
 		func(ctx context.Context) (views.Prerendered, error) { return h.historyCharts(ctx, window, span, now) })
 	if err != nil {
 		return err
 	}
-	samples, err := h.memo.historySamples.get(ctx, h.DB, &h.memo.renders, historySamplesKey{window, before}, now.Unix(),
+	samples, err := keep(h, c, &h.memo.historySamples, historySamplesKey{window, before}, now.Unix(),
 		func(ctx context.Context) (views.Prerendered, error) {
 			return h.historySamples(ctx, window, before, now)
 		})
 	if err != nil {
 		return err
 	}
-	ch, err := h.chrome(c, "History", "history")
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.HistoryFrame(ch, charts, samples))
+	return render(c, http.StatusOK, views.Framed(ch, charts, samples))
 }
 
 // historySamplesKey is what the page of samples shows besides the data.

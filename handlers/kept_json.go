@@ -9,24 +9,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// maxKeptQuery is the longest query whose answer is kept: a longer one is
-// answered afresh, so clients cannot fill the caches with long keys.
-const maxKeptQuery = 256
-
 // keptJSON answers an API read whose answer depends only on the database
 // and the query (route and query string, ?pretty included): encoded once
 // per database version by echo's c.JSON, as every answer is, and sent
 // again as those bytes until something is committed (versionCache).
 func (h *Handlers) keptJSON(c echo.Context, load func(context.Context) (any, error)) error {
-	ctx := c.Request().Context()
-	if len(c.QueryString()) > maxKeptQuery {
-		v, err := load(ctx)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, v)
-	}
-	b, err := h.memo.apiJSON.get(ctx, h.DB, &h.memo.renders, c.Path()+"?"+c.QueryString(), 0, func(ctx context.Context) ([]byte, error) {
+	b, err := keep(h, c, &h.memo.apiJSON, c.Path()+"?"+c.QueryString(), 0, func(ctx context.Context) ([]byte, error) {
 		v, err := load(ctx)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/labstack/echo/v4"
+
 	"portpanel/db"
 )
 
@@ -77,4 +79,19 @@ func (vc *versionCache[K, V]) lookup(v db.Version, key K, bucket int64) (V, bool
 	}
 	e, ok := vc.entries[key]
 	return e.value, ok && e.bucket == bucket
+}
+
+// maxKeptQuery is the longest query string whose answers are kept: a
+// longer one is rendered afresh, so clients cannot fill the caches with
+// long keys.
+const maxKeptQuery = 256
+
+// keep is vc.get for the request c, through the handlers' render gate.
+func keep[K comparable, V any](h *Handlers, c echo.Context, vc *versionCache[K, V], key K, bucket int64,
+	render func(context.Context) (V, error)) (V, error) {
+	ctx := c.Request().Context()
+	if len(c.QueryString()) > maxKeptQuery {
+		return render(ctx)
+	}
+	return vc.get(ctx, h.DB, &h.memo.renders, key, bucket, render)
 }
