@@ -44,7 +44,6 @@ func TestClientHazardNeedsAck(t *testing.T) {
 // TestClientReservedPorts: --reserved-ports sets the reserved ports in the
 // same change, and status shows them.
 func TestClientReservedPorts(t *testing.T) {
-	t.Skipf(waitingFor13, "reserved_ports")
 	if !sysctltest.InNetns(t) {
 		return
 	}

@@ -30,6 +30,20 @@ type bootJSON struct {
 	UnprivilegedPortStart int           `json:"unprivileged_port_start"`
 	Refused               []refusedJSON `json:"refused"`
 	Uncertain             []string      `json:"uncertain"`
+	// ReservedPorts is the boot value of ip_local_reserved_ports.
+	ReservedPorts bootReservedJSON `json:"reserved_ports"`
+}
+
+// bootReservedJSON is the reserved ports the host boots with, replayed
+// as the range is: the list the kernel then holds ("" for none), the file
+// and line that set it ("" and 0 under kernel_default: no write sets it,
+// nothing is reserved), and the refused writes after it.
+type bootReservedJSON struct {
+	Value         string        `json:"value"`
+	File          string        `json:"file"`
+	Line          int           `json:"line"`
+	KernelDefault bool          `json:"kernel_default"`
+	Refused       []refusedJSON `json:"refused"`
 }
 
 type refusedJSON struct {
@@ -52,6 +66,14 @@ func bootAnswer(st change.Status) bootJSON {
 	for _, r := range b.Refused {
 		out.Refused = append(out.Refused, refusedJSON{File: r.Where.File, Line: r.Where.Line, Value: r.Value, Reason: r.Reason})
 	}
+	res := b.Reserved
+	out.ReservedPorts = bootReservedJSON{Value: st.BootReserved, KernelDefault: !res.Set, Refused: []refusedJSON{}}
+	if res.Set {
+		out.ReservedPorts.File, out.ReservedPorts.Line = res.Where.File, res.Where.Line
+	}
+	for _, r := range res.Refused {
+		out.ReservedPorts.Refused = append(out.ReservedPorts.Refused, refusedJSON{File: r.Where.File, Line: r.Where.Line, Value: r.Value, Reason: r.Reason})
+	}
 	return out
 }
 
@@ -64,7 +86,7 @@ func (h *Handlers) APIRange(c echo.Context) error {
 	answer := rangeStatusJSON{
 		Runtime: rangeJSON{st.Kernel.Range.Low, st.Kernel.Range.High}, Boot: bootAnswer(st), Size: st.Kernel.Range.Size(),
 		UnprivilegedPortStart: st.Kernel.UnprivilegedPortStart, ReservedPorts: st.Kernel.ReservedPorts,
-		Drift: st.Drift, FileOverridden: st.Boot.OverriddenBy != nil, OverriddenBy: st.Boot.OverriddenBy,
+		Drift: st.Drift, ReservedDrift: st.ReservedDrift, FileOverridden: st.Boot.OverriddenBy != nil, OverriddenBy: st.Boot.OverriddenBy,
 		Warnings: nonNil(append(append([]string{}, st.Warnings...), st.Boot.BootWarnings...)),
 	}
 	return c.JSON(http.StatusOK, answer)
@@ -80,6 +102,7 @@ type rangeStatusJSON struct {
 	// read after it sets the key again.
 	FileOverridden        bool             `json:"file_overridden"`
 	OverriddenBy          *sysctl.Location `json:"overridden_by"`
+	ReservedDrift         bool             `json:"reserved_drift"`
 	ReservedPorts         string           `json:"reserved_ports"`
 	Runtime               rangeJSON        `json:"runtime"`
 	Size                  int              `json:"size"`
@@ -95,10 +118,15 @@ type changeRequest struct {
 	DryRun bool `json:"dry_run"`
 	// Base is what the author saw; a change made meanwhile makes it 409.
 	Base *struct {
-		Low       *int   `json:"low"`
-		High      *int   `json:"high"`
-		FileState string `json:"file_state"`
+		Low           *int    `json:"low"`
+		High          *int    `json:"high"`
+		FileState     string  `json:"file_state"`
+		ReservedPorts *string `json:"reserved_ports"`
 	} `json:"base"`
+	// ReservedPorts, when present and not null, also sets
+	// net.ipv4.ip_local_reserved_ports in the same change ("" reserves
+	// none).
+	ReservedPorts *string `json:"reserved_ports"`
 	// ConfirmWithin, in seconds, reverts the change unless confirmed.
 	ConfirmWithin int `json:"confirm_within"`
 }
@@ -119,7 +147,7 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 		return change.CheckConfirmWithin(-1)
 	}
 	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
-		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second}
+		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second, ReservedPorts: body.ReservedPorts}
 	if b := body.Base; b != nil {
 		if (b.Low == nil) != (b.High == nil) {
 			return &change.InvalidError{Field: "value", Message: `"base" needs both "low" and "high", or neither.`}
@@ -128,6 +156,7 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 			req.Base = &sysctl.Range{Low: *b.Low, High: *b.High}
 		}
 		req.BaseFile = b.FileState
+		req.BaseReserved = b.ReservedPorts
 	}
 	ctx := c.Request().Context()
 	if body.DryRun {
@@ -159,6 +188,7 @@ func previewJSON(pv change.Preview) map[string]any {
 		"size_before": pv.Before.Size(), "size_after": pv.Target.Size(),
 		"warnings": nonNil(pv.Warnings), "notes": nonNil(pv.Notes), "file": pv.File, "diff": pv.Diff,
 		"file_state": pv.FileState, "requires_approval": pv.RequiresApproval,
+		"reserved_ports_before": pv.BeforeReserved, "reserved_ports": pv.TargetReserved,
 	}
 }
 
@@ -305,7 +335,8 @@ func (h *Handlers) APIHistory(c echo.Context) error {
 		}
 		out := make([]map[string]any, 0, len(list))
 		for _, s := range list {
-			out = append(out, map[string]any{"at": s.At.UTC().Format(time.RFC3339Nano), "low": s.Low, "high": s.High, "source": s.Source})
+			out = append(out, map[string]any{"at": s.At.UTC().Format(time.RFC3339Nano), "low": s.Low, "high": s.High, "source": s.Source,
+				"reserved_ports": s.ReservedPorts})
 		}
 		return map[string]any{"samples": out}, nil
 	})
@@ -314,6 +345,7 @@ func (h *Handlers) APIHistory(c echo.Context) error {
 func changeJSON(ch db.Change) map[string]any {
 	return map[string]any{
 		"id": ch.ID, "status": ch.Status, "low": ch.Low, "high": ch.High,
+		"reserved_ports": ch.ReservedPorts, "reserved_ports_before": ch.BeforeReservedPorts,
 		"before": rangeJSON{ch.BeforeLow, ch.BeforeHigh}, "reason": ch.Reason, "user": ch.User,
 		"created_at": ch.CreatedAt.UTC().Format(time.RFC3339Nano), "updated_at": ch.UpdatedAt.UTC().Format(time.RFC3339Nano),
 		"file": ch.File, "diff": ch.Diff, "error": ch.Error, "rollback_of": ch.RollbackOf,

@@ -28,7 +28,8 @@ func TestAPIRangeAnswer(t *testing.T) {
 		{
 			name: "no file sets the range",
 			want: `{"boot":{"low":32768,"high":60999,"file":"","line":0,"kernel_default":true,"reader":"procps",` +
-				`"unprivileged_port_start":1024,"refused":[],"uncertain":[]},"drift":false,"file_overridden":false,"overridden_by":null,"reserved_ports":"",` +
+				`"unprivileged_port_start":1024,"refused":[],"uncertain":[],` +
+				`"reserved_ports":{"value":"","file":"","line":0,"kernel_default":true,"refused":[]}},"drift":false,"file_overridden":false,"overridden_by":null,"reserved_drift":false,"reserved_ports":"",` +
 				`"runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,"warnings":[]}` + "\n",
 		},
 		{
@@ -39,9 +40,10 @@ func TestAPIRangeAnswer(t *testing.T) {
 				"etc/sysctl.d/99-<x>&.conf":      "# later\nnet.ipv4.ip_local_port_range = 30000 50001\n",
 			},
 			want: `{"boot":{"low":30000,"high":50001,"file":"ROOT/etc/sysctl.d/99-\u003cx\u003e\u0026.conf","line":2,` +
-				`"kernel_default":false,"reader":"procps","unprivileged_port_start":1024,"refused":[],"uncertain":[]},` +
+				`"kernel_default":false,"reader":"procps","unprivileged_port_start":1024,"refused":[],"uncertain":[],` +
+				`"reserved_ports":{"value":"","file":"","line":0,"kernel_default":true,"refused":[]}},` +
 				`"drift":true,"file_overridden":true,"overridden_by":{"file":"ROOT/etc/sysctl.d/99-\u003cx\u003e\u0026.conf","line":2},` +
-				`"reserved_ports":"40000-40010,50000","runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,` +
+				`"reserved_drift":true,"reserved_ports":"40000-40010,50000","runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,` +
 				`"warnings":["12 of the ports in ip_local_reserved_ports fall inside the range: connect() and bind(0) skip them, leaving 28,220 usable.",` +
 				`"/etc/sysctl.d/99-\u003cx\u003e\u0026.conf:2 also sets net.ipv4.ip_local_port_range and sysctl --system reads it after ` +
 				`/etc/sysctl.d/10-portpanel.conf, so its value wins at boot: remove that line, or change the value there."]}` + "\n",
@@ -59,13 +61,32 @@ func TestAPIRangeAnswer(t *testing.T) {
 			want: `{"boot":{"low":20000,"high":30001,"file":"ROOT/etc/sysctl.d/05-a.conf","line":1,"kernel_default":false,"reader":"procps",` +
 				`"unprivileged_port_start":500,"refused":[{"file":"ROOT/etc/sysctl.d/10-portpanel.conf","line":2,"value":"20002 70000",` +
 				`"reason":"70000 is outside 1–65535"}],"uncertain":["/etc/sysctl.d/99-big.conf is larger than 16 MiB and portpanel did not read it: ` +
-				`the boot reader reads it at boot, so the boot value is uncertain, and it is read after /etc/sysctl.d/05-a.conf:1, so it may override it"]},` +
-				`"drift":true,"file_overridden":false,"overridden_by":null,"reserved_ports":"","runtime":{"low":32768,"high":60999},"size":28232,` +
+				`the boot reader reads it at boot, so the boot value is uncertain, and it is read after /etc/sysctl.d/05-a.conf:1, so it may override it"],` +
+				`"reserved_ports":{"value":"","file":"","line":0,"kernel_default":true,"refused":[]}},` +
+				`"drift":true,"file_overridden":false,"overridden_by":null,"reserved_drift":false,"reserved_ports":"","runtime":{"low":32768,"high":60999},"size":28232,` +
 				`"unprivileged_port_start":1024,"warnings":["The boot readers disagree: sysctl --system (used here) leaves 20000 30001 from ` +
 				`/etc/sysctl.d/05-a.conf:1, but systemd-sysctl would leave the kernel default (no file sets a value it accepts).",` +
 				`"/etc/sysctl.d/10-portpanel.conf:2 sets \"20002 70000\", which the kernel refuses at boot (70000 is outside 1–65535): the value before it stays.",` +
 				`"Boot value uncertain: /etc/sysctl.d/99-big.conf is larger than 16 MiB and portpanel did not read it: the boot reader reads it at boot, ` +
 				`so the boot value is uncertain, and it is read after /etc/sysctl.d/05-a.conf:1, so it may override it."]}` + "\n",
+		},
+		{
+			// The reserved ports' boot value with its line; a later line the
+			// kernel refuses is named and leaves it.
+			name:     "reserved ports at boot",
+			reserved: "5432",
+			files: map[string]string{
+				"etc/sysctl.d/10-portpanel.conf": "net.ipv4.ip_local_reserved_ports = 5432\nnet.ipv4.ip_local_reserved_ports = 5432, 8080\n",
+			},
+			want: `{"boot":{"low":32768,"high":60999,"file":"","line":0,"kernel_default":true,"reader":"procps",` +
+				`"unprivileged_port_start":1024,"refused":[],"uncertain":[],"reserved_ports":{"value":"5432","file":"ROOT/etc/sysctl.d/10-portpanel.conf",` +
+				`"line":1,"kernel_default":false,"refused":[{"file":"ROOT/etc/sysctl.d/10-portpanel.conf","line":2,"value":"5432, 8080",` +
+				`"reason":"\" 8080\" is not a port number"}]}},"drift":false,"file_overridden":false,"overridden_by":null,"reserved_drift":false,` +
+				`"reserved_ports":"5432","runtime":{"low":32768,"high":60999},"size":28232,"unprivileged_port_start":1024,` +
+				`"warnings":["The boot readers disagree on net.ipv4.ip_local_reserved_ports: sysctl --system (used here) leaves 5432 from ` +
+				`/etc/sysctl.d/10-portpanel.conf:1, but systemd-sysctl would leave the kernel default, no reserved ports.",` +
+				`"/etc/sysctl.d/10-portpanel.conf:2 sets net.ipv4.ip_local_reserved_ports to \"5432, 8080\", which the kernel refuses at boot ` +
+				`(\" 8080\" is not a port number): the list before it stays."]}` + "\n",
 		},
 	}
 	for _, tt := range tests {

@@ -176,6 +176,9 @@ func bitmapNumber(buf, ends string) (int, byte, string, string) {
 	if buf[0] == '-' && len(buf) > 1 { // "-0" too: the kernel refuses any sign
 		return 0, 0, "", fmt.Sprintf("%q has a sign", firstBitmapItem(buf))
 	}
+	if buf[0] < '0' || buf[0] > '9' {
+		return 0, 0, "", fmt.Sprintf("%q is not a port number", firstBitmapItem(buf))
+	}
 	v, rest, reason := procGetLong(buf, ends)
 	switch {
 	case reason != "":
@@ -188,9 +191,13 @@ func bitmapNumber(buf, ends string) (int, byte, string, string) {
 	return int(v), rest[0], rest[1:], ""
 }
 
+// firstBitmapItem is buf up to the next item, for messages.
 func firstBitmapItem(buf string) string {
 	if i := strings.IndexAny(buf, ",\n"); i >= 0 {
 		buf = buf[:i]
+	}
+	if len(buf) > 24 {
+		buf = buf[:24] + "…"
 	}
 	return buf
 }
