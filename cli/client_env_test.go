@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/db"
 	"portpanel/handlers/openapitest"
 )
 
@@ -44,7 +45,7 @@ type clientEnv struct {
 }
 
 // newClientEnv starts a panel with users alice (operator), bob (approver)
-// and vic (viewer), and serve's extra flags. Only inside
+// and vic (viewer), each with an API token, and serve's extra flags. Only inside
 // sysctltest.InNetns: serve writes the namespace's kernel. Before serve
 // starts, three connections to 127.0.0.1:5432 are opened and held, so the
 // usage sample serve takes at start (the only one: --sample-interval 1h)
@@ -74,9 +75,17 @@ func newClientEnv(t *testing.T, extra ...string) *clientEnv {
 	if err := os.Symlink("../sysctl.conf", filepath.Join(e.root, "etc", "sysctl.d", "99-sysctl.conf")); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range [][2]string{{"alice", "operator"}, {"bob", "approver"}, {"vic", "viewer"}} {
-		e.admin("a long enough password\n", "user", "add", u[0], "--role", u[1], "--password-stdin")
-		e.tokens[u[0]] = strings.TrimSpace(e.admin("", "token", "create", "--user", u[0]))
+	// Straight into the database: the client signs in with tokens only,
+	// and hashing a password takes a second under -race.
+	withDB(t, e.db, func(d *db.DB) {
+		for _, u := range [][2]string{{"alice", "operator"}, {"bob", "approver"}, {"vic", "viewer"}} {
+			if _, err := d.CreateUser(context.Background(), u[0], u[1], "no password", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, u := range []string{"alice", "bob", "vic"} {
+		e.tokens[u] = strings.TrimSpace(e.admin("", "token", "create", "--user", u))
 	}
 	args := append([]string{"--addr", "127.0.0.1:0", "--db", e.db, "--sysctl-file", conf, "--config-root", e.root,
 		"--boot-reader", "procps", "--sample-interval", "1h"}, extra...)

@@ -17,11 +17,14 @@ const (
 	groupShell  = "shell"
 )
 
+// The help lists commands in the order of the workflow, not A to Z. Set
+// once, before any tree is built: trees are built concurrently (a test runs
+// serve and an admin command at once).
+func init() { cobra.EnableCommandSorting = false }
+
 // newRoot builds the whole command tree. It is built anew for every run,
 // so no flag value outlives its command line.
 func newRoot() *cobra.Command {
-	// The help lists commands in the order of the workflow, not A to Z.
-	cobra.EnableCommandSorting = false
 	root := &cobra.Command{
 		Use:   "portpanel",
 		Short: "web panel and terminal client for the Linux ephemeral port range",
