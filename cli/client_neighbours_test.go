@@ -9,10 +9,10 @@ import (
 	"portpanel/sysctl/sysctltest"
 )
 
-// The two fields issue 13 adds to POST /api/v1/changes, sent by the
-// client's --ack and --reserved-ports. These tests wait for those fields on
-// main; until then the server refuses the unknown fields with 400.
-const waitingFor13 = "waits for issue 13 (branches hazard and reserve) on main: POST /api/v1/changes does not take %q yet"
+// The fields issue 13 adds to POST /api/v1/changes, sent by the client's
+// --ack and --reserved-ports. A test waits while its field is not on main:
+// until then the server refuses the unknown field with 400.
+const waitingFor13 = "waits for issue 13's hazard gate (branch hazard) on main: POST /api/v1/changes does not take %q yet"
 
 // TestClientHazardNeedsAck: a hazardous change is refused with the
 // hazards' codes (exit 5) and nothing changes; acknowledged, it applies.
@@ -42,24 +42,45 @@ func TestClientHazardNeedsAck(t *testing.T) {
 }
 
 // TestClientReservedPorts: --reserved-ports sets the reserved ports in the
-// same change, and status shows them.
+// same change, the preview, status and show say so, and a rollback puts
+// the list back.
 func TestClientReservedPorts(t *testing.T) {
 	if !sysctltest.InNetns(t) {
 		return
 	}
 	e := newClientEnv(t)
-	r := e.as("alice", "change", "20000", "60999", "--reserved-ports", "45000,46000-46009", "--reason", "keep the admin ports", "--yes")
-	if r.code != exitOK {
+	args := []string{"change", "20000", "60999", "--reserved-ports", "45000,46000-46009", "--reason", "keep the admin ports"}
+	if r := e.as("alice", append(args, "--dry-run")...); r.code != exitOK || !shows(r.stdout, "Reserved", "none → 45000,46000-46009") {
+		t.Errorf("the preview does not show the reserved ports:\n%s", r)
+	}
+	if r := e.as("alice", append(args, "--yes")...); r.code != exitOK {
 		t.Fatalf("%s", r)
 	}
+	if got := reservedPorts(t); got != "45000,46000-46009" || kernelRange(t) != "20000 60999" {
+		t.Errorf("kernel: range %s, reserved %q; want 20000 60999 and 45000,46000-46009", kernelRange(t), got)
+	}
+	if r := e.as("vic", "status"); !shows(r.stdout, "Reserved", "45000,46000-46009") {
+		t.Errorf("status does not show the reserved ports:\n%s", r)
+	}
+	if r := e.as("vic", "show", "1"); !shows(r.stdout, "Reserved", "none → 45000,46000-46009") {
+		t.Errorf("show does not show the reserved ports:\n%s", r)
+	}
+	r := e.as("alice", "rollback", "1", "--reason", "not needed", "--yes")
+	if r.code != exitOK || !shows(r.stdout, "Reserved", "45000,46000-46009 → none") || reservedPorts(t) != "" {
+		t.Errorf("rollback: reserved %q after it; %s", reservedPorts(t), r)
+	}
+}
+
+func reservedPorts(t *testing.T) string {
+	t.Helper()
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_reserved_ports")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(b)); got != "45000,46000-46009" || kernelRange(t) != "20000 60999" {
-		t.Errorf("kernel: range %s, reserved %q; want 20000 60999 and 45000,46000-46009", kernelRange(t), got)
-	}
-	if r := e.as("vic", "status"); !strings.Contains(r.stdout, "Reserved      45000,46000-46009") {
-		t.Errorf("status does not show the reserved ports:\n%s", r)
-	}
+	return strings.TrimSpace(string(b))
+}
+
+// shows reports whether out has a line with label, then value.
+func shows(out, label, value string) bool {
+	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` +` + regexp.QuoteMeta(value) + `$`).MatchString(out)
 }

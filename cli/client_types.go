@@ -128,6 +128,8 @@ type changeAnswer struct {
 	Emergency      bool       `json:"emergency"`
 	Hazards        []hazard   `json:"hazards"`
 	Acknowledged   []string   `json:"acknowledged"`
+	ReservedPorts  *string    `json:"reserved_ports"` // null: the change left them alone
+	ReservedBefore *string    `json:"reserved_ports_before"`
 }
 
 func (c changeAnswer) after() apiRange { return apiRange{c.Low, c.High} }

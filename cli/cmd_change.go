@@ -18,11 +18,13 @@ type changeOpts struct {
 	confirmWithin    time.Duration
 	ack              []string
 	dryRun, yes      bool
+	reservedSet      bool // --reserved-ports was given, maybe empty
 }
 
 func changeCommand() *cobra.Command {
 	var o changeOpts
-	cmd := clientCommand(&cobra.Command{
+	var cmd *cobra.Command
+	cmd = clientCommand(&cobra.Command{
 		Use:   "change LOW HIGH --reason TEXT",
 		Short: "preview a new range, then apply it (or submit it for approval)",
 		Long: `Asks the server for a dry run and prints it: the range before → after, the
@@ -44,14 +46,15 @@ is acknowledged with --ack CODE (exit 5 names them).`,
   portpanel change 15000 15500 --reason "lab" --ack small-range --yes`,
 		Args: args("LOW", "HIGH"),
 	}, "change the range", func(ctx context.Context, c *apiClient, t *term, a []string) error {
+		o.reservedSet = cmd.Flags().Changed("reserved-ports")
 		low, lerr := strconv.Atoi(a[0])
 		high, herr := strconv.Atoi(a[1])
 		if lerr != nil || herr != nil {
 			return cmdUsage("LOW and HIGH are port numbers, such as 20000 60999")
 		}
 		req := map[string]any{"low": low, "high": high, "reason": o.reason}
-		if o.reserved != "" {
-			req["reserved_ports"] = o.reserved
+		if o.reservedSet {
+			req["reserved_ports"] = o.reserved // "" reserves none
 		}
 		if len(o.ack) > 0 {
 			req["acknowledge"] = o.ack
@@ -106,7 +109,11 @@ func runChange(ctx context.Context, c *apiClient, t *term, req map[string]any, o
 		return err
 	}
 	delete(req, "dry_run")
-	req["base"] = map[string]any{"low": pv.Before.Low, "high": pv.Before.High, "file_state": pv.FileState}
+	base := map[string]any{"low": pv.Before.Low, "high": pv.Before.High, "file_state": pv.FileState}
+	if pv.ReservedBefore != nil { // a server that manages reserved ports checks them too
+		base["reserved_ports"] = *pv.ReservedBefore
+	}
+	req["base"] = base
 	a, err := c.call(ctx, http.MethodPost, "/api/v1/changes", req)
 	if err != nil {
 		return err
@@ -151,11 +158,7 @@ func printPreview(t *term, pv apiPreview) {
 		{t.paint(bold, "Ports"), fmt.Sprintf("%s → %s (%s)", count(pv.SizeBefore), count(pv.SizeAfter), signed(pv.SizeAfter-pv.SizeBefore))},
 	}
 	if pv.ReservedAfter != nil {
-		before := "none"
-		if pv.ReservedBefore != nil && *pv.ReservedBefore != "" {
-			before = *pv.ReservedBefore
-		}
-		rows = append(rows, []string{t.paint(bold, "Reserved"), before + " → " + *pv.ReservedAfter})
+		rows = append(rows, []string{t.paint(bold, "Reserved"), portList(pv.ReservedBefore) + " → " + t.paint(bold, portList(pv.ReservedAfter))})
 	}
 	rows = append(rows, []string{t.paint(bold, "File"), pv.File})
 	if pv.RequiresApproval {
@@ -193,6 +196,14 @@ func printPreview(t *term, pv apiPreview) {
 	if pv.Diff != "" {
 		fmt.Fprintf(w, "%s\n%s", t.paint(bold, "Diff"), t.diff(pv.Diff))
 	}
+}
+
+// portList is a reserved ports list as shown: "none" for none.
+func portList(s *string) string {
+	if s == nil || *s == "" {
+		return "none"
+	}
+	return *s
 }
 
 func signed(n int) string {

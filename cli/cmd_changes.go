@@ -158,9 +158,14 @@ func printChange(t *term, ch changeAnswer) {
 	rows := [][]string{
 		row("Change", fmt.Sprintf("#%d  %s", ch.ID, t.level(ch.Status))),
 		row("Range", ch.Before.String()+" → "+ch.after().String()+fmt.Sprintf("  (%s → %s)", ports(ch.Before.size()), ports(ch.after().size()))),
+	}
+	if ch.ReservedPorts != nil {
+		rows = append(rows, row("Reserved", portList(ch.ReservedBefore)+" → "+portList(ch.ReservedPorts)))
+	}
+	rows = append(rows,
 		row("Reason", ch.Reason),
 		row("By", ch.User+" at "+when(ch.CreatedAt)),
-	}
+	)
 	if ch.RollbackOf != nil {
 		rows = append(rows, row("Rolls back", fmt.Sprintf("change #%d", *ch.RollbackOf)))
 	}

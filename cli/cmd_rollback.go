@@ -68,8 +68,11 @@ func printRollbackPreview(t *term, orig changeAnswer, st apiStatus) {
 		{t.paint(bold, "Roll back"), fmt.Sprintf("change #%d (%s, by %s: %s)", orig.ID, t.level(orig.Status), orig.User, oneLine(orig.Reason))},
 		{t.paint(bold, "Range"), st.Runtime.String() + " → " + t.paint(bold, orig.Before.String())},
 		{t.paint(bold, "Ports"), fmt.Sprintf("%s → %s (%s)", count(st.Size), count(orig.Before.size()), signed(orig.Before.size()-st.Size))},
-		{t.paint(bold, "File"), orig.File},
 	}
+	if orig.ReservedPorts != nil {
+		rows = append(rows, []string{t.paint(bold, "Reserved"), portList(orig.ReservedPorts) + " → " + t.paint(bold, portList(orig.ReservedBefore))})
+	}
+	rows = append(rows, []string{t.paint(bold, "File"), orig.File})
 	fmt.Fprint(w, renderTable(rows))
 	if st.Runtime != orig.after() {
 		t.said("Warnings", t.paint(yellow, "!"), []string{fmt.Sprintf(
