@@ -69,6 +69,7 @@ type Handlers struct {
 type pageMemos struct {
 	dashboard db.Memo[struct{}, dashboardData]
 	chrome    db.Memo[bool, chromeData]
+	metrics   metricsMemos
 	// Rendered parts of pages and API answers (versionCache), and the
 	// gate their renders pass.
 	historyCharts  versionCache[string, views.Prerendered]

@@ -32,8 +32,10 @@ func (h *Handlers) Metrics() echo.HandlerFunc {
 		namespaceCollector{h},
 	)
 	// A family that fails is left out (the collector logs why); the rest
-	// of the scrape is still served.
-	serve := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	// of the scrape is still served. Uncompressed, as the pages are: the
+	// scrape is a few kB, and gzip cost more CPU than gathering it
+	// (BENCHMARKS.md).
+	serve := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, DisableCompression: true})
 	return echo.WrapHandler(serve)
 }
 
@@ -82,6 +84,7 @@ func (pc panelCollector) Describe(ch chan<- *prometheus.Desc) {
 func (pc panelCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
+	ctx = db.WithSnapshot(ctx) // the memos below ask the database's version once
 	pc.collectRange(ctx, ch)
 	pc.collectUsage(ctx, ch)
 	pc.collectChanges(ctx, ch)
@@ -108,7 +111,7 @@ func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.
 // collectUsage reports the latest sample, and nothing before the first:
 // a 0 would read as "no sockets", not "not measured yet".
 func (pc panelCollector) collectUsage(ctx context.Context, ch chan<- prometheus.Metric) {
-	u, err := pc.h.DB.LatestUsage(ctx)
+	u, err := pc.h.memo.metrics.usage.Get(ctx, pc.h.DB, struct{}{}, pc.h.DB.LatestUsage)
 	if errors.Is(err, db.ErrNotFound) {
 		return
 	}
@@ -129,7 +132,7 @@ func (pc panelCollector) collectUsage(ctx context.Context, ch chan<- prometheus.
 // names it. db.ChangeCounts lists every known status, 0 included, so each
 // series exists from the start.
 func (pc panelCollector) collectChanges(ctx context.Context, ch chan<- prometheus.Metric) {
-	counts, err := pc.h.DB.ChangeCounts(ctx)
+	counts, err := pc.h.memo.metrics.changeCounts.Get(ctx, pc.h.DB, struct{}{}, pc.h.DB.ChangeCounts)
 	if err != nil {
 		pc.fail(ch, err, descChanges)
 		return
@@ -157,4 +160,15 @@ func flag(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// metricsMemos keep what a scrape reads from the database until it changes
+// (db.Memo), family by family, so one that fails fails alone. Shared
+// between scrapes: read-only.
+type metricsMemos struct {
+	usage        db.Memo[struct{}, db.UsageSample]
+	changeCounts db.Memo[struct{}, map[string]int]
+	proposed     db.Memo[struct{}, []db.Change]
+	awaiting     db.Memo[struct{}, []db.Change]
+	deliveries   db.Memo[struct{}, map[string]int]
 }

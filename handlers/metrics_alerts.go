@@ -49,12 +49,15 @@ func (pc panelCollector) collectAlerts(ctx context.Context, ch chan<- prometheus
 
 	// Proposals and running deadlines are few (a partial index holds the
 	// deadlines), so listing them costs about what counting would.
-	if proposed, err := pc.h.DB.ChangesByStatus(ctx, db.StatusProposed); err != nil {
+	proposed, err := pc.h.memo.metrics.proposed.Get(ctx, pc.h.DB, struct{}{}, func(ctx context.Context) ([]db.Change, error) {
+		return pc.h.DB.ChangesByStatus(ctx, db.StatusProposed)
+	})
+	if err != nil {
 		pc.fail(ch, err, descOldestProposal)
 	} else if len(proposed) > 0 {
 		ch <- gauge(descOldestProposal, unixSeconds(proposed[0].CreatedAt)) // oldest first
 	}
-	if awaiting, err := pc.h.DB.AwaitingConfirmation(ctx); err != nil {
+	if awaiting, err := pc.h.memo.metrics.awaiting.Get(ctx, pc.h.DB, struct{}{}, pc.h.DB.AwaitingConfirmation); err != nil {
 		pc.fail(ch, err, descConfirmDeadline)
 	} else if len(awaiting) > 0 && awaiting[0].ConfirmBy != nil {
 		ch <- gauge(descConfirmDeadline, unixSeconds(*awaiting[0].ConfirmBy)) // nearest first

@@ -34,7 +34,7 @@ func (wc webhookCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
-	counts, err := wc.h.DB.DeliveryCounts(ctx)
+	counts, err := wc.h.memo.metrics.deliveries.Get(ctx, wc.h.DB, struct{}{}, wc.h.DB.DeliveryCounts)
 	if err != nil {
 		panelCollector(wc).fail(ch, err, descWebhookQueue, descWebhookDead)
 		return

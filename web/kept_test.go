@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +139,57 @@ func firstDifference(a, b string) string {
 	}
 	from := max(0, i-200)
 	return "got:  …" + a[from:min(len(a), i+200)] + "\nwant: …" + b[from:min(len(b), i+200)]
+}
+
+// What /metrics reads from the database is kept until a commit
+// (handlers/metrics.go): its portpanel families must be those a server with
+// nothing kept reports, after each kind of commit they count.
+func TestMetricsKeptAreWhatAFreshScrapeGives(t *testing.T) {
+	e := newEnv(t, sysctltest.ProcSys())
+	ctx := t.Context()
+	bearer := e.bearer(t, "prometheus", auth.RoleViewer)
+	scrape := func(h http.Handler) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header = bearer.Clone()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET /metrics: %d", w.Code)
+		}
+		var ours []string
+		for _, line := range strings.Split(w.Body.String(), "\n") {
+			if strings.HasPrefix(line, "portpanel_") {
+				ours = append(ours, line)
+			}
+		}
+		return strings.Join(ours, "\n")
+	}
+	check := func(step string) {
+		t.Helper()
+		for range 2 {
+			if got, want := scrape(e.srv.Config.Handler), scrape(web.New(e.handlersCopy())); got != want {
+				t.Fatalf("%s: /metrics differs from a fresh scrape:\n%s", step, firstDifference(got, want))
+			}
+		}
+	}
+	check("at first")
+	record := func(c db.Change) {
+		t.Helper()
+		if _, _, err := e.h.DB.RecordChange(ctx, c, db.AuditEvent{User: "root", Action: "change.recorded"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(db.Change{Status: db.StatusApplied, Low: 20000, High: 60999, User: "root"})
+	check("after a change")
+	record(db.Change{Status: db.StatusProposed, Low: 21000, High: 60999, User: "root"})
+	check("after a proposal")
+	by := time.Now().Add(time.Hour)
+	record(db.Change{Status: db.StatusApplied, Low: 22000, High: 60999, User: "root", ConfirmWithin: time.Hour, ConfirmBy: &by})
+	check("after a change to confirm")
+	if _, err := e.h.DB.InsertUsage(ctx, db.UsageSample{Source: db.UsageSourceNetlink, RangeLow: 22000, RangeHigh: 60999,
+		Capacity: 38999, InUse: 120, TCPStates: map[string]int{"ESTABLISHED": 7}}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a usage sample")
 }
