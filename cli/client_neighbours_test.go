@@ -69,6 +69,13 @@ func TestClientReservedPorts(t *testing.T) {
 	if r.code != exitOK || !shows(r.stdout, "Reserved", "45000,46000-46009 → none") || reservedPorts(t) != "" {
 		t.Errorf("rollback: reserved %q after it; %s", reservedPorts(t), r)
 	}
+	// By hand, as sysctl -w would: the host no longer boots with it.
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_local_reserved_ports", []byte("47000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.as("vic", "status"); !shows(r.stdout, "Reserved", "47000  drift: the host boots with none (no file sets them)") {
+		t.Errorf("status does not show the reserved ports' drift:\n%s", r)
+	}
 }
 
 func reservedPorts(t *testing.T) string {

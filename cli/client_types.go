@@ -29,21 +29,30 @@ type apiStatus struct {
 	Boot    struct {
 		apiRange
 		apiLocation
-		KernelDefault bool     `json:"kernel_default"`
-		Reader        string   `json:"reader"`
-		Uncertain     []string `json:"uncertain"`
-		Refused       []struct {
+		KernelDefault bool         `json:"kernel_default"`
+		Reader        string       `json:"reader"`
+		Uncertain     []string     `json:"uncertain"`
+		Refused       []apiRefused `json:"refused"`
+		ReservedPorts *struct {
 			apiLocation
-			Value  string `json:"value"`
-			Reason string `json:"reason"`
-		} `json:"refused"`
+			Value         string       `json:"value"`
+			KernelDefault bool         `json:"kernel_default"`
+			Refused       []apiRefused `json:"refused"`
+		} `json:"reserved_ports"`
 	} `json:"boot"`
+	ReservedDrift         bool         `json:"reserved_drift"`
 	Size                  int          `json:"size"`
 	UnprivilegedPortStart int          `json:"unprivileged_port_start"`
 	ReservedPorts         string       `json:"reserved_ports"`
 	Drift                 bool         `json:"drift"`
 	OverriddenBy          *apiLocation `json:"overridden_by"`
 	Warnings              []string     `json:"warnings"`
+}
+
+type apiRefused struct {
+	apiLocation
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
 }
 
 type apiDestination struct {

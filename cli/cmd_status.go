@@ -64,9 +64,13 @@ func printStatus(t *term, st apiStatus, us apiUsage) {
 	if st.Drift {
 		drift = t.paint(yellow, "drift") + ": a reboot would change the range"
 	}
-	reserved := st.ReservedPorts
-	if reserved == "" {
-		reserved = "none"
+	reserved := portList(&st.ReservedPorts)
+	if b := st.Boot.ReservedPorts; b != nil && st.ReservedDrift {
+		where := "no file sets them"
+		if !b.KernelDefault {
+			where = fmt.Sprintf("%s:%d", b.File, b.Line)
+		}
+		reserved += "  " + t.paint(yellow, "drift") + ": the host boots with " + portList(&b.Value) + " (" + where + ")"
 	}
 	rows := [][]string{
 		{t.paint(bold, "Runtime"), st.Runtime.String() + "  " + ports(st.Size)},
@@ -85,7 +89,11 @@ func printStatus(t *term, st apiStatus, us apiUsage) {
 	var warn []string
 	warn = append(warn, st.Warnings...)
 	warn = append(warn, st.Boot.Uncertain...)
-	for _, r := range st.Boot.Refused {
+	refused := st.Boot.Refused
+	if b := st.Boot.ReservedPorts; b != nil {
+		refused = append(refused, b.Refused...)
+	}
+	for _, r := range refused {
 		warn = append(warn, fmt.Sprintf("%s:%d sets %s, which the kernel refuses: %s", r.File, r.Line, r.Value, r.Reason))
 	}
 	t.said("Warnings", t.paint(yellow, "!"), warn)
