@@ -49,6 +49,7 @@ func (h *Handlers) CreateChange(c echo.Context) error {
 		return render(c, http.StatusOK, views.Preview(views.PreviewPage{
 			Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
 			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval, Impact: pv.Impact, Risk: h.viewRisk(),
+			BeforeReserved: pv.BeforeReserved, AfterReserved: pv.TargetReserved,
 		}))
 	}
 	chg, err := h.Changes.Apply(ctx, req)
@@ -84,7 +85,8 @@ func (h *Handlers) changeForm(c echo.Context) (views.ChangeForm, change.Request,
 	form := views.ChangeForm{
 		Low: c.FormValue("low"), High: c.FormValue("high"), Reason: c.FormValue("reason"),
 		ConfirmWithin: c.FormValue("confirm_within"), BaseLow: c.FormValue("base_low"), BaseHigh: c.FormValue("base_high"),
-		BaseFile: c.FormValue("base_file"),
+		BaseFile: c.FormValue("base_file"), SetReserved: c.FormValue("set_reserved") == "yes",
+		ReservedPorts: c.FormValue("reserved_ports"), BaseReserved: c.FormValue("base_reserved"),
 	}
 	if form.ConfirmWithin == "" {
 		form.ConfirmWithin = "0"
@@ -103,6 +105,16 @@ func (h *Handlers) changeForm(c echo.Context) (views.ChangeForm, change.Request,
 		errs = append(errs, &change.InvalidError{Field: "confirm_within", Message: "Pick an auto-revert time from the list."})
 	}
 	req.ConfirmWithin = time.Duration(secs) * time.Second
+	if form.SetReserved {
+		// Spaces around a pasted list are the browser's, not a value the
+		// kernel would see; spaces inside it are refused as in the API.
+		list := strings.TrimSpace(form.ReservedPorts)
+		req.ReservedPorts = &list
+	}
+	if params, err := c.FormParams(); err == nil && params.Has("base_reserved") {
+		base := form.BaseReserved
+		req.BaseReserved = &base
+	}
 	if form.BaseLow != "" || form.BaseHigh != "" {
 		bl, lerr := strconv.Atoi(strings.TrimSpace(form.BaseLow))
 		bh, herr := strconv.Atoi(strings.TrimSpace(form.BaseHigh))
@@ -122,7 +134,7 @@ func (h *Handlers) formErrors(c echo.Context, form views.ChangeForm, errs ...err
 		switch {
 		case !ok:
 			continue
-		case field == "low" || field == "high" || field == "reason" || field == "confirm_within":
+		case field == "low" || field == "high" || field == "reason" || field == "confirm_within" || field == "reserved_ports":
 			form.Errors[field] = msg
 		default:
 			form.Error = msg

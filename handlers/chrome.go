@@ -22,8 +22,13 @@ func (h *Handlers) chrome(c echo.Context, title, nav string) (views.Chrome, erro
 	if u, ok := CurrentUser(c); ok {
 		ch.User, ch.Role = u.Name, u.Role
 		ctx := c.Request().Context()
-		if st, err := h.status(c); err == nil && st.Drift {
-			ch.Banners = append(ch.Banners, "The running range differs from the value the host will boot with.")
+		if st, err := h.status(c); err == nil {
+			if st.Drift {
+				ch.Banners = append(ch.Banners, "The running range differs from the value the host will boot with.")
+			}
+			if st.ReservedDrift {
+				ch.Banners = append(ch.Banners, "The running reserved ports differ from the ones the host will boot with.")
+			}
 		}
 		ch.RequireApproval = h.Changes.RequireApproval
 		data, err := h.memo.chrome.Get(ctx, h.DB, ch.RequireApproval, func(ctx context.Context) (chromeData, error) {

@@ -40,12 +40,13 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 	}
 	u, _ := CurrentUser(c)
 	p := views.DashboardPage{
-		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, Warnings: st.Warnings,
+		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, ReservedDrift: st.ReservedDrift, Warnings: st.Warnings,
 		CanChange: auth.Allows(u.Role, auth.RoleOperator), Recent: recent, RolledBackBy: undone,
 		Usage: use, Risk: h.viewRisk(), UsageNetns: h.ownNetns(),
 		Form: views.ChangeForm{
 			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
 			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),
+			ReservedPorts: st.Kernel.ReservedPorts, BaseReserved: st.Kernel.ReservedPorts,
 		},
 	}
 	if form != nil {

@@ -52,6 +52,8 @@ var (
 		"Highest port of the range the host boots with (the config files' value, or the kernel default when none sets it).", nil, nil)
 	descDrift = prometheus.NewDesc("portpanel_drift",
 		"1 when the running kernel's port range differs from the value the host boots with, else 0.", nil, nil)
+	descReservedDrift = prometheus.NewDesc("portpanel_reserved_ports_drift",
+		"1 when the running kernel's net.ipv4.ip_local_reserved_ports differ from the list the host boots with, else 0.", nil, nil)
 	descOverridden = prometheus.NewDesc("portpanel_file_overridden",
 		"1 when a config file read after the managed file also sets the port range, so its value wins at boot, else 0.", nil, nil)
 	descBootUncertain = prometheus.NewDesc("portpanel_boot_value_uncertain",
@@ -75,7 +77,7 @@ type panelCollector struct{ h *Handlers }
 
 func (pc panelCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRangeLow, descRangeHigh, descRangeSize, descBootLow, descBootHigh, descDrift,
-		descOverridden, descBootUncertain, descCapacity, descSockets, descRiskMax, descUsageTime, descChanges} {
+		descReservedDrift, descOverridden, descBootUncertain, descCapacity, descSockets, descRiskMax, descUsageTime, descChanges} {
 		ch <- d
 	}
 	pc.describeAlerts(ch)
@@ -94,7 +96,8 @@ func (pc panelCollector) Collect(ch chan<- prometheus.Metric) {
 func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.Metric) {
 	st, err := pc.h.Changes.Status(ctx)
 	if err != nil {
-		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descBootLow, descBootHigh, descDrift, descOverridden, descBootUncertain)
+		pc.fail(ch, err, descRangeLow, descRangeHigh, descRangeSize, descBootLow, descBootHigh, descDrift, descReservedDrift,
+			descOverridden, descBootUncertain)
 		return
 	}
 	r := st.Kernel.Range
@@ -104,6 +107,7 @@ func (pc panelCollector) collectRange(ctx context.Context, ch chan<- prometheus.
 	ch <- gauge(descBootLow, float64(st.BootRange.Low))
 	ch <- gauge(descBootHigh, float64(st.BootRange.High))
 	ch <- gauge(descDrift, flag(st.Drift))
+	ch <- gauge(descReservedDrift, flag(st.ReservedDrift))
 	ch <- gauge(descOverridden, flag(st.Boot.OverriddenBy != nil))
 	ch <- gauge(descBootUncertain, flag(len(st.Boot.Boot.Uncertain) > 0))
 }

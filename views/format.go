@@ -207,3 +207,20 @@ func roleText(role string) string {
 	}
 	return " (" + role + ")"
 }
+
+// portsText is a reserved-ports list as the pages show it: "none" for the
+// empty one.
+func portsText(list string) string {
+	if list == "" {
+		return "none"
+	}
+	return list
+}
+
+// listeningPortsText is "1 listening port" or "N listening ports".
+func listeningPortsText(n int) string {
+	if n == 1 {
+		return "1 listening port"
+	}
+	return strconv.Itoa(n) + " listening ports"
+}

@@ -71,8 +71,15 @@ type ChangeForm struct {
 	// BaseFile is the managed file's state shown in the preview, sent back
 	// on confirm so a file edited meanwhile is refused as stale.
 	BaseFile string
-	Errors   map[string]string
-	Error    string
+	// SetReserved makes the change also set ip_local_reserved_ports to
+	// ReservedPorts (as typed). BaseReserved is the list the author saw,
+	// sent as a hidden field so a list changed meanwhile is refused as
+	// stale.
+	SetReserved   bool
+	ReservedPorts string
+	BaseReserved  string
+	Errors        map[string]string
+	Error         string
 }
 
 // ConfirmWindows are the auto-revert choices the form offers, in seconds.
@@ -98,6 +105,21 @@ type PreviewPage struct {
 	// the busiest destination's new share.
 	Impact *usage.Impact
 	Risk   RiskThresholds
+	// BeforeReserved is ip_local_reserved_ports now; AfterReserved the
+	// list the change sets (nil: it leaves them alone).
+	BeforeReserved string
+	AfterReserved  *string
+	// Reserve, when not nil, offers to reserve in the same change the
+	// listening ports inside the new range that are not reserved.
+	Reserve *ReserveOffer
+}
+
+// ReserveOffer is the review page's one-click fix for listening ports
+// inside the new range: review the same change again, now also setting
+// the reserved ports to Ports (the current list plus the Count ports).
+type ReserveOffer struct {
+	Count int
+	Ports string
 }
 
 // PendingPage lists proposals waiting for approval, oldest first.
@@ -113,11 +135,14 @@ type PendingPage struct {
 // form and the latest changes.
 type DashboardPage struct {
 	Chrome
-	Kernel   sysctl.KernelState
-	Boot     sysctl.BootReport
-	File     string // the managed sysctl file
-	Drift    bool   // runtime differs from the boot value
-	Warnings []string
+	Kernel sysctl.KernelState
+	Boot   sysctl.BootReport
+	File   string // the managed sysctl file
+	Drift  bool   // runtime differs from the boot value
+	// ReservedDrift: the running reserved ports differ from their boot
+	// value (Boot.Boot.Reserved).
+	ReservedDrift bool
+	Warnings      []string
 	// CanChange is true for operators and admins.
 	CanChange bool
 	Form      ChangeForm
