@@ -26,7 +26,7 @@ func (h *Handlers) Metrics() echo.HandlerFunc {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&everySecond{c: collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), now: time.Now},
 		panelCollector{h},
 		webhookCollector{h},
 		namespaceCollector{h},
