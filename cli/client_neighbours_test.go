@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"net"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"portpanel/sysctl/sysctltest"
 )
@@ -38,6 +40,44 @@ func TestClientHazardNeedsAck(t *testing.T) {
 	r = e.as("alice", append([]string{"change", "15000", "15499", "--reason", "lab", "--yes"}, acks...)...)
 	if r.code != exitOK || kernelRange(t) != "15000 15499" {
 		t.Errorf("acknowledged: want exit 0 and the change applied (%s); %s", kernelRange(t), r)
+	}
+}
+
+// TestClientHazardOnApproval: a hazard that appears after a proposal (a
+// service starts listening inside the range it would cover) makes the
+// server refuse the approval with 422 naming it (exit 5) until the
+// approver acknowledges it.
+func TestClientHazardOnApproval(t *testing.T) {
+	t.Skipf(waitingFor13, "acknowledge")
+	if !sysctltest.InNetns(t) {
+		return
+	}
+	e := newClientEnv(t, "--require-approval", "--sample-interval", "1s")
+	if r := e.as("alice", "change", "20000", "60999", "--reason", "widen", "--yes"); r.code != exitWaiting {
+		t.Fatalf("%s", r)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:25000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Until the sampler has seen the listener, the dry run of the same
+	// change names it.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r := e.as("alice", "change", "20000", "60999", "--reason", "widen", "--dry-run", "-o", "json")
+		if strings.Contains(r.stdout, `"port":25000`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sampler never saw the listener on 25000: %s", r)
+		}
+	}
+	r := e.as("bob", "approve", "1")
+	if r.code != exitHazard || !strings.Contains(r.stderr, "422: ") || !strings.Contains(r.stderr, "--ack listener-in-range") || kernelRange(t) != "32768 60999" {
+		t.Fatalf("want exit 5 from the server's 422 naming listener-in-range, the kernel untouched (%s); %s", kernelRange(t), r)
+	}
+	if r := e.as("bob", "approve", "1", "--ack", "listener-in-range"); r.code != exitOK || kernelRange(t) != "20000 60999" {
+		t.Errorf("acknowledged: kernel %s; %s", kernelRange(t), r)
 	}
 }
 
