@@ -1,8 +1,8 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,14 +14,16 @@ import (
 // APIUsage is GET /api/v1/usage: the sampler's latest usage snapshot, as
 // stored (never a scan per request); null fields before the first sample.
 func (h *Handlers) APIUsage(c echo.Context) error {
-	u, err := h.DB.LatestUsage(c.Request().Context())
-	if errors.Is(err, db.ErrNotFound) {
-		return c.JSON(http.StatusOK, map[string]any{"at": nil, "busiest": nil, "destinations": []any{},
-			"message": "No usage sample yet: the sampler takes one at start and then every --sample-interval."})
-	} else if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, h.usageJSON(u))
+	return h.keptJSON(c, func(ctx context.Context) (any, error) {
+		u, err := h.DB.LatestUsage(ctx)
+		if errors.Is(err, db.ErrNotFound) {
+			return map[string]any{"at": nil, "busiest": nil, "destinations": []any{},
+				"message": "No usage sample yet: the sampler takes one at start and then every --sample-interval."}, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return h.usageJSON(u), nil
+	})
 }
 
 type destinationJSON struct {

@@ -95,7 +95,7 @@ func TestKeptAnswersAreWhatAFreshRenderGives(t *testing.T) {
 		"/history?window=nonsense", "/history?window=30d&before=" + older,
 		"/changes", "/changes?user=root", "/changes?user=root&before=30", "/changes?from=2031-03-04", "/audit", "/audit?user=root", "/audit?before=20"}
 	api := []string{"/api/v1/changes", "/api/v1/changes?user=root&before=30", "/api/v1/changes?pretty",
-		"/api/v1/history", "/api/v1/history?before=" + older}
+		"/api/v1/history", "/api/v1/history?before=" + older, "/api/v1/usage"}
 	check := func(step string) {
 		t.Helper()
 		for _, as := range who {
