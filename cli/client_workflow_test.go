@@ -75,6 +75,12 @@ func TestClientWorkflow(t *testing.T) {
 			t.Errorf("want exit 4 naming change #1; %s", r)
 		}
 	})
+	t.Run("completion offers the change awaiting confirmation", func(t *testing.T) {
+		r := runMain("__complete", "confirm", "--server", e.url, "--token", e.tokens["alice"], "")
+		if !strings.Contains(r.stdout, "1\tapplied 32768–60999 → 20000–60999 by alice: INC-4711") {
+			t.Errorf("%s", r)
+		}
+	})
 	step("confirm", "confirm", e.as("alice", "confirm", "1"), 0)
 	step("changes", "changes", e.as("vic", "changes"), 0)
 	t.Run("changes as JSON is the API's list", func(t *testing.T) {
