@@ -22,6 +22,8 @@ import (
 // BenchmarkScan).
 type diagRequest struct {
 	family, protocol uint8
+	// states is the bit mask of states to dump; 0 means diagAllStates.
+	states uint32
 }
 
 const sizeofDiagRequest = 56
@@ -37,7 +39,11 @@ func (r diagRequest) Len() int { return sizeofDiagRequest }
 func (r diagRequest) Serialize() []byte {
 	b := make([]byte, sizeofDiagRequest)
 	b[0], b[1] = r.family, r.protocol
-	binary.NativeEndian.PutUint32(b[4:], diagAllStates)
+	states := r.states
+	if states == 0 {
+		states = diagAllStates
+	}
+	binary.NativeEndian.PutUint32(b[4:], states)
 	return b
 }
 
