@@ -27,6 +27,9 @@ func (s *Service) Apply(ctx context.Context, req Request) (db.Change, error) {
 	if err != nil {
 		return db.Change{}, err
 	}
+	if p.change.Acknowledged, err = acknowledge(p.change.Hazards, req.Acknowledge); err != nil {
+		return db.Change{}, err
+	}
 	if s.RequireApproval {
 		return s.propose(ctx, p)
 	}
@@ -51,6 +54,9 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		return plan{}, err
 	}
 	if err := CheckConfirmWithin(req.ConfirmWithin); err != nil {
+		return plan{}, err
+	}
+	if err := checkAcknowledge(req.Acknowledge); err != nil {
 		return plan{}, err
 	}
 	target := sysctl.Target{Range: sysctl.Range{Low: req.Low, High: req.High}}
@@ -108,6 +114,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		return plan{}, err
 	}
 	c.Warnings = append(c.Warnings, boot...)
+	s.checkHazards(&c, st, proposedReserved(st, c))
 	return plan{change: c}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"portpanel/db"
@@ -15,6 +16,19 @@ import (
 // the value it was based on and the file must be unchanged (else 409, and
 // it stays proposed), and its value must pass today's rules.
 func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment string) (db.Change, error) {
+	return s.ApproveAcknowledging(ctx, id, actor, comment, nil)
+}
+
+// ApproveAcknowledging is Approve by an approver who acknowledges the
+// hazards ack. The proposal's hazards are checked again against the state
+// now: one its author did not acknowledge (it appeared since the
+// proposal) must be in ack, else the proposal stays proposed and a
+// HazardError names it. Those the author acknowledged are shown to the
+// approver with the proposal, and approving it accepts them.
+func (s *Service) ApproveAcknowledging(ctx context.Context, id int64, actor Actor, comment string, ack []string) (db.Change, error) {
+	if err := checkAcknowledge(ack); err != nil {
+		return db.Change{}, err
+	}
 	comment = strings.TrimSpace(comment)
 	if len([]rune(comment)) > MaxReasonLen {
 		return db.Change{}, &InvalidError{Field: "reason", Message: fmt.Sprintf("Keep the comment to %d characters.", MaxReasonLen)}
@@ -50,6 +64,10 @@ func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment st
 		}
 		c.Warnings = append(c.Warnings, boot...)
 	}
+	added, err := s.recheckHazards(&c, st, ack)
+	if err != nil {
+		return db.Change{}, err
+	}
 	var followers []db.Transition
 	if c.RollbackOf != nil {
 		orig, err := s.rollbackable(ctx, *c.RollbackOf)
@@ -65,6 +83,9 @@ func (s *Service) Approve(ctx context.Context, id int64, actor Actor, comment st
 	d := fmt.Sprintf("Approved change #%d by %s", c.ID, c.User)
 	if comment != "" {
 		d += ": " + comment
+	}
+	if len(added) > 0 {
+		d += ". Acknowledged hazards: " + strings.Join(added, ", ")
 	}
 	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusProposed, Change: c}},
 		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.approved", Detail: d}}, nil)
@@ -133,4 +154,26 @@ func (s *Service) proposal(ctx context.Context, id int64, actor Actor, verb stri
 		return db.Change{}, &ForbiddenError{fmt.Sprintf("Only an approver or an admin may %s change #%d.", verb, id)}
 	}
 	return c, nil
+}
+
+// recheckHazards checks proposal c's hazards again against st and returns
+// the ones ack acknowledges that its author had not; a rollback is never
+// gated.
+func (s *Service) recheckHazards(c *db.Change, st sysctl.KernelState, ack []string) ([]string, error) {
+	s.checkHazards(c, st, proposedReserved(st, *c))
+	if c.RollbackOf != nil {
+		return nil, nil
+	}
+	var fresh []db.Hazard
+	for _, h := range c.Hazards {
+		if !slices.Contains(c.Acknowledged, h.Code) {
+			fresh = append(fresh, h)
+		}
+	}
+	added, err := acknowledge(fresh, ack)
+	if err != nil {
+		return nil, err
+	}
+	c.Acknowledged = append(c.Acknowledged, added...)
+	return added, nil
 }

@@ -23,6 +23,7 @@ func detail(c db.Change) string {
 	if c.ConfirmWithin > 0 {
 		d += fmt.Sprintf(", reverts unless confirmed within %s", c.ConfirmWithin)
 	}
+	d += hazardDetail(c)
 	d += ". Reason: " + c.Reason
 	if c.Error != "" {
 		d += ". Failed: " + c.Error

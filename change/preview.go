@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"portpanel/db"
 	"portpanel/sysctl"
 	"portpanel/sysctl/usage"
 )
@@ -27,6 +28,13 @@ type Preview struct {
 	// sampler's latest scan; nil when the range does not narrow or there
 	// is no scan yet.
 	Impact *usage.Impact
+	// Hazards must each be acknowledged (Request.Acknowledge) for the
+	// change to apply. Listeners are the ports services listen on inside
+	// Target, reserved or not; ReserveFix is the setting that reserves
+	// the ones that are not ("" when none).
+	Hazards    []db.Hazard
+	Listeners  []usage.Collision
+	ReserveFix string
 }
 
 // Preview validates req as Apply would and returns what it would do. It
@@ -46,10 +54,14 @@ func (s *Service) Preview(ctx context.Context, req Request) (Preview, error) {
 	if err != nil {
 		return Preview{}, fmt.Errorf("read kernel: %w", err)
 	}
+	target := sysctl.Range{Low: c.Low, High: c.High}
+	reserved := proposedReserved(st, c)
+	listeners := s.Collisions(target, reserved)
 	return Preview{
-		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: sysctl.Range{Low: c.Low, High: c.High},
+		Before: sysctl.Range{Low: c.BeforeLow, High: c.BeforeHigh}, Target: target,
 		BeforeReserved: st.ReservedPorts, TargetReserved: c.ReservedPorts,
 		Warnings: c.Warnings, Notes: c.Notes, File: c.File, Diff: c.Diff, FileState: c.BaseFileHash,
-		RequiresApproval: s.RequireApproval, Impact: s.impact(st, sysctl.Range{Low: c.Low, High: c.High}),
+		RequiresApproval: s.RequireApproval, Impact: s.impact(st, target),
+		Hazards: c.Hazards, Listeners: listeners, ReserveFix: ReserveFix(listeners, reserved),
 	}, nil
 }

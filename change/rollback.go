@@ -102,6 +102,7 @@ func (s *Service) planRollback(orig db.Change, reason string, actor Actor) (plan
 		return plan{change: c, fileRefused: s.cannotEdit(err)}, nil
 	}
 	setEdit(&c, edit, remove)
+	s.checkHazards(&c, st, proposedReserved(st, c)) // recorded, never gated (hazards.go)
 	return plan{change: c}, nil
 }
 

@@ -48,9 +48,10 @@ type Service struct {
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.
-	mu     sync.Mutex
-	usage  usageState
-	report reportCache
+	mu        sync.Mutex
+	usage     usageState
+	listeners listenerState
+	report    reportCache
 	// fileWrites counts writes of File, each once done (see reportCache).
 	fileWrites atomic.Uint64
 }
@@ -89,6 +90,10 @@ type Request struct {
 	// kernel prints it); if the kernel has another list now, the request
 	// is stale and refused. nil: not checked.
 	BaseReserved *string
+	// Acknowledge lists the hazard codes the author acknowledges (see
+	// HazardCodes); a hazardous change is applied only when it names
+	// every hazard found.
+	Acknowledge []string
 }
 
 // CheckReason returns the trimmed reason or an InvalidError.

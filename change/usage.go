@@ -41,6 +41,9 @@ func (s *Service) SampleUsage(ctx context.Context) (usage.Snapshot, error) {
 	s.usage.mu.Lock()
 	s.usage.socks, s.usage.snap = socks, &snap
 	s.usage.mu.Unlock()
+	if err := s.sampleListeners(ctx, st.Range, snap.At); err != nil {
+		return snap, err
+	}
 	return snap, nil
 }
 
@@ -60,17 +63,7 @@ func (s *Service) impact(st sysctl.KernelState, target sysctl.Range) *usage.Impa
 	if target.Low <= st.Range.Low && target.High >= st.Range.High {
 		return nil
 	}
-	s.usage.mu.Lock()
-	socks, ok := s.usage.socks, s.usage.snap != nil
-	s.usage.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	im, err := usage.ImpactOf(socks, st, target)
-	if err != nil {
-		return nil // target was validated already; a refusal here only loses the preview
-	}
-	return &im
+	return s.impactWith(st, target, st.ReservedPorts)
 }
 
 func usageRow(snap usage.Snapshot) db.UsageSample {

@@ -57,8 +57,12 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 			return err
 		}},
 		{name: "prune usage history", first: time.Hour, every: time.Hour, run: func(ctx context.Context) error {
-			_, err := d.PruneUsage(ctx, svc.Now().UTC(), keep)
-			return err
+			now := svc.Now().UTC()
+			_, err := d.PruneUsage(ctx, now, keep)
+			// Listeners are remembered for a fixed week, whatever
+			// --retain-raw says: the collision check reads that long.
+			_, lerr := d.PruneListeners(ctx, now.Add(-change.ListenerMemory))
+			return errors.Join(err, lerr)
 		}},
 		// Expired sessions are never used anyway; this only keeps the
 		// table small, as scs's sqlite3store did.

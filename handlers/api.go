@@ -129,6 +129,8 @@ type changeRequest struct {
 	ReservedPorts *string `json:"reserved_ports"`
 	// ConfirmWithin, in seconds, reverts the change unless confirmed.
 	ConfirmWithin int `json:"confirm_within"`
+	// Acknowledge names the hazards the caller accepts, by code.
+	Acknowledge []string `json:"acknowledge"`
 }
 
 // APICreateChange is POST /api/v1/changes: apply (201), propose when
@@ -147,7 +149,7 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 		return change.CheckConfirmWithin(-1)
 	}
 	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
-		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second, ReservedPorts: body.ReservedPorts}
+		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second, ReservedPorts: body.ReservedPorts, Acknowledge: body.Acknowledge}
 	if b := body.Base; b != nil {
 		if (b.Low == nil) != (b.High == nil) {
 			return &change.InvalidError{Field: "value", Message: `"base" needs both "low" and "high", or neither.`}
@@ -189,6 +191,7 @@ func previewJSON(pv change.Preview) map[string]any {
 		"warnings": nonNil(pv.Warnings), "notes": nonNil(pv.Notes), "file": pv.File, "diff": pv.Diff,
 		"file_state": pv.FileState, "requires_approval": pv.RequiresApproval,
 		"reserved_ports_before": pv.BeforeReserved, "reserved_ports": pv.TargetReserved,
+		"hazards": nonNilHazards(pv.Hazards), "listeners_in_range": listenersJSON(pv.Listeners), "reserve_fix": pv.ReserveFix,
 	}
 }
 
@@ -211,11 +214,22 @@ func (h *Handlers) APIRollback(c echo.Context) error {
 	return createdJSON(c, ch)
 }
 
-// APIApprove is POST /api/v1/changes/{id}/approve, {"reason"} optional.
+// APIApprove is POST /api/v1/changes/{id}/approve, {"reason"} and
+// {"acknowledge"} optional (hazards that appeared since the proposal).
 func (h *Handlers) APIApprove(c echo.Context) error {
-	return h.apiDecide(c, func(id int64, reason string) (db.Change, error) {
-		return h.Changes.Approve(c.Request().Context(), id, actor(c), reason)
-	})
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var body approveRequest
+	if err := decodeOptionalJSON(c, &body); err != nil {
+		return err
+	}
+	ch, err := h.Changes.ApproveAcknowledging(c.Request().Context(), id, actor(c), body.Reason, body.Acknowledge)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, changeJSON(ch))
 }
 
 // APIReject is POST /api/v1/changes/{id}/reject, {"reason"} required.
@@ -353,6 +367,7 @@ func changeJSON(ch db.Change) map[string]any {
 		"confirm_within": int(ch.ConfirmWithin.Seconds()), "confirm_by": timeJSON(ch.ConfirmBy),
 		"decided_by": ch.DecidedBy, "decided_at": timeJSON(ch.DecidedAt), "decision_reason": ch.DecisionReason,
 		"confirmed_by": ch.ConfirmedBy, "confirmed_at": timeJSON(ch.ConfirmedAt), "emergency": ch.Emergency,
+		"hazards": nonNilHazards(ch.Hazards), "acknowledged": nonNil(ch.Acknowledged),
 	}
 }
 

@@ -29,6 +29,9 @@ func (h *Handlers) Error(err error, c echo.Context) {
 		if errors.As(err, &failed) {
 			body["change"] = changeJSON(failed.Change)
 		}
+		if hz := hazardError(err); hz != nil {
+			body["hazards"] = hz.Hazards
+		}
 		err = c.JSON(status, body)
 	} else {
 		err = h.errorPage(c, status, msg, errors.Is(err, db.ErrLastAdmin))
@@ -47,6 +50,8 @@ func classify(err error) (int, string) {
 			return he.Code, msg
 		}
 		return he.Code, http.StatusText(he.Code)
+	case hazardError(err) != nil:
+		return http.StatusUnprocessableEntity, err.Error()
 	case errors.As(err, &failed):
 		if failed.KernelRefused {
 			return http.StatusUnprocessableEntity, failed.Change.Error
