@@ -148,7 +148,7 @@ func collisionWarning(c usage.Collision) string {
 		who = c.Process
 	}
 	return fmt.Sprintf("Port %s is inside the new range and not reserved: if %s restarts while an outgoing connection holds port %d, its bind() fails with EADDRINUSE. Reserve it in %s.",
-		c.Label(), who, c.Port, ReservedKey)
+		c.Label(), who, c.Port, sysctl.ReservedKey)
 }
 
 func plural(n int, one, many string) string {
