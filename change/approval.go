@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"portpanel/db"
@@ -164,13 +163,7 @@ func (s *Service) recheckHazards(c *db.Change, st sysctl.KernelState, ack []stri
 	if c.RollbackOf != nil {
 		return nil, nil
 	}
-	var fresh []db.Hazard
-	for _, h := range c.Hazards {
-		if !slices.Contains(c.Acknowledged, h.Code) {
-			fresh = append(fresh, h)
-		}
-	}
-	added, err := acknowledge(fresh, ack)
+	added, err := acknowledge(unacknowledged(*c), ack)
 	if err != nil {
 		return nil, err
 	}

@@ -35,10 +35,6 @@ var HazardCodes = []string{HazardSmallRange, HazardBelowBusiest, HazardListenerI
 // small-range hazard.
 const MinSafePorts = 1000
 
-// RestartFailure says in one sentence why a listening port inside the
-// range is at risk.
-const RestartFailure = "connect() skips a port while a service listens on it, but if that service restarts while an outgoing connection holds the port, its bind() fails with EADDRINUSE and it does not come back."
-
 // HazardError refuses a hazardous change that was not acknowledged in
 // full; nothing was changed. Hazards are the unacknowledged ones.
 type HazardError struct {
@@ -132,7 +128,7 @@ func (s *Service) checkHazards(c *db.Change, st sysctl.KernelState, reserved str
 		names[i] = l.Label()
 	}
 	add(HazardListenerInRange, "%d listening %s inside the new range and not reserved: %s. %s Reserve %s first: %s.",
-		len(open), plural(len(open), "port is", "ports are"), strings.Join(names, "; "), RestartFailure,
+		len(open), plural(len(open), "port is", "ports are"), strings.Join(names, "; "), usage.RestartFailure,
 		plural(len(open), "it", "them"), ReserveFix(open, reserved))
 	// Keep the order of HazardCodes whatever order the checks ran in.
 	slices.SortStableFunc(c.Hazards, func(a, b db.Hazard) int {
@@ -186,4 +182,30 @@ func hazardDetail(c db.Change) string {
 		return ", hazards (a rollback is not gated): " + strings.Join(hazardCodes(c.Hazards), ", ")
 	}
 	return ", hazards acknowledged: " + strings.Join(c.Acknowledged, ", ")
+}
+
+// NewHazards is what approving proposal c now would need its approver to
+// acknowledge: its hazards against the state now that its author did not
+// acknowledge. A rollback needs none.
+func (s *Service) NewHazards(c db.Change) ([]db.Hazard, error) {
+	if c.RollbackOf != nil {
+		return nil, nil
+	}
+	st, err := s.Kernel.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read kernel: %w", err)
+	}
+	s.checkHazards(&c, st, proposedReserved(st, c))
+	return unacknowledged(c), nil
+}
+
+// unacknowledged is c's hazards that nobody acknowledged.
+func unacknowledged(c db.Change) []db.Hazard {
+	var out []db.Hazard
+	for _, h := range c.Hazards {
+		if !slices.Contains(c.Acknowledged, h.Code) {
+			out = append(out, h)
+		}
+	}
+	return out
 }

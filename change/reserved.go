@@ -21,6 +21,16 @@ func proposedReserved(st sysctl.KernelState, c db.Change) string {
 // replaces the whole list, so those reserved already are kept); "" when
 // there are none.
 func ReserveFix(cs []usage.Collision, reserved string) string {
+	list := ReservedWith(cs, reserved)
+	if list == "" {
+		return ""
+	}
+	return sysctl.ReservedKey + " = " + list
+}
+
+// ReservedWith is reserved with the ports of cs that are not reserved yet
+// added, as the kernel prints the list; "" when none needs adding.
+func ReservedWith(cs []usage.Collision, reserved string) string {
 	var ports []int
 	for _, c := range unreserved(cs) {
 		ports = append(ports, c.Port)
@@ -32,5 +42,5 @@ func ReserveFix(cs []usage.Collision, reserved string) string {
 	if err != nil {
 		return "" // reserved is the kernel's own value, or one validated already
 	}
-	return sysctl.ReservedKey + " = " + list
+	return list
 }

@@ -35,7 +35,7 @@ func (h *Handlers) ApproveChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	chg, err := h.Changes.Approve(c.Request().Context(), id, actor(c), c.FormValue("reason"))
+	chg, err := h.Changes.ApproveAcknowledging(c.Request().Context(), id, actor(c), c.FormValue("reason"), formList(c, "acknowledge"))
 	if h.decisionFailed(c, id, "Not approved", err) {
 		return nil
 	} else if err != nil {
@@ -90,7 +90,7 @@ func (h *Handlers) decisionFailed(c echo.Context, id int64, what string, err err
 	case isInvalid(err):
 		_, msg, _ := invalidField(err)
 		h.flash(c, what+": "+msg, true)
-	case errors.Is(err, change.ErrConflict), errors.Is(err, change.ErrForbidden):
+	case errors.Is(err, change.ErrConflict), errors.Is(err, change.ErrForbidden), hazardError(err) != nil:
 		h.flash(c, what+": "+err.Error(), true)
 	default:
 		return false

@@ -35,26 +35,13 @@ func (h *Handlers) CreateChange(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if c.FormValue("confirm") != "yes" {
-		pv, err := h.Changes.Preview(ctx, req)
-		if isInvalid(err) {
-			return h.formErrors(c, form, err)
-		} else if err != nil {
-			return err
-		}
-		form.BaseFile = pv.FileState
-		ch, err := h.chrome(c, "Review change", "dashboard")
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, views.Preview(views.PreviewPage{
-			Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
-			File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval, Impact: pv.Impact, Risk: h.viewRisk(),
-			BeforeReserved: pv.BeforeReserved, AfterReserved: pv.TargetReserved,
-		}))
+		return h.review(c, form, req, "")
 	}
 	chg, err := h.Changes.Apply(ctx, req)
 	var failed *change.FailedError
 	switch {
+	case hazardError(err) != nil:
+		return h.review(c, form, req, err.Error())
 	case errors.As(err, &failed):
 		h.flash(c, fmt.Sprintf("Change #%d failed: %s", failed.Change.ID, failed.Change.Error), true)
 		return c.Redirect(http.StatusSeeOther, changePath(failed.Change.ID))
@@ -91,7 +78,7 @@ func (h *Handlers) changeForm(c echo.Context) (views.ChangeForm, change.Request,
 	if form.ConfirmWithin == "" {
 		form.ConfirmWithin = "0"
 	}
-	req := change.Request{Reason: form.Reason, Actor: actor(c), BaseFile: form.BaseFile}
+	req := change.Request{Reason: form.Reason, Actor: actor(c), BaseFile: form.BaseFile, Acknowledge: formList(c, "acknowledge")}
 	var errs []error
 	var err error
 	if req.Low, err = sysctl.ParsePort("low", form.Low); err != nil {
@@ -217,10 +204,18 @@ func (h *Handlers) ShowChange(c echo.Context) error {
 		undone = undone || isInForce(r.Status)
 	}
 	operator := auth.Allows(u.Role, auth.RoleOperator)
+	canDecide := chg.Status == db.StatusProposed && auth.MayApprove(u.Role) && chg.UserID != u.ID
+	var fresh []db.Hazard
+	if canDecide {
+		if fresh, err = h.Changes.NewHazards(chg); err != nil {
+			return err
+		}
+	}
 	return render(c, http.StatusOK, views.Change(views.ChangePage{
 		Chrome: ch, Change: chg, RolledBackBy: later,
 		CanRollback:      isInForce(chg.Status) && !undone && operator,
-		CanDecide:        chg.Status == db.StatusProposed && auth.MayApprove(u.Role) && chg.UserID != u.ID,
+		CanDecide:        canDecide,
+		NewHazards:       fresh,
 		CanConfirm:       chg.Status == db.StatusApplied && chg.ConfirmBy != nil && operator,
 		RollbackProposes: h.Changes.RequireApproval && !auth.MayApprove(u.Role),
 	}))

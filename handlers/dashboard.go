@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portpanel/auth"
+	"portpanel/change"
 	"portpanel/db"
 	"portpanel/views"
 )
@@ -39,10 +40,13 @@ func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm)
 		return err
 	}
 	u, _ := CurrentUser(c)
+	// From memory: the sampler keeps the last week's listeners.
+	listeners := h.Changes.Collisions(st.Kernel.Range, st.Kernel.ReservedPorts)
 	p := views.DashboardPage{
 		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, ReservedDrift: st.ReservedDrift, Warnings: st.Warnings,
 		CanChange: auth.Allows(u.Role, auth.RoleOperator), Recent: recent, RolledBackBy: undone,
 		Usage: use, Risk: h.viewRisk(), UsageNetns: h.ownNetns(),
+		Listeners: listeners, ReserveFix: change.ReserveFix(listeners, st.Kernel.ReservedPorts),
 		Form: views.ChangeForm{
 			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
 			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),

@@ -2,12 +2,73 @@ package handlers
 
 import (
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/sysctl/usage"
+	"portpanel/views"
 )
+
+// review shows what req would do, changing nothing; hazardMsg, when set,
+// says the last submit left hazards unacknowledged (then 422).
+func (h *Handlers) review(c echo.Context, form views.ChangeForm, req change.Request, hazardMsg string) error {
+	pv, err := h.Changes.Preview(c.Request().Context(), req)
+	if isInvalid(err) {
+		return h.formErrors(c, form, err)
+	} else if err != nil {
+		return err
+	}
+	form.BaseFile = pv.FileState
+	ch, err := h.chrome(c, "Review change", "dashboard")
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if hazardMsg != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return render(c, status, views.Preview(views.PreviewPage{
+		Chrome: ch, Form: form, Before: pv.Before, After: pv.Target, Warnings: pv.Warnings, Notes: pv.Notes,
+		File: pv.File, Diff: pv.Diff, RequiresApproval: pv.RequiresApproval, Impact: pv.Impact, Risk: h.viewRisk(),
+		BeforeReserved: pv.BeforeReserved, AfterReserved: pv.TargetReserved, Reserve: reserveOffer(pv),
+		Hazards: pv.Hazards, Acknowledged: req.Acknowledge, HazardError: hazardMsg, Listeners: pv.Listeners, ReserveFix: pv.ReserveFix,
+	}))
+}
+
+// reserveOffer is the review page's one click that reserves the listening
+// ports inside the new range in the same change; nil when none needs it.
+func reserveOffer(pv change.Preview) *views.ReserveOffer {
+	reserved := pv.BeforeReserved
+	if pv.TargetReserved != nil {
+		reserved = *pv.TargetReserved
+	}
+	list := change.ReservedWith(pv.Listeners, reserved)
+	if list == "" {
+		return nil
+	}
+	n := 0
+	for _, l := range pv.Listeners {
+		if !l.Reserved {
+			n++
+		}
+	}
+	return &views.ReserveOffer{Count: n, Ports: list}
+}
+
+// formList is every value of the form field name (checkboxes), nil when
+// none or when the form does not parse (the caller's FormValue reads
+// report that).
+func formList(c echo.Context, name string) []string {
+	params, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	return params[name]
+}
 
 // hazardError is err's refusal of an unacknowledged hazardous change, nil
 // when it is none.

@@ -112,6 +112,15 @@ type PreviewPage struct {
 	// Reserve, when not nil, offers to reserve in the same change the
 	// listening ports inside the new range that are not reserved.
 	Reserve *ReserveOffer
+	// Hazards each need their checkbox ticked to apply (Acknowledged: the
+	// ones ticked on the last submit); HazardError says that some were
+	// not. Listeners are the ports services listen on inside After;
+	// ReserveFix is the setting that reserves the unreserved ones.
+	Hazards      []db.Hazard
+	Acknowledged []string
+	HazardError  string
+	Listeners    []usage.Collision
+	ReserveFix   string
 }
 
 // ReserveOffer is the review page's one-click fix for listening ports
@@ -154,6 +163,11 @@ type DashboardPage struct {
 	Risk  RiskThresholds
 	// UsageNetns is the network namespace Usage (and the range) is for.
 	UsageNetns NetnsLabel
+	// Listeners are the ports services listen on (or did in the last
+	// days) inside the current range; ReserveFix reserves the ones that
+	// are not reserved ("" when none).
+	Listeners  []usage.Collision
+	ReserveFix string
 }
 
 // ListFilter is the filter of the changes and audit lists as given in the
@@ -188,6 +202,10 @@ type ChangePage struct {
 	CanConfirm bool
 	// RollbackProposes: a rollback by this viewer becomes a proposal.
 	RollbackProposes bool
+	// NewHazards are, for a proposal the viewer may decide on, the
+	// hazards approving it now would bring that its author did not
+	// acknowledge: each needs the approver's checkbox.
+	NewHazards []db.Hazard
 }
 
 // AuditPage lists audit events newest first.

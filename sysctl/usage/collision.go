@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// RestartFailure says in one sentence why a listening port inside the
+// range is at risk.
+const RestartFailure = "connect() skips a port while a service listens on it, but if that service restarts while an outgoing connection holds the port, its bind() fails with EADDRINUSE and it does not come back."
+
 // Collision is a port a service listens on inside a range (a port
 // connect() may hand out), now or in the recent past.
 type Collision struct {
