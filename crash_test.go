@@ -52,7 +52,7 @@ func TestCrashDuringApply(t *testing.T) {
 		t.Run(tc.point, func(t *testing.T) {
 			e := newCrashEnv(t, bin)
 			crashed := e.start("run with PORTPANEL_FAULT="+tc.point, tc.point)
-			code, body, err := crashed.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "crash test"})
+			code, body, err := crashed.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "crash test", "acknowledge": allHazardCodes})
 			// Only after db-updated may the answer get out before the kill.
 			if err == nil && (tc.point != fault.DBUpdated || code != http.StatusCreated) {
 				t.Fatalf("POST /api/v1/changes answered %d, want the process killed at %s\n%s", code, tc.point, body)
@@ -105,7 +105,7 @@ func TestCrashDuringApply(t *testing.T) {
 	t.Run("rollback-"+fault.KernelWritten, func(t *testing.T) {
 		e := newCrashEnv(t, bin)
 		first := e.start("first run", "")
-		if code, body, err := first.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "crash test"}); err != nil || code != http.StatusCreated {
+		if code, body, err := first.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "crash test", "acknowledge": allHazardCodes}); err != nil || code != http.StatusCreated {
 			t.Fatalf("POST /api/v1/changes: %d %v, want 201\n%s", code, err, body)
 		}
 		first.stop()

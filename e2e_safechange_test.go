@@ -104,7 +104,7 @@ func TestBrowserSafeChange(t *testing.T) {
 	wantKernel("on the review page", kernelBefore)
 	wantConf("on the review page", e2eConf)
 
-	changePath := b.submit(`[data-testid="confirm-change"]`, `/changes/\d+`)
+	changePath := b.submitAcknowledging(`[data-testid="confirm-change"]`, `/changes/\d+`)
 	changeID := strings.TrimPrefix(changePath, "/changes/")
 	b.wantText(`[data-testid="flash"]`, "✓ Change #"+changeID+" is waiting for approval by a second person; nothing was changed yet.")
 	b.wantText("h1", "Change #"+changeID)
@@ -144,7 +144,7 @@ func TestBrowserSafeChange(t *testing.T) {
 	b.wantVisible(proposal + ` input[name="reason"]`)
 	b.screenshot("safe-pending-approver")
 	wantKernel("before the approval", kernelBefore)
-	b.submit(proposal+` [data-testid="approve"]`, changePath)
+	b.approveAcknowledging(proposal+` [data-testid="approve"]`, changePath)
 	b.wantText(`[data-testid="flash"]`, "✓ Approved and applied change #"+changeID+": the range is now 40000 – 50001.")
 	b.wantMatch(`[data-testid="status"]`, statusIs("applied"))
 	b.wantNone(`[data-testid="pending-count"]`)
@@ -187,7 +187,7 @@ func TestBrowserSafeChange(t *testing.T) {
 	adminToken, approverToken := srv.createToken(e2eUser), srv.createToken(approverName)
 	var proposed changeJSONOut
 	status, raw := srv.api(http.MethodPost, "/api/v1/changes", adminToken,
-		`{"low":42000,"high":52001,"reason":"`+revertReason+`","confirm_within":4}`, &proposed)
+		`{"low":42000,"high":52001,"reason":"`+revertReason+`","confirm_within":4,`+allHazards+`}`, &proposed)
 	if status != http.StatusAccepted || proposed.Status != "proposed" || proposed.ID == 0 {
 		b.fatalf("POST /api/v1/changes with approval required: %d %s, want 202 and a proposed change", status, raw)
 	}
@@ -199,7 +199,7 @@ func TestBrowserSafeChange(t *testing.T) {
 	}
 	var approved changeJSONOut
 	approvedAt := time.Now()
-	status, raw = srv.api(http.MethodPost, "/api/v1/changes/"+id+"/approve", approverToken, `{"reason":"ok, briefly"}`, &approved)
+	status, raw = srv.api(http.MethodPost, "/api/v1/changes/"+id+"/approve", approverToken, `{"reason":"ok, briefly",`+allHazards+`}`, &approved)
 	if status != http.StatusOK || approved.Status != "applied" || approved.ConfirmBy == nil {
 		b.fatalf("POST /api/v1/changes/%s/approve as %s: %d %s, want 200, applied, with confirm_by", id, approverName, status, raw)
 	}

@@ -69,8 +69,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if got := readFile(t, conf); got != e2eConf {
 		b.fatalf("on the review page %s is\n%s\nwant it unchanged:\n%s", conf, got, e2eConf)
 	}
-	changePath := b.submit(`[data-testid="confirm-change"]`, `/changes/\d+`)
+	changePath := b.submitAcknowledging(`[data-testid="confirm-change"]`, `/changes/\d+`)
 	changeID := strings.TrimPrefix(changePath, "/changes/")
+	changeHazards := b.hazardsNoted()
 	b.wantText(`[data-testid="flash"]`, "✓ Applied: the range is now 40000 – 50001, in the kernel and in "+conf+".")
 	b.wantText("h1", "Change #"+changeID)
 	b.wantText(`[data-testid="status"]`, "✓ applied")
@@ -121,7 +122,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.open("/audit", "/audit")
 	b.wantMatch(`[data-testid="chain"]`, regexp.MustCompile(`^✓ Hash chain verified \(\d+ events\): in full .+; \d+ newer events? verified since, one by one\.$`))
 	b.wantRow(`[data-testid="audit-row"]`, []string{"*", "*", e2eUser, "change.applied",
-		"net.ipv4.ip_local_port_range 32768 60999 → 40000 50001 (" + conf + "). Reason: " + e2eReason + " change #" + changeID + "*"})
+		"net.ipv4.ip_local_port_range 32768 60999 → 40000 50001 (" + conf + ")" + changeHazards + ". Reason: " + e2eReason + " change #" + changeID + "*"})
 	// The newest event is the change's, with the diff it wrote.
 	b.wantContains(`[data-testid="audit-more"]`, "\n+net.ipv4.ip_local_port_range = 40000 50001\n")
 	b.screenshot("audit")
@@ -139,6 +140,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.wantText(`[data-testid="after"]`, "32768 – 60999")
 	b.wantText(`[data-testid="reason"]`, "Roll back change #"+changeID)
 	b.wantContains(`[data-testid="diff"]`, "\n-net.ipv4.ip_local_port_range = 40000 50001\n")
+	rollbackHazards := b.hazardsNoted()
 	b.screenshot("rollback")
 	if got := readFile(t, kernel); got != "32768\t60999\n" {
 		b.fatalf("after the rollback the kernel reads %q, want %q", got, "32768\t60999\n")
@@ -149,7 +151,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.open("/audit", "/audit")
 	b.wantRow(`[data-testid="audit-row"]`, []string{"*", "*", e2eUser, "change.rolled_back",
 		"net.ipv4.ip_local_port_range 40000 50001 → 32768 60999 (" + conf + "), rolling back change #" + changeID +
-			". Reason: Roll back change #" + changeID + " change #" + rollbackID + "*"})
+			rollbackHazards + ". Reason: Roll back change #" + changeID + " change #" + rollbackID + "*"})
 	b.open(changePath, changePath)
 	b.wantText(`[data-testid="status"]`, "↶ reverted")
 	b.wantText(`[data-testid="rolled-back-by"]`, "#"+rollbackID)

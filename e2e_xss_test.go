@@ -145,7 +145,7 @@ func TestBrowserXSS(t *testing.T) {
 	b.submit(`[data-testid="change-form"] [data-testid="review"]`, "/changes")
 	w.inert("the review page", pending)
 	b.wantText(`[data-testid="review-reason"]`, squash(pending))
-	pendingPath := b.submit(`[data-testid="confirm-change"]`, `/changes/\d+`)
+	pendingPath := b.submitAcknowledging(`[data-testid="confirm-change"]`, `/changes/\d+`)
 	w.inert("the proposal's page", pending)
 
 	// Through the API: proposals approved (with a note) and applied, or
@@ -158,16 +158,16 @@ func TestBrowserXSS(t *testing.T) {
 		}
 		reason, _ := json.Marshal(p)
 		status, raw := srv.api(http.MethodPost, "/api/v1/changes", adminToken,
-			fmt.Sprintf(`{"low":%d,"high":50001,"reason":%s}`, 40000+i, reason), &out)
+			fmt.Sprintf(`{"low":%d,"high":50001,"reason":%s,%s}`, 40000+i, reason, allHazards), &out)
 		if status != http.StatusAccepted {
 			t.Fatalf("propose with the reason %q: %d %s", p, status, raw)
 		}
 		id := strconv.FormatInt(out.ID, 10)
-		decide := "/reject"
+		decide, ack := "/reject", ""
 		if i%2 == 0 {
-			decide = "/approve"
+			decide, ack = "/approve", ","+allHazards
 		}
-		if status, raw := srv.api(http.MethodPost, "/api/v1/changes/"+id+decide, approverToken, `{"reason":`+string(reason)+`}`, nil); status != http.StatusOK {
+		if status, raw := srv.api(http.MethodPost, "/api/v1/changes/"+id+decide, approverToken, `{"reason":`+string(reason)+ack+`}`, nil); status != http.StatusOK {
 			t.Fatalf("%s change %s: %d %s", decide, id, status, raw)
 		}
 		changes = append(changes, shown{"/changes/" + id, p, p})

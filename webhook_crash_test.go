@@ -59,7 +59,7 @@ func TestWebhookSurvivesKill9(t *testing.T) {
 			// The change commits with its delivery; the worker, within a
 			// second, reaches the fault point. The answer may or may not
 			// get out first.
-			crashed.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "webhook crash test"})
+			crashed.call(http.MethodPost, "/api/v1/changes", map[string]any{"low": 20000, "high": 40000, "reason": "webhook crash test", "acknowledge": allHazardCodes})
 			crashed.wantKilled()
 			if got := rcv.Requests(); len(got) != tc.before {
 				t.Fatalf("before the restart the receiver got %d requests, want %d", len(got), tc.before)

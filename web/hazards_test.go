@@ -167,8 +167,9 @@ func TestReviewShowsListenersAndGatesHazards(t *testing.T) {
 	if fix := page.Find(`[data-testid="review-listeners-fix"]`).Text(); fix != dry.ReserveFix {
 		t.Errorf("the review's fix %q, want the dry run's %q", fix, dry.ReserveFix)
 	}
-	box := page.Find(`[data-testid="confirm-form"] input[type="checkbox"][name="acknowledge"]`)
-	if box.Length() != 1 || box.AttrOr("value", "") != "listener-in-range" || box.AttrOr("required", "no") == "no" {
+	box := page.Find(`[data-testid="hazards"] input[type="checkbox"][name="acknowledge"]`)
+	if box.Length() != 1 || box.AttrOr("value", "") != "listener-in-range" || box.AttrOr("required", "no") == "no" ||
+		box.AttrOr("form", "") != page.Find(`[data-testid="confirm-form"]`).AttrOr("id", "-") {
 		t.Fatalf("the confirm form's hazard checkboxes: %d, value %q; want one required listener-in-range", box.Length(), box.AttrOr("value", ""))
 	}
 	confirm := with(form, "confirm", "yes", "base_file", hiddenInput(t, bodyOf(page), "base_file"))
