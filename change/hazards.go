@@ -91,7 +91,9 @@ func acknowledge(hazards []db.Hazard, ack []string) ([]string, error) {
 
 // checkHazards sets c.Hazards for c's range against st and the reserved
 // ports it will have, and adds a warning for each listening port inside
-// the range that is not reserved.
+// that range that is not reserved. listener-in-range is about the ports
+// the change puts at risk: inside the range and unreserved after it, and
+// not before.
 func (s *Service) checkHazards(c *db.Change, st sysctl.KernelState, reserved string) {
 	target := sysctl.Range{Low: c.Low, High: c.High}
 	c.Hazards = nil
@@ -119,17 +121,26 @@ func (s *Service) checkHazards(c *db.Change, st sysctl.KernelState, reserved str
 		}
 	}
 	open := unreserved(s.Collisions(target, reserved))
-	if len(open) == 0 {
+	for _, l := range open {
+		c.Warnings = append(c.Warnings, collisionWarning(l))
+	}
+	// The gate is for what the change does: a port inside the range and
+	// unreserved already is at risk whether or not this change is made
+	// (the dashboard says so, and the warnings above).
+	before := unreserved(s.Collisions(st.Range, st.ReservedPorts))
+	put := slices.DeleteFunc(slices.Clone(open), func(l usage.Collision) bool {
+		return slices.ContainsFunc(before, func(b usage.Collision) bool { return b.Port == l.Port && b.Proto == l.Proto })
+	})
+	if len(put) == 0 {
 		return
 	}
-	names := make([]string, len(open))
-	for i, l := range open {
-		c.Warnings = append(c.Warnings, collisionWarning(l))
+	names := make([]string, len(put))
+	for i, l := range put {
 		names[i] = l.Label()
 	}
-	add(HazardListenerInRange, "%d listening %s inside the new range and not reserved: %s. %s Reserve %s first: %s.",
-		len(open), plural(len(open), "port is", "ports are"), strings.Join(names, "; "), usage.RestartFailure,
-		plural(len(open), "it", "them"), ReserveFix(open, reserved))
+	add(HazardListenerInRange, "This change puts %d listening %s inside the range, not reserved: %s. %s Reserve %s (with any other listening port in the range) first: %s.",
+		len(put), plural(len(put), "port", "ports"), strings.Join(names, "; "), usage.RestartFailure,
+		plural(len(put), "it", "them"), ReserveFix(open, reserved))
 	// Keep the order of HazardCodes whatever order the checks ran in.
 	slices.SortStableFunc(c.Hazards, func(a, b db.Hazard) int {
 		return slices.Index(HazardCodes, a.Code) - slices.Index(HazardCodes, b.Code)

@@ -240,8 +240,9 @@ func TestListenersRemembered(t *testing.T) {
 
 // TestApprovalRechecksHazards: a proposal is gated like an apply; at
 // approval a hazard that appeared since (a service started inside the
-// new range) needs the approver's acknowledgement, without which the
-// proposal stays proposed and nothing changes.
+// new range, outside the current one) needs the approver's
+// acknowledgement, without which the proposal stays proposed and nothing
+// changes.
 func TestApprovalRechecksHazards(t *testing.T) {
 	if !sysctltest.InNetns(t) {
 		return
@@ -249,20 +250,26 @@ func TestApprovalRechecksHazards(t *testing.T) {
 	ctx := context.Background()
 	f := hazardBed(t)
 	f.svc.RequireApproval = true
-	req := change.Request{Low: 40000, High: 40500, Reason: "fewer", Actor: proposer}
-	if _, err := f.svc.Apply(ctx, req); !errors.As(err, new(*change.HazardError)) {
+	if _, err := f.svc.Apply(ctx, change.Request{Low: 40000, High: 40500, Reason: "fewer", Actor: proposer}); !errors.As(err, new(*change.HazardError)) {
 		t.Fatalf("proposal without acknowledgement: %v, want a HazardError", err)
 	}
-	req.Acknowledge = []string{change.HazardSmallRange}
-	p, err := f.svc.Apply(ctx, req)
+	p, err := f.svc.Apply(ctx, change.Request{Low: 40000, High: 40500, Reason: "fewer", Actor: proposer,
+		Acknowledge: []string{change.HazardSmallRange}})
 	if err != nil || p.Status != db.StatusProposed {
 		t.Fatalf("proposal: %+v, %v", p, err)
 	}
 	if d := lastEvent(t, f.svc.DB, "change.proposed").Detail; !strings.Contains(d, "hazards acknowledged: small-range") {
 		t.Errorf("proposal's audit detail %q does not name the acknowledgement", d)
 	}
+	if _, err := f.svc.Reject(ctx, p.ID, proposer, "withdrawn"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = f.svc.Apply(ctx, change.Request{Low: 39000, High: 40500, Reason: "lower", Actor: proposer})
+	if err != nil || p.Status != db.StatusProposed || len(p.Hazards) != 0 {
+		t.Fatalf("harmless proposal: %+v, %v", p, err)
+	}
 
-	listen(t, "tcp", "127.0.0.1:40400")
+	listen(t, "tcp", "127.0.0.1:39500")
 	if _, err := f.svc.SampleUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -278,11 +285,46 @@ func TestApprovalRechecksHazards(t *testing.T) {
 	if err != nil || c.Status != db.StatusApplied {
 		t.Fatalf("approval acknowledging it: %+v, %v", c, err)
 	}
-	if want := []string{change.HazardSmallRange, change.HazardListenerInRange}; !slices.Equal(c.Acknowledged, want) {
+	if want := []string{change.HazardListenerInRange}; !slices.Equal(c.Acknowledged, want) {
 		t.Errorf("acknowledged %q, want %q", c.Acknowledged, want)
 	}
 	if d := lastEvent(t, f.svc.DB, "change.approved").Detail; !strings.Contains(d, "Acknowledged hazards: listener-in-range") {
 		t.Errorf("approval's audit detail %q does not name what the approver acknowledged", d)
+	}
+}
+
+// TestListenerAlreadyInRangeIsNotAHazard: a service inside the range in
+// force and unreserved is at risk already; a change that keeps it so
+// warns about it but needs no acknowledgement for it.
+func TestListenerAlreadyInRangeIsNotAHazard(t *testing.T) {
+	if !sysctltest.InNetns(t) {
+		return
+	}
+	ctx := context.Background()
+	f := hazardBed(t)
+	listen(t, "tcp", "127.0.0.1:45000")
+	if _, err := f.svc.SampleUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pv, err := f.svc.Preview(ctx, change.Request{Low: 40000, High: 59999, Reason: "more", Actor: operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pv.Hazards) != 0 || !slices.ContainsFunc(pv.Warnings, func(w string) bool { return strings.HasPrefix(w, "Port 45000/tcp") }) {
+		t.Errorf("hazards %+v, warnings %q; want none, and a warning for 45000", pv.Hazards, pv.Warnings)
+	}
+	// Unreserving a reserved service puts it at risk.
+	writeReserved(t, "45000,6379")
+	if _, err := f.svc.SampleUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unreserve := ""
+	pv, err = f.svc.Preview(ctx, change.Request{Low: 40000, High: 59999, Reason: "more", Actor: operator, ReservedPorts: &unreserve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(pv.Hazards); !slices.Equal(got, []string{change.HazardListenerInRange}) || !strings.Contains(pv.Hazards[0].Message, "45000/tcp") {
+		t.Errorf("unreserving 45000: hazards %+v, want listener-in-range naming it", pv.Hazards)
 	}
 }
 
