@@ -17,31 +17,13 @@ import (
 // on 127.0.0.1, closed at the end of the test.
 func loopbackConns(t *testing.T, n int) *net.TCPAddr {
 	t.Helper()
-	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("ip link set lo up: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := listen(t, "tcp", "127.0.0.1:0")
+	dialMany(t, addr, n)
+	a, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	for range n {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	return ln.Addr().(*net.TCPAddr)
+	return a
 }
 
 func TestSampleUsageStoresTheSnapshotAndPreviewsTheImpact(t *testing.T) {

@@ -12,14 +12,11 @@ import (
 )
 
 // The fields issue 13 adds to POST /api/v1/changes, sent by the client's
-// --ack and --reserved-ports. A test waits while its field is not on main:
-// until then the server refuses the unknown field with 400.
-const waitingFor13 = "waits for issue 13's hazard gate (branch hazard) on main: POST /api/v1/changes does not take %q yet"
+// --ack and --reserved-ports.
 
 // TestClientHazardNeedsAck: a hazardous change is refused with the
 // hazards' codes (exit 5) and nothing changes; acknowledged, it applies.
 func TestClientHazardNeedsAck(t *testing.T) {
-	t.Skipf(waitingFor13, "acknowledge")
 	if !sysctltest.InNetns(t) {
 		return
 	}
@@ -48,7 +45,6 @@ func TestClientHazardNeedsAck(t *testing.T) {
 // server refuse the approval with 422 naming it (exit 5) until the
 // approver acknowledges it.
 func TestClientHazardOnApproval(t *testing.T) {
-	t.Skipf(waitingFor13, "acknowledge")
 	if !sysctltest.InNetns(t) {
 		return
 	}

@@ -172,6 +172,24 @@ func TestReviewShowsListenersAndGatesHazards(t *testing.T) {
 		box.AttrOr("form", "") != page.Find(`[data-testid="confirm-form"]`).AttrOr("id", "-") {
 		t.Fatalf("the confirm form's hazard checkboxes: %d, value %q; want one required listener-in-range", box.Length(), box.AttrOr("value", ""))
 	}
+	// The one-click reserve reviews the same change with the listening
+	// ports reserved too: no hazard is left.
+	offer := page.Find(`[data-testid="reserve-form"]`)
+	if got := page.Find(`[data-testid="reserve-offer-ports"]`).Text(); got != strings.TrimPrefix(dry.ReserveFix, "net.ipv4.ip_local_reserved_ports = ") {
+		t.Errorf("the reserve offer sets %q, want the fix's list", got)
+	}
+	reserving := url.Values{}
+	offer.Find(`input[type="hidden"]`).Each(func(_ int, in *goquery.Selection) {
+		reserving.Add(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	again := doc(t, op.post("/changes", reserving))
+	if n := again.Find(`[data-testid="hazards"]`).Length(); n != 0 {
+		t.Errorf("after the one-click reserve the review still lists hazards: %q", again.Find(`[data-testid="hazards"]`).Text())
+	}
+	if n := again.Find(`[data-testid="review-listeners"] .badge-warn`).Length(); n != 0 {
+		t.Errorf("after the one-click reserve %d listeners are still unreserved", n)
+	}
+
 	confirm := with(form, "confirm", "yes", "base_file", hiddenInput(t, bodyOf(page), "base_file"))
 	res = op.post("/changes", confirm)
 	page = doc(t, res)
