@@ -26,6 +26,7 @@ type listenerState struct {
 	mu   sync.Mutex
 	now  map[listenerKey]bool  // listening at the latest scan
 	seen []db.ListenerSighting // within ListenerMemory of the latest scan
+	scan uint64                // counts the scans kept: see ListenersSeen
 }
 
 type listenerKey struct {
@@ -63,8 +64,17 @@ func (s *Service) sampleListeners(ctx context.Context, rng sysctl.Range, at time
 	}
 	s.listeners.mu.Lock()
 	s.listeners.now, s.listeners.seen = now, seen
+	s.listeners.scan++
 	s.listeners.mu.Unlock()
 	return nameErr
+}
+
+// ListenersSeen names the sampler's latest scan of the listeners: while
+// it is the same, so is what Collisions answers for the same arguments.
+func (s *Service) ListenersSeen() uint64 {
+	s.listeners.mu.Lock()
+	defer s.listeners.mu.Unlock()
+	return s.listeners.scan
 }
 
 // Collisions lists the ports services listen on, or did within

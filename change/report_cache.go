@@ -25,6 +25,7 @@ type reportCache struct {
 	key    reportKey
 	writes uint64 // fileWrites when value was computed
 	value  sysctl.BootReport
+	id     uint64 // counts the reports computed: see Status.ReportID
 	// files and the Kernel they read, for Status.
 	files   *sysctl.KernelFiles
 	filesOf sysctl.Kernel
@@ -36,7 +37,7 @@ type reportKey struct {
 	config sysctl.Config
 }
 
-func (s *Service) bootReport() (sysctl.BootReport, error) {
+func (s *Service) bootReport() (sysctl.BootReport, uint64, error) {
 	key := reportKey{file: s.File, reader: s.Reader, config: s.Config}
 	// Read before the files: a write landing during Report makes the
 	// cached report count as older than it is, never newer.
@@ -45,14 +46,15 @@ func (s *Service) bootReport() (sysctl.BootReport, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at.IsZero() && time.Since(c.at) < ReportMaxAge && c.key == key && c.writes == writes {
-		return c.value, nil
+		return c.value, c.id, nil
 	}
 	rep, err := s.Config.Report(s.File, s.Reader)
 	if err != nil {
-		return rep, err
+		return rep, 0, err
 	}
+	c.id++
 	c.at, c.key, c.writes, c.value = time.Now(), key, writes, rep
-	return rep, nil
+	return rep, c.id, nil
 }
 
 // kernelFiles is the kept-open reader of s.Kernel's files (see

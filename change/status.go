@@ -18,7 +18,11 @@ var KernelDefault = sysctl.DefaultRange
 type Status struct {
 	Kernel sysctl.KernelState
 	Boot   sysctl.BootReport
-	File   string
+	// ReportID names the computation of Boot: two Statuses of one Service
+	// with the same ReportID and Kernel are equal, field for field (the
+	// rest is derived from them), so what shows them can be kept.
+	ReportID uint64
+	File     string
 	// BootRange is what the host will boot with: the boot value, or the
 	// kernel default when no file sets a valid one.
 	BootRange sysctl.Range
@@ -42,11 +46,11 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("read kernel: %w", err)
 	}
-	rep, err := s.bootReport()
+	rep, id, err := s.bootReport()
 	if err != nil {
 		return Status{}, fmt.Errorf("compute boot value: %w", err)
 	}
-	out := Status{Kernel: st, Boot: rep, File: s.File, BootRange: KernelDefault}
+	out := Status{Kernel: st, Boot: rep, ReportID: id, File: s.File, BootRange: KernelDefault}
 	if rep.Boot.Set && rep.Boot.Range != nil {
 		out.BootRange, out.BootSet = *rep.Boot.Range, true
 	}

@@ -11,6 +11,7 @@ import (
 	"portpanel/auth"
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/sysctl"
 	"portpanel/views"
 )
 
@@ -23,40 +24,72 @@ func (h *Handlers) Dashboard(c echo.Context) error {
 }
 
 // dashboard renders the dashboard; form, when set, is a submitted change
-// form to show again with its errors.
+// form to show again with its errors. The kernel is read at every request
+// and the rest of what the page shows below its frame is kept
+// (versionCache) for that kernel state, boot report (change.Status's
+// ReportID), listeners the sampler saw, viewer and second.
 func (h *Handlers) dashboard(c echo.Context, status int, form *views.ChangeForm) error {
-	ctx := c.Request().Context()
 	st, err := h.status(c)
 	if err != nil {
 		return err
 	}
-	data, err := h.memo.dashboard.Get(ctx, h.DB, struct{}{}, h.loadDashboard)
-	if err != nil {
-		return err
-	}
-	recent, undone, use := data.recent, data.rolledBackBy, data.usage
 	ch, err := h.chrome(c, "Dashboard", "dashboard")
 	if err != nil {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	// From memory: the sampler keeps the last week's listeners.
-	listeners := h.Changes.Collisions(st.Kernel.Range, st.Kernel.ReservedPorts)
-	p := views.DashboardPage{
-		Chrome: ch, Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, ReservedDrift: st.ReservedDrift, Warnings: st.Warnings,
-		CanChange: auth.Allows(u.Role, auth.RoleOperator), Recent: recent, RolledBackBy: undone,
-		Usage: use, Risk: h.viewRisk(), UsageNetns: h.ownNetns(),
-		Listeners: listeners, ReserveFix: change.ReserveFix(listeners, st.Kernel.ReservedPorts),
-		Form: views.ChangeForm{
-			Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
-			BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),
-			ReservedPorts: st.Kernel.ReservedPorts, BaseReserved: st.Kernel.ReservedPorts,
-		},
+	key := dashboardKey{kernel: st.Kernel, report: st.ReportID, listeners: h.Changes.ListenersSeen(),
+		canChange: auth.Allows(u.Role, auth.RoleOperator), requireApproval: ch.RequireApproval, netns: h.ownNetns()}
+	if key.canChange {
+		key.csrf = ch.CSRF // in the change form and each rollback form
 	}
+	main := func(ctx context.Context) (views.Prerendered, error) {
+		data, err := h.memo.dashboard.Get(ctx, h.DB, struct{}{}, h.loadDashboard)
+		if err != nil {
+			return views.Prerendered{}, err
+		}
+		// From memory: the sampler keeps the last week's listeners.
+		listeners := h.Changes.Collisions(st.Kernel.Range, st.Kernel.ReservedPorts)
+		p := views.DashboardPage{
+			Chrome: views.Chrome{Now: ch.Now, CSRF: key.csrf, RequireApproval: key.requireApproval},
+			Kernel: st.Kernel, Boot: st.Boot, File: st.File, Drift: st.Drift, ReservedDrift: st.ReservedDrift, Warnings: st.Warnings,
+			CanChange: key.canChange, Recent: data.recent, RolledBackBy: data.rolledBackBy,
+			Usage: data.usage, Risk: h.viewRisk(), UsageNetns: key.netns,
+			Listeners: listeners, ReserveFix: change.ReserveFix(listeners, st.Kernel.ReservedPorts),
+			Form: views.ChangeForm{
+				Low: strconv.Itoa(st.Kernel.Range.Low), High: strconv.Itoa(st.Kernel.Range.High), ConfirmWithin: "0",
+				BaseLow: strconv.Itoa(st.Kernel.Range.Low), BaseHigh: strconv.Itoa(st.Kernel.Range.High),
+				ReservedPorts: st.Kernel.ReservedPorts, BaseReserved: st.Kernel.ReservedPorts,
+			},
+		}
+		if form != nil {
+			p.Form = *form
+		}
+		return views.Prerender(ctx, views.DashboardMain(p))
+	}
+	var part views.Prerendered
 	if form != nil {
-		p.Form = *form
+		// A submitted form is shown once, never kept.
+		part, err = main(c.Request().Context())
+	} else {
+		part, err = keep(h, c, &h.memo.dashboardPage, key, ch.Now.Unix(), main)
 	}
-	return render(c, status, views.Dashboard(p))
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.Framed(ch, part))
+}
+
+// dashboardKey is what the dashboard shows besides the database and the
+// time.
+type dashboardKey struct {
+	kernel          sysctl.KernelState
+	report          uint64
+	listeners       uint64
+	canChange       bool
+	requireApproval bool
+	csrf            string
+	netns           views.NetnsLabel
 }
 
 // dashboardData is what the dashboard reads from the database, cached until

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -70,10 +71,16 @@ type pageMemos struct {
 	dashboard db.Memo[struct{}, dashboardData]
 	chrome    db.Memo[bool, chromeData]
 	metrics   metricsMemos
+	ownNetns  struct {
+		mu    sync.Mutex
+		read  bool
+		label views.NetnsLabel
+	}
 	// Rendered parts of pages and API answers (versionCache), and the
 	// gate their renders pass.
 	historyCharts  versionCache[string, views.Prerendered]
 	historySamples versionCache[historySamplesKey, views.Prerendered]
+	dashboardPage  versionCache[dashboardKey, views.Prerendered]
 	changesPage    versionCache[changesKey, views.Prerendered]
 	auditPage      versionCache[auditKey, views.Prerendered]
 	apiJSON        versionCache[string, []byte] // by route and query

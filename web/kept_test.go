@@ -4,14 +4,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"portpanel/auth"
+	"portpanel/change"
 	"portpanel/db"
 	"portpanel/internal/testclock"
+	"portpanel/sysctl"
 	"portpanel/sysctl/sysctltest"
 	"portpanel/views"
 	"portpanel/web"
@@ -91,7 +95,7 @@ func TestKeptAnswersAreWhatAFreshRenderGives(t *testing.T) {
 		t.Fatal(err)
 	}
 	older := strconv.FormatInt(samples[len(samples)-1].ID, 10)
-	pages := []string{"/history", "/history?window=1h", "/history?window=24h", "/history?window=30d",
+	pages := []string{"/", "/history", "/history?window=1h", "/history?window=24h", "/history?window=30d",
 		"/history?window=nonsense", "/history?window=30d&before=" + older,
 		"/changes", "/changes?user=root", "/changes?user=root&before=30", "/changes?from=2031-03-04", "/audit", "/audit?user=root", "/audit?before=20"}
 	api := []string{"/api/v1/changes", "/api/v1/changes?user=root&before=30", "/api/v1/changes?pretty",
@@ -192,4 +196,65 @@ func TestMetricsKeptAreWhatAFreshScrapeGives(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after a usage sample")
+}
+
+// The dashboard's kept part is kept for the kernel state read at each
+// request and the boot report: a sysctl -w shows at the next request, a
+// hand edit of a config file once the report is recomputed
+// (change.ReportMaxAge), each as a server with nothing kept shows it.
+func TestDashboardKeptFollowsTheKernelAndTheFiles(t *testing.T) {
+	if !sysctltest.InNetns(t) { // it writes the kernel
+		return
+	}
+	e := newEnv(t, sysctltest.ProcSys())
+	// The page's clock stands still, so its time bucket does not hide
+	// what is kept too long; the boot report's age runs on the real one.
+	clk := testclock.New(time.Now())
+	e.h.Now, e.h.Changes.Now, e.h.Sessions.Idle = clk.Now, clk.Now, 0
+	kernel := sysctl.Kernel{ProcSys: sysctltest.ProcSys()}
+	if err := kernel.WriteRange(sysctl.Range{Low: 32768, High: 60999}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login(t, auth.RoleAdmin)
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(h http.Handler) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, ck := range c.http.Jar.Cookies(u) {
+			req.AddCookie(ck)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET /: %d", w.Code)
+		}
+		return w.Body.String()
+	}
+	check := func(step, shows string) {
+		t.Helper()
+		got, want := get(e.srv.Config.Handler), get(web.New(e.handlersCopy()))
+		if got != want {
+			t.Fatalf("%s: the dashboard differs from a fresh render:\n%s", step, firstDifference(got, want))
+		}
+		if !strings.Contains(got, shows) {
+			t.Errorf("%s: the dashboard does not show %q", step, shows)
+		}
+	}
+	get(e.srv.Config.Handler) // the session's first page saves its CSRF token: a commit
+	check("at first", "32768 – 60999")
+	if err := kernel.WriteRange(sysctl.Range{Low: 40000, High: 60999}); err != nil {
+		t.Fatal(err)
+	}
+	check("after sysctl -w", "40000 – 60999")
+	if err := os.MkdirAll(filepath.Dir(e.file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.file, []byte("net.ipv4.ip_local_port_range = 41000 60999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(change.ReportMaxAge)
+	check("after a hand edit", "41000 – 60999")
 }
