@@ -11,8 +11,9 @@ import (
 	"portpanel/sysctl/sysctltest"
 )
 
-// The fields issue 13 adds to POST /api/v1/changes, sent by the client's
-// --ack and --reserved-ports.
+// The client's --ack and --reserved-ports against the hazard gate and the
+// reserved ports of issue 13 (acknowledge and reserved_ports on POST
+// /api/v1/changes, acknowledge on approve).
 
 // TestClientHazardNeedsAck: a hazardous change is refused with the
 // hazards' codes (exit 5) and nothing changes; acknowledged, it applies.
