@@ -199,8 +199,12 @@ func digitValue(c byte) (int, bool) {
 }
 
 // firstField is the start of buf up to whitespace, for messages.
-func firstField(buf string) string {
-	if i := strings.IndexAny(buf, " \t\n\v\f\r"); i >= 0 {
+func firstField(buf string) string { return cutShort(buf, " \t\n\v\f\r") }
+
+// cutShort is the start of buf up to any of seps, at most 24 bytes, for
+// messages.
+func cutShort(buf, seps string) string {
+	if i := strings.IndexAny(buf, seps); i >= 0 {
 		buf = buf[:i]
 	}
 	if len(buf) > 24 {

@@ -192,12 +192,4 @@ func bitmapNumber(buf, ends string) (int, byte, string, string) {
 }
 
 // firstBitmapItem is buf up to the next item, for messages.
-func firstBitmapItem(buf string) string {
-	if i := strings.IndexAny(buf, ",\n"); i >= 0 {
-		buf = buf[:i]
-	}
-	if len(buf) > 24 {
-		buf = buf[:24] + "…"
-	}
-	return buf
-}
+func firstBitmapItem(buf string) string { return cutShort(buf, ",\n") }
