@@ -101,8 +101,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// c. History and audit log show the change.
 	b.open("/history", "/history")
 	b.wantRows(`[data-testid="sample-row"]`, [][]string{
-		{"*", "40000", "50001", "10,002", "● change"},
-		{"*", "32768", "60999", "28,232", "start"},
+		{"*", "40000", "50001", "10,002", "none", "● change"},
+		{"*", "32768", "60999", "28,232", "none", "start"},
 	})
 	b.wantMatch(`[data-testid="history-chart"] [data-testid="markers"] > * > title`, regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d UTC: changed in portpanel to 40000 – 50001$`))
 	// The usage chart is drawn from the sampler's scans, with the change

@@ -74,7 +74,7 @@ var changeTable = exportTable[db.Change]{
 	header: []string{"id", "status", "low", "high", "before_low", "before_high", "reason", "user",
 		"created_at", "updated_at", "file", "diff", "error", "rollback_of", "warnings", "notes",
 		"file_state_before", "confirm_within", "confirm_by", "decided_by", "decided_at",
-		"decision_reason", "confirmed_by", "confirmed_at", "emergency"},
+		"decision_reason", "confirmed_by", "confirmed_at", "emergency", "reserved_ports", "reserved_ports_before"},
 	record: func(ch db.Change) []string {
 		return []string{idText(ch.ID), ch.Status, strconv.Itoa(ch.Low), strconv.Itoa(ch.High),
 			strconv.Itoa(ch.BeforeLow), strconv.Itoa(ch.BeforeHigh), ch.Reason, ch.User,
@@ -82,7 +82,7 @@ var changeTable = exportTable[db.Change]{
 			strings.Join(ch.Warnings, "\n"), strings.Join(ch.Notes, "\n"), ch.BaseFileHash,
 			strconv.Itoa(int(ch.ConfirmWithin.Seconds())), csvTime(ch.ConfirmBy), ch.DecidedBy,
 			csvTime(ch.DecidedAt), ch.DecisionReason, ch.ConfirmedBy, csvTime(ch.ConfirmedAt),
-			strconv.FormatBool(ch.Emergency)}
+			strconv.FormatBool(ch.Emergency), optString(ch.ReservedPorts), optString(ch.BeforeReservedPorts)}
 	},
 	object: changeJSON,
 }
@@ -324,4 +324,13 @@ func parseBound(name, v string, endOfDay bool) (time.Time, error) {
 	}
 	return time.Time{}, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(
 		"%s must be a date such as 2026-07-14 or an RFC 3339 time such as 2026-07-14T09:30:00Z, not %q.", name, v))
+}
+
+// optString is an optional value as a CSV cell: empty when nil (the JSON
+// export keeps null apart from "").
+func optString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

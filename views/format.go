@@ -224,3 +224,12 @@ func listeningPortsText(n int) string {
 	}
 	return strconv.Itoa(n) + " listening ports"
 }
+
+// sampleReserved is a history sample's reserved ports: "—" for a sample
+// from before they were recorded.
+func sampleReserved(list *string) string {
+	if list == nil {
+		return "—"
+	}
+	return portsText(*list)
+}

@@ -75,7 +75,7 @@ func TestHistorySamples(t *testing.T) {
 	}
 	var cells []string
 	rows.First().Children().Each(func(_ int, c *goquery.Selection) { cells = append(cells, text(c)) })
-	if got, want := strings.Join(cells, " | "), "14:02 UTC · 3 min ago | 32768 | 60999 | 28,232 | ● change"; got != want {
+	if got, want := strings.Join(cells, " | "), "14:02 UTC · 3 min ago | 32768 | 60999 | 28,232 | — | ● change"; got != want {
 		t.Errorf("newest row = %q, want %q", got, want)
 	}
 }
@@ -244,4 +244,17 @@ func TestHistoryUsageEmpty(t *testing.T) {
 // the lines they share.
 func markerGroups(plot *goquery.Selection) *goquery.Selection {
 	return plot.Find(testid("markers") + " > a, " + testid("markers") + " > g")
+}
+
+func TestHistorySampleReservedPorts(t *testing.T) {
+	p := history()
+	none, some := "", "5432,8080-8090"
+	p.Samples[0].ReservedPorts, p.Samples[1].ReservedPorts = &some, &none
+	doc, _ := render(t, views.History(p))
+	rows := doc.Find(testid("sample-row"))
+	for i, want := range []string{"5432,8080-8090", "none", "—"} {
+		if got := text(rows.Eq(i).Children().Eq(4)); got != want {
+			t.Errorf("row %d shows reserved ports %q, want %q", i, got, want)
+		}
+	}
 }

@@ -30,7 +30,7 @@ var auditHeader = []string{"id", "at", "user", "action", "detail", "change_id", 
 var changeHeader = []string{"id", "status", "low", "high", "before_low", "before_high", "reason", "user",
 	"created_at", "updated_at", "file", "diff", "error", "rollback_of", "warnings", "notes",
 	"file_state_before", "confirm_within", "confirm_by", "decided_by", "decided_at",
-	"decision_reason", "confirmed_by", "confirmed_at", "emergency"}
+	"decision_reason", "confirmed_by", "confirmed_at", "emergency", "reserved_ports", "reserved_ports_before"}
 
 // seedAudit appends events at chosen times, straight to the database.
 func seedAudit(t *testing.T, e *env, events ...db.AuditEvent) {
@@ -262,6 +262,10 @@ func TestExportChanges(t *testing.T) {
 		c := db.Change{Status: status, Low: 20000, High: 60999, BeforeLow: 32768, BeforeHigh: 60999, Reason: reason,
 			User: user, CreatedAt: at, File: "/etc/sysctl.d/90-portpanel.conf", Diff: "--- a\n+++ b\n",
 			Warnings: []string{"first", "second"}}
+		if reason == "more ports" {
+			reserved, before := "5432", ""
+			c.ReservedPorts, c.BeforeReservedPorts = &reserved, &before
+		}
 		if _, _, err := e.h.DB.RecordChange(t.Context(), c, db.AuditEvent{At: at, User: user, Action: "change.applied"}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +289,8 @@ func TestExportChanges(t *testing.T) {
 	}
 	for col, want := range map[string]string{"id": "1", "user": "alice", "reason": "more ports", "status": "applied",
 		"low": "20000", "before_low": "32768", "created_at": "2025-03-01T01:00:00Z", "diff": "'--- a\n+++ b\n",
-		"warnings": "first\nsecond", "rollback_of": "", "confirm_by": "", "emergency": "false"} {
+		"warnings": "first\nsecond", "rollback_of": "", "confirm_by": "", "emergency": "false", "reserved_ports": "5432",
+		"reserved_ports_before": ""} {
 		if row[col] != want {
 			t.Errorf("%s = %q, want %q", col, row[col], want)
 		}
