@@ -100,7 +100,9 @@ func (l *servedLog) String() string {
 func startServe(t *testing.T, flags ...string) (port string, stdout *bytes.Buffer, stderr *servedLog) {
 	t.Helper()
 	dir := t.TempDir()
-	args := append([]string{"--db", filepath.Join(dir, "pp.db"), "--proc-sys", sysctltest.FakeProcSys(t), "--config-root", dir,
+	// A free port unless flags name one (the last --addr wins): the
+	// default 8080 may be taken, by another test package running at once.
+	args := append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "pp.db"), "--proc-sys", sysctltest.FakeProcSys(t), "--config-root", dir,
 		"--sysctl-file", filepath.Join(dir, "etc", "sysctl.d", "90-portpanel.conf"), "--boot-reader", "procps"}, flags...)
 	stdout, stderr = &bytes.Buffer{}, &servedLog{port: make(chan string, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
