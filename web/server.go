@@ -62,7 +62,7 @@ func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	// a wrapper of ours: it hashes on every path to the store (find,
 	// commit, delete, renew).
 	sm.HashTokenInStore = true
-	sm.Codec = jsonCodec{}
+	sm.Codec = &reusingCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
 	if cfg.Secure {
