@@ -78,43 +78,18 @@ func bootAnswer(st change.Status) bootJSON {
 }
 
 // APIRange is GET /api/v1/range.
-// The kernel is read at every request; the answer, which depends on
-// nothing else but the boot report and the query (?pretty), is encoded
-// once for each (answersByQuery).
 func (h *Handlers) APIRange(c echo.Context) error {
 	st, err := h.Changes.Status(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	query, state := c.QueryString(), rangeState{kernel: st.Kernel, report: st.ReportID}
-	keep := len(query) <= maxKeptQuery
-	if b, ok := h.memo.rangeAnswers.get(query, state); ok && keep {
-		return sendJSON(c, b)
-	}
-	b, err := encodeJSON(c, rangeAnswer(st))
-	if err != nil {
-		return err
-	}
-	if keep {
-		h.memo.rangeAnswers.put(query, state, b)
-	}
-	return sendJSON(c, b)
-}
-
-// rangeState is what GET /api/v1/range's answer depends on besides the
-// query.
-type rangeState struct {
-	kernel sysctl.KernelState
-	report uint64 // change.Status.ReportID
-}
-
-func rangeAnswer(st change.Status) rangeStatusJSON {
-	return rangeStatusJSON{
+	answer := rangeStatusJSON{
 		Runtime: rangeJSON{st.Kernel.Range.Low, st.Kernel.Range.High}, Boot: bootAnswer(st), Size: st.Kernel.Range.Size(),
 		UnprivilegedPortStart: st.Kernel.UnprivilegedPortStart, ReservedPorts: st.Kernel.ReservedPorts,
 		Drift: st.Drift, ReservedDrift: st.ReservedDrift, FileOverridden: st.Boot.OverriddenBy != nil, OverriddenBy: st.Boot.OverriddenBy,
 		Warnings: nonNil(append(append([]string{}, st.Warnings...), st.Boot.BootWarnings...)),
 	}
+	return c.JSON(http.StatusOK, answer)
 }
 
 // rangeStatusJSON is GET /api/v1/range's answer. Fields in alphabetical

@@ -84,7 +84,6 @@ type pageMemos struct {
 	changesPage    versionCache[changesKey, views.Prerendered]
 	auditPage      versionCache[auditKey, views.Prerendered]
 	apiJSON        versionCache[string, []byte] // by route and query
-	rangeAnswers   answersByQuery[rangeState]
 	renders        gate
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 )
@@ -20,57 +19,17 @@ func (h *Handlers) keptJSON(c echo.Context, load func(context.Context) (any, err
 		if err != nil {
 			return nil, err
 		}
-		return encodeJSON(c, v)
+		var w bufferedResponse
+		if err := c.Echo().NewContext(c.Request(), &w).JSON(http.StatusOK, v); err != nil {
+			return nil, err
+		}
+		return w.body.Bytes(), nil
 	})
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, b)
-}
-
-// encodeJSON is what c.JSON(http.StatusOK, v) would send.
-func encodeJSON(c echo.Context, v any) ([]byte, error) {
-	var w bufferedResponse
-	if err := c.Echo().NewContext(c.Request(), &w).JSON(http.StatusOK, v); err != nil {
-		return nil, err
-	}
-	return w.body.Bytes(), nil
-}
-
-// sendJSON answers with b, JSON encodeJSON made.
-func sendJSON(c echo.Context, b []byte) error {
 	c.Response().Header()[echo.HeaderContentLength] = []string{strconv.Itoa(len(b))}
 	return c.JSONBlob(http.StatusOK, b)
-}
-
-// answersByQuery keeps, for each query string, the latest answer of a
-// read that depends on the query and on a state S (compared whole) and
-// nothing else, so a read whose state did not change sends the same bytes
-// without encoding them again.
-type answersByQuery[S comparable] struct {
-	mu sync.Mutex
-	m  map[string]stateAnswer[S]
-}
-
-type stateAnswer[S comparable] struct {
-	state S
-	b     []byte
-}
-
-func (a *answersByQuery[S]) get(query string, state S) ([]byte, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	e, ok := a.m[query]
-	return e.b, ok && e.state == state
-}
-
-func (a *answersByQuery[S]) put(query string, state S, b []byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.m == nil || len(a.m) >= versionCacheMax {
-		a.m = make(map[string]stateAnswer[S])
-	}
-	a.m[query] = stateAnswer[S]{state, b}
 }
 
 // bufferedResponse keeps what a handler writes.
