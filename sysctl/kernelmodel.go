@@ -2,7 +2,6 @@ package sysctl
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -212,6 +211,3 @@ func cutShort(buf, seps string) string {
 	}
 	return buf
 }
-
-// rangeValue is how the kernel prints a range, for messages.
-func rangeValue(r Range) string { return strconv.Itoa(r.Low) + " " + strconv.Itoa(r.High) }

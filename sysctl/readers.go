@@ -117,13 +117,9 @@ func procpsParse(l confLine) (procpsNode, bool) {
 	// setting_new() drops one more "-" from the path, so "--key = v"
 	// names key.
 	k = strings.TrimPrefix(k, "-")
-	n.path = procSys + "/" + procpsSlashdot(k)
+	n.path = procSys + "/" + slashdot(k) // slashdot(path, '.', '/') on the key part
 	return n, true
 }
-
-// procpsSlashdot is slashdot(path, '.', '/') applied to the key part: if
-// its first separator is a dot, dots and slashes swap.
-func procpsSlashdot(k string) string { return slashdot(k) }
 
 // procpsWrites is write_setting_list() over the lines of all files. globs
 // are the pattern lines that match each tracked key.

@@ -226,7 +226,7 @@ func TestKernelModelAgreesWithTheKernel(t *testing.T) {
 	write := func(p, v string) error { return os.WriteFile(p, []byte(v+"\n"), 0o644) }
 	reset := func(r Range, unpriv int) {
 		t.Helper()
-		for _, step := range []struct{ p, v string }{{unprivPath, "0"}, {rangePath, rangeValue(r)}, {unprivPath, fmt.Sprint(unpriv)}} {
+		for _, step := range []struct{ p, v string }{{unprivPath, "0"}, {rangePath, r.String()}, {unprivPath, fmt.Sprint(unpriv)}} {
 			if err := write(step.p, step.v); err != nil {
 				t.Fatalf("reset %s to %s: %v", step.p, step.v, err)
 			}
