@@ -3,10 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -14,9 +12,6 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
 
 // DB is portpanel's database. Its methods are safe for concurrent use.
 type DB struct {
@@ -120,9 +115,9 @@ func (d *DB) migrate(ctx context.Context) error {
 // the Go ones (rolesMigration): no global goose state, and no output
 // unless WithVerbose, which we leave off.
 func newMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
-	fsys, err := fs.Sub(migrationFiles, "migrations")
+	fsys, err := migrationsFor(SQLite)
 	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
+		return nil, err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys,
 		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(rolesMigration))

@@ -1,0 +1,71 @@
+package db
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Dialect names a database engine portpanel stores its data in.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// One set of migrations serves both dialects, one version sequence, so a
+// version means the same schema everywhere. In db/migrations:
+//
+//	NNNNN_name.sql           runs on every dialect (portable SQL);
+//	NNNNN_name.sqlite.sql    runs on SQLite only;
+//	NNNNN_name.postgres.sql  runs on PostgreSQL only.
+//
+// A version written per dialect has one file for each (a test holds both
+// lists of versions equal). Per-dialect files exist because the parts that
+// cannot be written once (id columns, the audit log's triggers, SQLite's
+// table rebuilds) differ in syntax, not in meaning.
+func migrationsFor(d Dialect) (fs.FS, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	return dialectFS{FS: sub.(fs.ReadDirFS), dialect: d}, nil
+}
+
+// dialectFS hides the migration files of the other dialects.
+type dialectFS struct {
+	fs.FS
+	dialect Dialect
+}
+
+func (f dialectFS) keeps(name string) bool {
+	base := strings.TrimSuffix(name, ".sql")
+	dot := strings.LastIndexByte(base, '.')
+	return dot < 0 || Dialect(base[dot+1:]) == f.dialect
+}
+
+func (f dialectFS) Open(name string) (fs.File, error) {
+	if name != "." && !f.keeps(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return f.FS.Open(name)
+}
+
+func (f dialectFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	all, err := fs.ReadDir(f.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	kept := all[:0]
+	for _, e := range all {
+		if f.keeps(e.Name()) {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
+}
