@@ -51,6 +51,7 @@ var layers = map[string]int{
 	"db":       1,
 	"sysctl":   1,
 	"static":   1,
+	"agentapi": 1, // the agent wire: JSON types and signatures, stdlib only
 	"internal": 0, // test helpers that import nothing of portpanel
 	"bench":    7, // commands only (checked as package main)
 }
