@@ -48,6 +48,7 @@ var layers = map[string]int{
 	"views":    3,
 	"auth":     2,
 	"webhook":  2, // imports only db; handlers and cli use it
+	"fleet":    2, // control plane of fleet mode: imports db and agentapi
 	"db":       1,
 	"sysctl":   1,
 	"static":   1,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -20,6 +21,10 @@ type HostReport struct {
 	// (confirmed, reverted or failed): they leave Host.Confirm.
 	Settled []int64
 	Sample  *HostSample // the runtime range observed, for the host's history
+	// SampleEvery thins the history: Sample is stored only when the range
+	// or reserved ports changed since the host's last stored sample, or
+	// that one is at least SampleEvery old (0: always).
+	SampleEvery time.Duration
 }
 
 // HostSample is one observation of a host's runtime range.
@@ -75,15 +80,37 @@ func (d *DB) RecordHostReport(ctx context.Context, id int64, r HostReport) (Host
 	}
 	if s := r.Sample; s != nil {
 		s.HostID, s.At = id, at
-		if _, err := tx.ExecContext(ctx, `INSERT INTO host_samples (host_id, at, low, high, reserved_ports, in_use, risk)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, toMS(at), s.Low, s.High, s.ReservedPorts, intOrNil(s.InUse), s.Risk); err != nil {
-			return Host{}, fmt.Errorf("record report of host %q: store sample: %w", h.Name, err)
+		keep, err := sampleDue(ctx, tx, *s, r.SampleEvery)
+		if err != nil {
+			return Host{}, fmt.Errorf("record report of host %q: %w", h.Name, err)
+		}
+		if keep {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO host_samples (host_id, at, low, high, reserved_ports, in_use, risk)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, toMS(at), s.Low, s.High, s.ReservedPorts, intOrNil(s.InUse), s.Risk); err != nil {
+				return Host{}, fmt.Errorf("record report of host %q: store sample: %w", h.Name, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return Host{}, fmt.Errorf("record report of host %q: commit: %w", h.Name, err)
 	}
 	return h, nil
+}
+
+// sampleDue says whether s joins its host's history (see SampleEvery).
+func sampleDue(ctx context.Context, tx *sql.Tx, s HostSample, every time.Duration) (bool, error) {
+	var last HostSample
+	var at int64
+	err := tx.QueryRowContext(ctx, `SELECT at, low, high, reserved_ports FROM host_samples
+		WHERE host_id = $1 ORDER BY at DESC, id DESC LIMIT 1`, s.HostID).Scan(&at, &last.Low, &last.High, &last.ReservedPorts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read last sample: %w", err)
+	}
+	changed := last.Low != s.Low || last.High != s.High || last.ReservedPorts != s.ReservedPorts
+	return changed || toMS(s.At)-at >= every.Milliseconds(), nil
 }
 
 func boolInt(b bool) int {

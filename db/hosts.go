@@ -210,3 +210,28 @@ func containsGen(gens []int64, g int64) bool {
 	}
 	return false
 }
+
+// HostKey is what verifying a host's request needs of it.
+type HostKey struct {
+	ID            int64
+	Name          string
+	PublicKey     string
+	PrevPublicKey string
+	PrevKeyUntil  *time.Time
+	RevokedAt     *time.Time
+}
+
+// HostKeyByName reads host name's keys and revocation, or ErrNotFound:
+// every agent request asks, so it reads nothing else.
+func (d *DB) HostKeyByName(ctx context.Context, name string) (HostKey, error) {
+	var k HostKey
+	var prev sql.NullString
+	var until, revoked sql.NullInt64
+	err := d.sql.QueryRowContext(ctx, `SELECT id, name, public_key, prev_public_key, prev_key_until, revoked_at
+		FROM hosts WHERE name = $1`, name).Scan(&k.ID, &k.Name, &k.PublicKey, &prev, &until, &revoked)
+	if err != nil {
+		return HostKey{}, notFound(err, "host %q", name)
+	}
+	k.PrevPublicKey, k.PrevKeyUntil, k.RevokedAt = prev.String, timeOrNil(until), timeOrNil(revoked)
+	return k, nil
+}

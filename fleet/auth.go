@@ -1,0 +1,141 @@
+package fleet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"portpanel/agentapi"
+	"portpanel/db"
+)
+
+// Agent is an authenticated agent request: the host its signature names
+// and verified, never a name from its body.
+type Agent struct {
+	Host   db.HostKey
+	Signed agentapi.Signed
+	// Current is true when the host's current key signed the request
+	// (false: the previous one, in its grace period).
+	Current bool
+}
+
+// Authenticate verifies the signature of agent request r with body (as
+// read) against the host it names: the timestamp within
+// agentapi.MaxClockSkew, the host enrolled and not revoked, the signature
+// valid under its current key or its previous one during KeyGrace, the
+// nonce never used by that host before. Anything else is ErrUnauthorized.
+func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte) (Agent, error) {
+	now := s.now()
+	signed, err := agentapi.Parse(r.Header)
+	if err != nil {
+		return Agent{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
+	}
+	// The clock first: it is cheap, and a stale request should not cost
+	// a database read.
+	if d := now.Sub(time.Unix(signed.Timestamp, 0)); d > agentapi.MaxClockSkew || d < -agentapi.MaxClockSkew {
+		return Agent{}, fmt.Errorf("%w: %w", ErrUnauthorized, agentapi.ErrClockSkew)
+	}
+	k, err := s.DB.HostKeyByName(ctx, signed.Host)
+	if errors.Is(err, db.ErrNotFound) {
+		return Agent{}, fmt.Errorf("%w: unknown host %q", ErrUnauthorized, signed.Host)
+	}
+	if err != nil {
+		return Agent{}, err
+	}
+	keys := []ed25519.PublicKey{mustKey(k.PublicKey), nil}
+	if k.PrevKeyUntil != nil && now.Before(*k.PrevKeyUntil) {
+		keys[1] = mustKey(k.PrevPublicKey)
+	}
+	i, err := signed.Verify(r, body, now, keys...)
+	if err != nil {
+		return Agent{}, fmt.Errorf("%w: host %q: %w", ErrUnauthorized, k.Name, err)
+	}
+	// After the signature, so only the host itself (or a replay of it)
+	// is told apart as revoked, and junk never reaches the audit log.
+	if k.RevokedAt != nil {
+		s.auditRevokedRequest(ctx, now, k.Name)
+		return Agent{}, fmt.Errorf("%w: host %q is revoked", ErrUnauthorized, k.Name)
+	}
+	// Only a verified request spends its nonce, so junk cannot fill the
+	// store nor burn a real request's nonce.
+	fresh, err := s.DB.UseNonce(ctx, k.ID, signed.Nonce, now)
+	if err != nil {
+		return Agent{}, err
+	}
+	if !fresh {
+		return Agent{}, fmt.Errorf("%w: host %q: nonce replayed", ErrUnauthorized, k.Name)
+	}
+	return Agent{Host: k, Signed: signed, Current: i == 0}, nil
+}
+
+// mustKey decodes a stored key; a key that does not decode verifies
+// nothing (agentapi skips keys of the wrong size).
+func mustKey(s string) ed25519.PublicKey {
+	k, err := agentapi.ParsePublicKey(s)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+// refusals remembers when a revoked host's request was last audited: a
+// revoked agent retries with backoff, but one event a minute says enough.
+type refusals struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+const refusalAuditEvery = time.Minute
+
+func (s *Service) auditRevokedRequest(ctx context.Context, now time.Time, name string) {
+	s.refusals.mu.Lock()
+	if s.refusals.last == nil {
+		s.refusals.last = map[string]time.Time{}
+	}
+	if last, ok := s.refusals.last[name]; ok && now.Sub(last) < refusalAuditEvery {
+		s.refusals.mu.Unlock()
+		return
+	}
+	s.refusals.last[name] = now
+	s.refusals.mu.Unlock()
+	// Best effort: the request is refused whether or not this is written.
+	s.DB.AppendAudit(ctx, db.AuditEvent{At: now, Action: "host.refused",
+		Detail: fmt.Sprintf("request of revoked host %q refused", name)})
+}
+
+// Rotate replaces the key of the agent a with the one rr carries, after
+// checking rr's proof that the agent holds it. The request must be signed
+// with the current key; the previous one keeps verifying for KeyGrace.
+func (s *Service) Rotate(ctx context.Context, a Agent, r *http.Request, rr agentapi.RotateRequest) (db.Host, error) {
+	now := s.now()
+	if !a.Current {
+		return db.Host{}, fmt.Errorf("%w: host %q: a rotation must be signed with the current key", ErrUnauthorized, a.Host.Name)
+	}
+	pub, err := agentapi.CheckRotation(r, a.Signed, rr)
+	if err != nil {
+		return db.Host{}, fmt.Errorf("%w: host %q: %w", ErrInvalid, a.Host.Name, err)
+	}
+	return s.DB.RotateHostKey(ctx, a.Host.Name, a.Host.PublicKey, agentapi.EncodePublicKey(pub), now.Add(KeyGrace),
+		func(h db.Host) db.AuditEvent {
+			return db.AuditEvent{At: now, Action: "host.rotated",
+				Detail: fmt.Sprintf("host %q rotated its key; the old one verifies until %s", h.Name, h.PrevKeyUntil.Format(time.RFC3339))}
+		})
+}
+
+// RevokeHost revokes host name (admin by): its next request is refused,
+// and only a new enrollment token brings it back. Its long poll, if one
+// is waiting, is woken so it ends now.
+func (s *Service) RevokeHost(ctx context.Context, by, name string) (db.Host, error) {
+	now := s.now()
+	h, err := s.DB.RevokeHost(ctx, name, now, func(h db.Host) db.AuditEvent {
+		return db.AuditEvent{At: now, User: by, Action: "host.revoked", Detail: fmt.Sprintf("host %q revoked", h.Name)}
+	})
+	if err == nil {
+		s.Hub.Wake(hostKey(name))
+	}
+	return h, err
+}
