@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for pkg in chromium procps iproute2 util-linux sqlite3 systemd prometheus rsyslog lintian adduser man-db; do
+for pkg in chromium procps iproute2 util-linux sqlite3 systemd prometheus rsyslog lintian adduser man-db postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -38,6 +38,21 @@ go vet ./...
 
 echo "== pure-Go build (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build -o /dev/null .
+
+echo "== PostgreSQL: a throwaway cluster for the db tests' second store"
+# Every db test runs on SQLite and on PostgreSQL (dbtest.Each). The
+# cluster lives in a temp dir, as the unprivileged postgres user, on a
+# Unix socket only, and is stopped and removed on exit. If it cannot
+# start, the PostgreSQL halves skip with the reason, which fails under CI.
+pgdir=$(mktemp -u /tmp/portpanel-pg.XXXXXX)
+trap 'db/dbtest/pgcluster.sh stop "$pgdir"' EXIT
+if PORTPANEL_TEST_PG=$(db/dbtest/pgcluster.sh start "$pgdir" 2>"$pgdir.err"); then
+  export PORTPANEL_TEST_PG
+else
+  export PORTPANEL_TEST_PG_ERROR="the cluster did not start: $(tr '\n' ' ' <"$pgdir.err")"
+  echo "test.sh: PostgreSQL $PORTPANEL_TEST_PG_ERROR" >&2
+fi
+rm -f "$pgdir.err"
 
 echo "== go test -race (fuzz seed corpora included)"
 CI=${CI:-1} go test -race -count=1 -timeout 20m ./...

@@ -28,7 +28,7 @@ type adminOpts struct {
 func adminFlags(cmd string, stderr io.Writer) (*flag.FlagSet, adminOpts) {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := adminOpts{db: fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")}
+	o := adminOpts{db: fs.String("db", env("PORTPANEL_DB", defaultDB), "SQLite database file, or a postgres:// URL (env PORTPANEL_DB)")}
 	switch cmd {
 	case "user add":
 		o.role = fs.String("role", "", "viewer, operator, approver or admin")

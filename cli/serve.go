@@ -54,7 +54,7 @@ func (c *serveConfig) flagSet(stderr io.Writer) (*flag.FlagSet, serveDurations, 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("PORTPANEL_ADDR", "127.0.0.1:8080"), "listen address (env PORTPANEL_ADDR)")
-	fs.StringVar(&c.dbPath, "db", env("PORTPANEL_DB", defaultDB), "SQLite database file (env PORTPANEL_DB)")
+	fs.StringVar(&c.dbPath, "db", env("PORTPANEL_DB", defaultDB), "SQLite database file, or a postgres:// URL (env PORTPANEL_DB)")
 	fs.StringVar(&c.sysctlFile, "sysctl-file", env("PORTPANEL_SYSCTL_FILE", "/etc/sysctl.conf"), "config file portpanel writes the range to (env PORTPANEL_SYSCTL_FILE)")
 	fs.StringVar(&c.configRoot, "config-root", env("PORTPANEL_CONFIG_ROOT", "/"), "prefix of the sysctl config locations read for the boot value (env PORTPANEL_CONFIG_ROOT)")
 	fs.StringVar(&c.procSys, "proc-sys", env("PORTPANEL_PROC_SYS", "/proc/sys"), "kernel sysctl directory (env PORTPANEL_PROC_SYS)")
@@ -225,7 +225,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(h.TrustedProxies) > 0 && !cfg.sessions().Secure {
 		log.Warn("--trusted-proxy without --secure-cookies: if the proxy serves HTTPS, set --secure-cookies so the session cookie never travels over plain HTTP")
 	}
-	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", cfg.dbPath, "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
+	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", db.Describe(cfg.dbPath), "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
 
 	// Background work stops with ctx, and shutdown waits for it, so the
 	// stop event is the last thing written.

@@ -77,11 +77,19 @@ func (d *DB) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) 
 	return e, nil
 }
 
-// appendAudit must run in a transaction that holds the write lock from its
-// start (Open's _txlock=immediate), so no other append can read the same
-// previous hash and fork the chain.
-func appendAudit(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, error) {
+// appendAudit appends e in tx, which no other append may run beside
+// between its read of the chain head and its commit, or both would read
+// the same previous hash and fork the chain. On SQLite tx holds the write
+// lock from its start (Open's _txlock=immediate); on PostgreSQL it takes
+// an advisory lock (lockAudit), held to its end, before reading the head.
+// Under READ COMMITTED the head is read by a statement begun after the
+// lock was granted, so it sees the previous append, committed before its
+// lock was released.
+func (d *DB) appendAudit(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, error) {
 	e.At = orNow(e.At)
+	if err := d.lockAudit(ctx, tx); err != nil {
+		return AuditEvent{}, fmt.Errorf("append audit event: %w", err)
+	}
 	var lastID int64
 	var prev string
 	err := tx.QueryRowContext(ctx,
@@ -96,7 +104,7 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, err
 	e.Hash = AuditHash(e)
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
 		(id, at, user_name, action, detail, change_id, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		e.ID, toMS(e.At), e.User, e.Action, e.Detail, e.ChangeID, e.PrevHash, e.Hash)
 	if err != nil {
 		return AuditEvent{}, fmt.Errorf("insert audit event %q: %w", e.Action, err)

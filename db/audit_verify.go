@@ -172,7 +172,7 @@ func (c *auditChain) status() ChainStatus {
 }
 
 // verifyQuery reads the chain from an event on, in chain order.
-const verifyQuery = `SELECT ` + auditColumns + ` FROM audit_events WHERE id >= ? ORDER BY id`
+const verifyQuery = `SELECT ` + auditColumns + ` FROM audit_events WHERE id >= $1 ORDER BY id`
 
 // verified says how far verifyFrom got.
 type verified struct {

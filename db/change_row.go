@@ -18,14 +18,18 @@ const mutableColumns = `status, low, high, before_low, before_high, diff, error,
 	confirm_within, confirm_by, decided_by, decided_at, decision_reason, confirmed_by,
 	confirmed_at, emergency, updated_at, hazards, acknowledged, reserved_ports, before_reserved_ports`
 
-// mutableSet is mutableColumns as an UPDATE's SET list.
+// mutableSet is mutableColumns as an UPDATE's SET list, its values $1 to
+// $mutableCount.
 var mutableSet = func() string {
 	cols := strings.Split(mutableColumns, ",")
 	for i, c := range cols {
-		cols[i] = strings.TrimSpace(c) + " = ?"
+		cols[i] = strings.TrimSpace(c) + " = " + param(i+1)
 	}
 	return strings.Join(cols, ", ")
 }()
+
+// mutableCount is how many columns mutableColumns names.
+var mutableCount = strings.Count(mutableColumns, ",") + 1
 
 // mutableValues validates c, normalises it in place to what a later read
 // returns, and returns the values of mutableColumns. c.UpdatedAt must be

@@ -35,7 +35,7 @@ func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample
 
 	args := append([]any{c.Reason, c.UserID, c.User, toMS(c.CreatedAt), c.File, c.RollbackOf}, mutable...)
 	err = tx.QueryRowContext(ctx, `INSERT INTO changes (reason, user_id, user_name, created_at,
-		file, rollback_of, `+mutableColumns+`) VALUES (?`+strings.Repeat(", ?", len(args)-1)+`)
+		file, rollback_of, `+mutableColumns+`) VALUES (`+params(1, len(args))+`)
 		RETURNING id`, args...).Scan(&c.ID)
 	if err != nil {
 		return Change{}, AuditEvent{}, fmt.Errorf("insert change: %w", err)
@@ -63,7 +63,7 @@ func (d *DB) Change(ctx context.Context, id int64) (Change, error) {
 
 func changeByID(ctx context.Context, q queryer, id int64) (Change, error) {
 	c, err := scanChange(q.QueryRowContext(ctx,
-		`SELECT `+changeColumns+` FROM changes WHERE id = ?`, id))
+		`SELECT `+changeColumns+` FROM changes WHERE id = $1`, id))
 	return c, notFound(err, "change %d", id)
 }
 
@@ -105,7 +105,7 @@ func (d *DB) ChangeCounts(ctx context.Context) (map[string]int, error) {
 // RollbacksOf returns the changes that rolled back change id, oldest first.
 func (d *DB) RollbacksOf(ctx context.Context, id int64) ([]Change, error) {
 	rows, err := d.sql.QueryContext(ctx,
-		`SELECT `+changeColumns+` FROM changes WHERE rollback_of = ? ORDER BY id`, id)
+		`SELECT `+changeColumns+` FROM changes WHERE rollback_of = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list rollbacks of change %d: %w", id, err)
 	}
@@ -122,9 +122,8 @@ func (d *DB) RollbacksOfAny(ctx context.Context, ids []int64) ([]Change, error) 
 	for i, id := range ids {
 		args[i] = id
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 	rows, err := d.sql.QueryContext(ctx,
-		`SELECT `+changeColumns+` FROM changes WHERE rollback_of IN (`+marks+`) ORDER BY id`, args...)
+		`SELECT `+changeColumns+` FROM changes WHERE rollback_of IN (`+params(1, len(ids))+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list rollbacks of %d changes: %w", len(ids), err)
 	}
@@ -148,7 +147,7 @@ func (d *DB) ChangesByStatus(ctx context.Context, statuses ...string) ([]Change,
 		args[i] = s
 	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT `+changeColumns+` FROM changes
-		WHERE status IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY id`, args...)
+		WHERE status IN (`+params(1, len(args))+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -160,7 +159,7 @@ func (d *DB) ChangesByStatus(ctx context.Context, statuses ...string) ([]Change,
 // awaitingQuery runs on every signed-in page: changes_awaiting_idx (a
 // partial index of the rows with a deadline) keeps it flat in history size.
 const awaitingQuery = `SELECT ` + changeColumns + ` FROM changes
-	WHERE status = ? AND confirm_by IS NOT NULL ORDER BY confirm_by, id`
+	WHERE status = $1 AND confirm_by IS NOT NULL ORDER BY confirm_by, id`
 
 func (d *DB) AwaitingConfirmation(ctx context.Context) ([]Change, error) {
 	rows, err := d.sql.QueryContext(ctx, awaitingQuery, StatusApplied)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 // DB is portpanel's database. Its methods are safe for concurrent use.
 type DB struct {
 	sql     *sql.DB
+	dialect Dialect
 	version versionConn
 	memo    memos
 	chain   auditChain // what of the audit log is verified (audit_verify.go)
@@ -47,7 +49,17 @@ const dsnOptions = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 // peaked at 63 MB resident and 8 at 58 MB, serving as many requests.
 const maxConns = 8
 
-// Open opens the SQLite database at path, creating the file (0600) and its
+// Open opens the database dsn names: a postgres:// or postgresql:// URL
+// opens PostgreSQL (openPostgres), anything else is the path of a SQLite
+// file. Either way pending migrations are applied first.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+// openSQLite opens the SQLite database at path, creating the file (0600) and its
 // missing directories (0700) if needed, tightening the mode of database
 // files others may read (see Tightened), and applies pending migrations.
 //
@@ -57,7 +69,7 @@ const maxConns = 8
 // would queue them in Go instead, but SQL() must give scs a single handle
 // that both reads and writes sessions, and the panel writes a few rows a
 // minute, so the second pool would buy nothing but two handles to get wrong.
-func Open(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
 	}
@@ -77,7 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// connection while asking for another.
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
-	d := &DB{sql: sqlDB, tightened: tightened}
+	d := &DB{sql: sqlDB, dialect: SQLite, tightened: tightened}
 	if err := d.setUp(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -100,7 +112,7 @@ func (d *DB) setUp(ctx context.Context) error {
 
 // migrate applies the pending migrations.
 func (d *DB) migrate(ctx context.Context) error {
-	p, err := newMigrator(d.sql)
+	p, err := newMigrator(d.sql, d.dialect)
 	if err != nil {
 		return err
 	}
@@ -111,21 +123,36 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// newMigrator returns a goose Provider for the embedded SQL migrations and
-// the Go ones (rolesMigration): no global goose state, and no output
-// unless WithVerbose, which we leave off.
-func newMigrator(sqlDB *sql.DB) (*goose.Provider, error) {
-	fsys, err := migrationsFor(SQLite)
+// newMigrator returns a goose Provider for dialect's embedded SQL
+// migrations and, on SQLite, the Go one (rolesMigration; PostgreSQL's
+// version 3 is SQL): no global goose state, and no output unless
+// WithVerbose, which we leave off.
+func newMigrator(sqlDB *sql.DB, dialect Dialect) (*goose.Provider, error) {
+	fsys, err := migrationsFor(dialect)
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(rolesMigration))
+	gooseDialect := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if dialect == Postgres {
+		gooseDialect = goose.DialectPostgres
+		locker, err := pgMigrationLocker()
+		if err != nil {
+			return nil, fmt.Errorf("set up migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	} else {
+		opts = append(opts, goose.WithGoMigrations(rolesMigration))
+	}
+	p, err := goose.NewProvider(gooseDialect, sqlDB, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("set up migrations: %w", err)
 	}
 	return p, nil
 }
+
+// Dialect is the engine d stores its data in.
+func (d *DB) Dialect() Dialect { return d.dialect }
 
 // Tightened lists the database files whose mode Open narrowed because
 // group or others had access. db does not log; the caller says so.
@@ -137,8 +164,9 @@ func (d *DB) Close() error {
 	return d.sql.Close()
 }
 
-// SQL returns the underlying handle, for github.com/alexedwards/scs/sqlite3store
-// (table sessions). Other packages should use DB's methods.
+// SQL returns the underlying handle, for tests and tools that need raw
+// SQL (dbtest's fault injection, db copy). Other packages should use DB's
+// methods.
 func (d *DB) SQL() *sql.DB { return d.sql }
 
 // Ping checks that the database answers.
@@ -173,6 +201,9 @@ func orNow(t time.Time) time.Time {
 }
 
 func isUniqueViolation(err error) bool {
+	if isPgUniqueViolation(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false
@@ -206,4 +237,23 @@ func beforeOrMax(beforeID int64) int64 {
 		return 1<<63 - 1
 	}
 	return beforeID
+}
+
+// param is the placeholder of the n-th argument of a query: "$n". Every
+// query in db numbers its arguments, as PostgreSQL requires; modernc's
+// SQLite driver binds "$n" to the n-th argument too, so one text serves
+// both (TestNumberedParams).
+func param(n int) string { return "$" + strconv.Itoa(n) }
+
+// params is the placeholders of n arguments from the from-th on, comma
+// separated: "$1, $2, $3".
+func params(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(param(from + i))
+	}
+	return b.String()
 }

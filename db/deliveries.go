@@ -54,10 +54,10 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (Delivery, 
 // does not send them again meanwhile. Nothing is written when nothing is
 // due: the worker asks every second.
 func (d *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
-	const due = `d.status = 'pending' AND d.next_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until <= ?)`
+	const due = `d.status = 'pending' AND d.next_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until <= $1)`
 	var n int
 	if err := d.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries d WHERE `+due,
-		toMS(now), toMS(now)).Scan(&n); err != nil {
+		toMS(now)).Scan(&n); err != nil {
 		return nil, fmt.Errorf("look for due webhook deliveries: %w", err)
 	}
 	if n == 0 {
@@ -70,7 +70,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dura
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.url, e.secret
 		FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		WHERE `+due+` ORDER BY d.next_at, d.id LIMIT ?`, toMS(now), toMS(now), clampLimit(limit))
+		WHERE `+due+` ORDER BY d.next_at, d.id LIMIT $2`, toMS(now), clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -84,7 +84,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dura
 		return nil, err
 	}
 	for _, x := range list {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = $1 WHERE id = $2`,
 			toMS(now.Add(lease)), x.ID); err != nil {
 			return nil, fmt.Errorf("claim webhook delivery %d: %w", x.ID, err)
 		}
@@ -126,16 +126,16 @@ func (d *DB) RecordAttempt(ctx context.Context, id int64, a Attempt) error {
 	}
 	defer tx.Rollback()
 	var endpoint int64
-	err = tx.QueryRowContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_at = ?,
-		claimed_until = NULL, last_attempt_at = ?, last_status = ?, last_error = ?, done_at = ?
-		WHERE id = ? RETURNING endpoint_id`,
+	err = tx.QueryRowContext(ctx, `UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_at = $2,
+		claimed_until = NULL, last_attempt_at = $3, last_status = $4, last_error = $5, done_at = $6
+		WHERE id = $7 RETURNING endpoint_id`,
 		status, next, toMS(a.At), code, a.Error, done, id).Scan(&endpoint)
 	if err != nil {
 		// Deleted with its endpoint while it was being sent: nothing to record.
 		return notFound(err, "webhook delivery %d", id)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET last_attempt_at = ?, last_status = ?, last_error = ?
-		WHERE id = ?`, toMS(a.At), code, a.Error, endpoint); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET last_attempt_at = $1, last_status = $2, last_error = $3
+		WHERE id = $4`, toMS(a.At), code, a.Error, endpoint); err != nil {
 		return fmt.Errorf("record webhook delivery %d on endpoint %d: %w", id, endpoint, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -158,7 +158,7 @@ func (d *DB) ReleaseClaims(ctx context.Context) error {
 // Deliveries returns up to limit deliveries of endpoint id, newest first.
 func (d *DB) Deliveries(ctx context.Context, endpoint int64, limit int) ([]Delivery, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
-		WHERE d.endpoint_id = ? ORDER BY d.id DESC LIMIT ?`, endpoint, clampLimit(limit))
+		WHERE d.endpoint_id = $1 ORDER BY d.id DESC LIMIT $2`, endpoint, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of webhook endpoint %d: %w", endpoint, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -18,26 +17,26 @@ type Filter struct {
 }
 
 // where returns f as SQL conditions on a table whose time column is
-// timeCol, each starting with " AND ", and their arguments. Absent bounds
+// timeCol, each starting with " AND ", and args with their arguments
+// appended (the placeholders number on from len(args)). Absent bounds
 // are left out rather than replaced by extremes, so the planner sees only
 // the conditions that narrow something.
-func (f Filter) where(timeCol string) (string, []any) {
+func (f Filter) where(timeCol string, args []any) (string, []any) {
 	var b strings.Builder
-	var args []any
 	// Rounded up: times are stored in whole ms, so a bound between two ms
 	// must admit (From) or exclude (To) the ms it falls in exactly as the
 	// unrounded bound would.
 	if !f.From.IsZero() {
-		b.WriteString(" AND " + timeCol + " >= ?")
 		args = append(args, ceilMS(f.From))
+		b.WriteString(" AND " + timeCol + " >= " + param(len(args)))
 	}
 	if !f.To.IsZero() {
-		b.WriteString(" AND " + timeCol + " < ?")
 		args = append(args, ceilMS(f.To))
+		b.WriteString(" AND " + timeCol + " < " + param(len(args)))
 	}
 	if f.User != "" {
-		b.WriteString(" AND user_name = ?")
 		args = append(args, f.User)
+		b.WriteString(" AND user_name = " + param(len(args)))
 	}
 	return b.String(), args
 }
@@ -115,7 +114,7 @@ func (l listing[T]) page(ctx context.Context, q *sql.DB, f Filter, limit int, be
 		// stands for the nearest row below it, as id < before would.
 		var at int64
 		err := q.QueryRowContext(ctx, `SELECT `+l.timeCol+` FROM `+l.table+
-			` WHERE id <= ? ORDER BY id DESC LIMIT 1`, beforeID).Scan(&at)
+			` WHERE id <= $1 ORDER BY id DESC LIMIT 1`, beforeID).Scan(&at)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -139,12 +138,12 @@ func (f Filter) timed() bool { return !f.From.IsZero() || !f.To.IsZero() }
 // is timed and there is a cursor, else nil.
 func (l listing[T]) pageQuery(f Filter, limit int, beforeID int64, cursorAt *int64) (string, []any) {
 	if !f.timed() {
-		cond, args := f.where(l.timeCol)
-		return `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE id < ?` + cond + ` ORDER BY id DESC LIMIT ?`,
-			append(append([]any{beforeOrMax(beforeID)}, args...), clampLimit(limit))
+		cond, args := f.where(l.timeCol, []any{beforeOrMax(beforeID)})
+		args = append(args, clampLimit(limit))
+		return `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE id < $1` + cond +
+			` ORDER BY id DESC LIMIT ` + param(len(args)), args
 	}
-	var cursor string
-	var cursorArgs []any
+	cursored := false
 	if cursorAt != nil {
 		to := ceilMS(f.To)
 		if f.To.IsZero() || *cursorAt < to {
@@ -153,15 +152,18 @@ func (l listing[T]) pageQuery(f Filter, limit int, beforeID int64, cursorAt *int
 			// starting it at To would walk every row between To and the
 			// cursor on each deeper page.
 			f.To = time.Time{}
-			cursor = ` AND (` + l.timeCol + `, id) < (?, ?)`
-			cursorArgs = []any{*cursorAt, beforeID}
+			cursored = true
 		}
 		// Otherwise every row before To is before the cursor too.
 	}
-	cond, args := f.where(l.timeCol)
-	return `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE 1 = 1` + cond + cursor +
-			` ORDER BY ` + l.timeCol + ` DESC, id DESC LIMIT ?`,
-		append(append(args, cursorArgs...), clampLimit(limit))
+	cond, args := f.where(l.timeCol, nil)
+	if cursored {
+		args = append(args, *cursorAt, beforeID)
+		cond += ` AND (` + l.timeCol + `, id) < (` + param(len(args)-1) + `, ` + param(len(args)) + `)`
+	}
+	args = append(args, clampLimit(limit))
+	return `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE 1 = 1` + cond +
+		` ORDER BY ` + l.timeCol + ` DESC, id DESC LIMIT ` + param(len(args)), args
 }
 
 // each reads the matching rows in pages of exportPage by id (keyset), so
@@ -177,22 +179,23 @@ func (l listing[T]) pageQuery(f Filter, limit int, beforeID int64, cursorAt *int
 // instead of appearing in some pages.
 func (l listing[T]) each(ctx context.Context, q *sql.DB, f Filter, fn func(T) error) error {
 	what := "export " + l.what
-	cond, args := f.where(l.timeCol)
+	cond, args := f.where(l.timeCol, nil)
 	// Two subqueries, not MIN(id), MAX(id) in one: SQLite answers a lone
 	// MIN or MAX from one end of an index, but scans for both together.
 	var first, last sql.NullInt64
 	bound := `FROM ` + l.table + ` WHERE 1 = 1` + cond
+	// Both read the same numbered arguments.
 	err := q.QueryRowContext(ctx, `SELECT (SELECT MIN(id) `+bound+`), (SELECT MAX(id) `+bound+`)`,
-		slices.Concat(args, args)...).Scan(&first, &last)
+		args...).Scan(&first, &last)
 	if err != nil {
 		return fmt.Errorf("%s: bound ids: %w", what, err)
 	}
 	if !last.Valid {
 		return nil
 	}
-	query := `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE id > ? AND id <= ?` + cond +
+	cond, args = f.where(l.timeCol, []any{first.Int64 - 1, last.Int64})
+	query := `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE id > $1 AND id <= $2` + cond +
 		` ORDER BY id LIMIT ` + fmt.Sprint(exportPage)
-	args = append([]any{first.Int64 - 1, last.Int64}, args...)
 	page := make([]T, 0, exportPage)
 	for {
 		rows, err := q.QueryContext(ctx, query, args...)

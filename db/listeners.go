@@ -28,7 +28,7 @@ func (d *DB) RecordListeners(ctx context.Context, at time.Time, seen []ListenerS
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO listener_sightings (proto, port, process, pid, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (proto, port, process) DO UPDATE SET pid = excluded.pid, last_seen = excluded.last_seen`)
 	if err != nil {
 		return fmt.Errorf("record listeners: %w", err)
@@ -50,7 +50,7 @@ func (d *DB) RecordListeners(ctx context.Context, at time.Time, seen []ListenerS
 // port, protocol and process.
 func (d *DB) ListenersSince(ctx context.Context, since time.Time) ([]ListenerSighting, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT proto, port, process, pid, first_seen, last_seen
-		FROM listener_sightings WHERE last_seen >= ? ORDER BY port, proto, process`, toMS(since))
+		FROM listener_sightings WHERE last_seen >= $1 ORDER BY port, proto, process`, toMS(since))
 	if err != nil {
 		return nil, fmt.Errorf("list listeners: %w", err)
 	}
@@ -68,7 +68,7 @@ func scanListener(row interface{ Scan(...any) error }) (ListenerSighting, error)
 // PruneListeners deletes the sightings last seen before before and returns
 // how many.
 func (d *DB) PruneListeners(ctx context.Context, before time.Time) (int, error) {
-	res, err := d.sql.ExecContext(ctx, `DELETE FROM listener_sightings WHERE last_seen < ?`, toMS(before))
+	res, err := d.sql.ExecContext(ctx, `DELETE FROM listener_sightings WHERE last_seen < $1`, toMS(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune listeners: %w", err)
 	}

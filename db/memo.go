@@ -18,12 +18,27 @@ import (
 // and a page view costs one PRAGMA instead of its queries: without it the
 // dashboard and GET /api/v1/range miss their throughput targets
 // (BENCHMARKS.md).
+//
+// PostgreSQL has no data_version; its counterpart is the snapshot a
+// statement reads, pg_current_snapshot() (xmin:xmax:in-progress xids).
+// A snapshot decides exactly which transactions' writes a statement sees:
+// those below xmax, not listed as in progress, and committed. A
+// transaction below xmax and not listed had already ended when the
+// snapshot was taken, and how it ended never changes, so two statements
+// with equal snapshots see the same committed transactions, hence the same
+// rows. Conversely a transaction that commits after a snapshot was either
+// in progress then (listed) or started later (at or above xmax); in the
+// next snapshot it is below xmax and not listed, so the text differs. The
+// xids are 64-bit (xid8), so they never wrap around to an old value. Any
+// connection may ask (every commit of every client moves it), but one is
+// kept for it, as on SQLite, to save taking one from the pool.
 
 // Version identifies a state of the database.
 type Version struct {
 	// conn counts the connections kept for data_version: a new one starts
 	// its own count, which must not match an old one's.
 	conn, data int64
+	snapshot   string // PostgreSQL's pg_current_snapshot(), data's counterpart
 }
 
 // versionConn is the connection kept aside for data_version, which counts
@@ -61,7 +76,7 @@ func (d *DB) Version(ctx context.Context) (Version, error) {
 	if snap != nil && snap.ok {
 		return snap.version, nil
 	}
-	v, err := d.version.read(ctx, d.sql)
+	v, err := d.version.read(ctx, d.sql, d.dialect)
 	if err != nil {
 		return Version{}, err
 	}
@@ -71,12 +86,12 @@ func (d *DB) Version(ctx context.Context) (Version, error) {
 	return v, nil
 }
 
-func (vc *versionConn) read(ctx context.Context, pool *sql.DB) (Version, error) {
+func (vc *versionConn) read(ctx context.Context, pool *sql.DB, dialect Dialect) (Version, error) {
 	vc.mu.Lock()
 	if !vc.running {
 		vc.running = true
 		vc.mu.Unlock()
-		v, err := vc.query(ctx, pool)
+		v, err := vc.query(ctx, pool, dialect)
 		vc.finish()
 		return v, err
 	}
@@ -97,7 +112,7 @@ func (vc *versionConn) read(ctx context.Context, pool *sql.DB) (Version, error) 
 	vc.next = c
 	vc.mu.Unlock()
 	<-c.start
-	c.v, c.err = vc.query(ctx, pool)
+	c.v, c.err = vc.query(ctx, pool, dialect)
 	vc.finish()
 	close(c.done)
 	return c.v, c.err
@@ -116,7 +131,13 @@ func (vc *versionConn) finish() {
 	}
 }
 
-func (vc *versionConn) query(ctx context.Context, pool *sql.DB) (Version, error) {
+// versionQuery asks a dialect for the state of its data.
+var versionQuery = map[Dialect]string{
+	SQLite:   "PRAGMA data_version",
+	Postgres: "SELECT pg_current_snapshot()::text",
+}
+
+func (vc *versionConn) query(ctx context.Context, pool *sql.DB, dialect Dialect) (Version, error) {
 	vc.connMu.Lock()
 	defer vc.connMu.Unlock()
 	if vc.stmt == nil {
@@ -129,7 +150,7 @@ func (vc *versionConn) query(ctx context.Context, pool *sql.DB) (Version, error)
 		}
 		var stmt driver.Stmt
 		err = conn.Raw(func(dc any) (err error) {
-			stmt, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, "PRAGMA data_version")
+			stmt, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, versionQuery[dialect])
 			return err
 		})
 		if err != nil {
@@ -155,11 +176,14 @@ func (vc *versionConn) query(ctx context.Context, pool *sql.DB) (Version, error)
 		if err != nil {
 			return err
 		}
-		n, ok := dest[0].(int64)
-		if !ok {
+		switch x := dest[0].(type) {
+		case int64:
+			v.data = x
+		case string:
+			v.snapshot = x
+		default:
 			return fmt.Errorf("data_version is a %T", dest[0])
 		}
-		v.data = n
 		return nil
 	})
 	if err != nil {

@@ -24,14 +24,14 @@ func openAt(t *testing.T, version int64) (*DB, *goose.Provider) {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { sqlDB.Close() })
-	p, err := newMigrator(sqlDB)
+	p, err := newMigrator(sqlDB, SQLite)
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
 	}
 	if _, err := p.UpTo(ctx, version); err != nil {
 		t.Fatalf("migrate to version %d: %v", version, err)
 	}
-	return &DB{sql: sqlDB}, p
+	return &DB{sql: sqlDB, dialect: SQLite}, p
 }
 
 // rawUser and rawToken insert rows with the columns of version 1 only, so

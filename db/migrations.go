@@ -4,7 +4,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
+
+	"github.com/pressly/goose/v3"
 )
 
 //go:embed migrations/*.sql
@@ -68,4 +71,30 @@ func (f dialectFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		}
 	}
 	return kept, nil
+}
+
+// MigrationVersions lists the migration versions dialect runs, in order:
+// the SQL files it sees and, on SQLite, the Go migration.
+func MigrationVersions(d Dialect) ([]int64, error) {
+	fsys, err := migrationsFor(d)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var out []int64
+	for _, e := range entries {
+		v, err := goose.NumericComponent(e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+		out = append(out, v)
+	}
+	if d == SQLite {
+		out = append(out, rolesMigration.Version)
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -32,7 +32,7 @@ func (d *DB) Observe(ctx context.Context, name, value string, event func(prev st
 		return prev, err
 	}
 	at := now()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_state (name, value, at) VALUES (?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_state (name, value, at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, at = excluded.at`, name, value, toMS(at)); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
@@ -54,7 +54,7 @@ func (d *DB) Monitor(ctx context.Context, name string) (string, error) {
 
 func (d *DB) monitor(ctx context.Context, q queryer, name string) (string, error) {
 	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM monitor_state WHERE name = ?`, name).Scan(&v)
+	err := q.QueryRowContext(ctx, `SELECT value FROM monitor_state WHERE name = $1`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -62,7 +62,7 @@ const (
 // it raises, in tx. Every audit event goes through here, so none can skip
 // the outbox.
 func (d *DB) appendEvent(ctx context.Context, tx *sql.Tx, r Recorded) (AuditEvent, error) {
-	e, err := appendAudit(ctx, tx, r.Event)
+	e, err := d.appendAudit(ctx, tx, r.Event)
 	if err != nil {
 		return AuditEvent{}, err
 	}
@@ -121,7 +121,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, endpoint int64, format string, e A
 		return fmt.Errorf("no %s body", format)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries
-		(endpoint_id, msg_id, event_type, audit_id, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		(endpoint_id, msg_id, event_type, audit_id, body, created_at, next_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		endpoint, newMsgID(), n.Type, e.ID, body, toMS(e.At), toMS(e.At))
 	return err
 }

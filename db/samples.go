@@ -18,7 +18,7 @@ func (d *DB) InsertSample(ctx context.Context, s Sample) (Sample, error) {
 func insertSample(ctx context.Context, q queryer, s Sample) (Sample, error) {
 	s.At = orNow(s.At)
 	err := q.QueryRowContext(ctx,
-		`INSERT INTO samples (at, low, high, source, reserved_ports) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		`INSERT INTO samples (at, low, high, source, reserved_ports) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		toMS(s.At), s.Low, s.High, s.Source, s.ReservedPorts).Scan(&s.ID)
 	if err != nil {
 		return Sample{}, fmt.Errorf("insert sample (source %q): %w", s.Source, err)
@@ -54,7 +54,7 @@ func (d *DB) LatestSample(ctx context.Context) (Sample, error) {
 // beforeID (0: from the newest). Limits as for Changes.
 func (d *DB) Samples(ctx context.Context, limit int, beforeID int64) ([]Sample, error) {
 	rows, err := d.sql.QueryContext(ctx,
-		`SELECT `+sampleColumns+` FROM samples WHERE id < ? ORDER BY id DESC LIMIT ?`,
+		`SELECT `+sampleColumns+` FROM samples WHERE id < $1 ORDER BY id DESC LIMIT $2`,
 		beforeOrMax(beforeID), clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list samples: %w", err)
@@ -69,10 +69,10 @@ func (d *DB) SamplesSince(ctx context.Context, since time.Time) ([]Sample, error
 	ms := toMS(since)
 	rows, err := d.sql.QueryContext(ctx, `
 		SELECT `+sampleColumns+` FROM (
-			SELECT `+sampleColumns+` FROM samples WHERE at < ? ORDER BY at DESC, id DESC LIMIT 1
+			SELECT `+sampleColumns+` FROM samples WHERE at < $1 ORDER BY at DESC, id DESC LIMIT 1
 		) AS edge
 		UNION ALL
-		SELECT `+sampleColumns+` FROM samples WHERE at >= ?
+		SELECT `+sampleColumns+` FROM samples WHERE at >= $1
 		ORDER BY at, id`, ms, ms)
 	if err != nil {
 		return nil, fmt.Errorf("list samples since %s: %w", since.UTC().Format(time.RFC3339), err)

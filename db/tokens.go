@@ -30,7 +30,7 @@ func (d *DB) AddToken(ctx context.Context, t Token, hash []byte, audit func(Toke
 	defer tx.Rollback()
 	t.CreatedAt, t.LastUsedAt = now(), nil
 	err = tx.QueryRowContext(ctx,
-		`INSERT INTO tokens (user_id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		`INSERT INTO tokens (user_id, name, role, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		t.UserID, t.Name, t.Role, hash, toMS(t.CreatedAt), msOrNil(t.ExpiresAt)).Scan(&t.ID)
 	if isUniqueViolation(err) {
 		return Token{}, fmt.Errorf("create token %q: %w", t.Name, ErrConflict)
@@ -61,7 +61,7 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, audit func(Token) AuditE
 	}
 	defer tx.Rollback()
 	t, err := scanToken(tx.QueryRowContext(ctx,
-		`DELETE FROM tokens WHERE id = ? RETURNING `+tokenColumns, id))
+		`DELETE FROM tokens WHERE id = $1 RETURNING `+tokenColumns, id))
 	if err != nil {
 		return Token{}, notFound(err, "token %d", id)
 	}
@@ -97,7 +97,7 @@ type tokenOwner struct {
 
 func (d *DB) userByTokenHash(ctx context.Context, hash []byte) (User, Token, error) {
 	t, err := scanToken(d.sql.QueryRowContext(ctx,
-		`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+		`SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
 	if err != nil {
 		return User{}, Token{}, notFound(err, "token")
 	}
@@ -121,7 +121,7 @@ const TokenUseInterval = time.Minute
 // TokenUseInterval before is already recorded.
 func (d *DB) TokenUsed(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.sql.ExecContext(ctx,
-		`UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+		`UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
 		toMS(at), id, toMS(at.Add(-TokenUseInterval)))
 	if err != nil {
 		return fmt.Errorf("record use of token %d: %w", id, err)
@@ -131,13 +131,13 @@ func (d *DB) TokenUsed(ctx context.Context, id int64, at time.Time) error {
 
 // Token returns token id with its owner, or ErrNotFound.
 func (d *DB) Token(ctx context.Context, id int64) (OwnedToken, error) {
-	t, err := scanOwnedToken(d.sql.QueryRowContext(ctx, ownedTokens+` WHERE t.id = ?`, id))
+	t, err := scanOwnedToken(d.sql.QueryRowContext(ctx, ownedTokens+` WHERE t.id = $1`, id))
 	return t, notFound(err, "token %d", id)
 }
 
 // Tokens returns userID's tokens, newest first.
 func (d *DB) Tokens(ctx context.Context, userID int64) ([]OwnedToken, error) {
-	rows, err := d.sql.QueryContext(ctx, ownedTokens+` WHERE t.user_id = ? ORDER BY t.id DESC`, userID)
+	rows, err := d.sql.QueryContext(ctx, ownedTokens+` WHERE t.user_id = $1 ORDER BY t.id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of user %d: %w", userID, err)
 	}

@@ -66,7 +66,8 @@ func (d *DB) Transition(ctx context.Context, ts []Transition, events []AuditEven
 	defer tx.Rollback()
 	for i, t := range ts {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE changes SET `+mutableSet+` WHERE id = ? AND status = ?`, args[i]...)
+			`UPDATE changes SET `+mutableSet+` WHERE id = `+param(mutableCount+1)+
+				` AND status = `+param(mutableCount+2), args[i]...)
 		if err != nil {
 			return nil, fmt.Errorf("update change %d: %w", t.Change.ID, err)
 		}
@@ -108,7 +109,7 @@ func (d *DB) Transition(ctx context.Context, ts []Transition, events []AuditEven
 // in another status than t.From.
 func moved(ctx context.Context, q queryer, t Transition) error {
 	var status string
-	err := q.QueryRowContext(ctx, `SELECT status FROM changes WHERE id = ?`, t.Change.ID).Scan(&status)
+	err := q.QueryRowContext(ctx, `SELECT status FROM changes WHERE id = $1`, t.Change.ID).Scan(&status)
 	if err != nil {
 		return fmt.Errorf("transition %w", notFound(err, "change %d", t.Change.ID))
 	}

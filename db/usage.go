@@ -50,7 +50,7 @@ func (d *DB) InsertUsage(ctx context.Context, u UsageSample) (UsageSample, error
 		u.BusiestRisk, u.SharedUse, string(states), string(dests)}
 	// The table's CHECK refuses an unknown source.
 	err := d.sql.QueryRowContext(ctx, `INSERT INTO usage_samples (`+
-		strings.TrimPrefix(usageColumns, "id, ")+`) VALUES (?`+strings.Repeat(", ?", len(args)-1)+
+		strings.TrimPrefix(usageColumns, "id, ")+`) VALUES (`+params(1, len(args))+
 		`) RETURNING id`, args...).Scan(&u.ID)
 	if err != nil {
 		return UsageSample{}, fmt.Errorf("insert usage (source %q): %w", u.Source, err)

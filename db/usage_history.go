@@ -30,11 +30,11 @@ const hourMS = int64(time.Hour / time.Millisecond)
 func (d *DB) UsageSince(ctx context.Context, since time.Time, hourly bool) ([]UsagePoint, error) {
 	what := fmt.Sprintf("list usage since %s (hourly %t)", since.UTC().Format(time.RFC3339), hourly)
 	query := `SELECT at, range_low, range_high, capacity, in_use, time_wait,
-		busiest_risk, 0 FROM usage_samples WHERE at >= ? ORDER BY at, id`
+		busiest_risk, 0 FROM usage_samples WHERE at >= $1 ORDER BY at, id`
 	from := toMS(since)
 	if hourly {
 		query = `SELECT hour, range_low, range_high, capacity_min,
-			in_use_max, time_wait_max, busiest_risk_max, 1 FROM usage_hourly WHERE hour > ? ORDER BY hour`
+			in_use_max, time_wait_max, busiest_risk_max, 1 FROM usage_hourly WHERE hour > $1 ORDER BY hour`
 		from -= hourMS
 	}
 	rows, err := d.sql.QueryContext(ctx, query, from)
@@ -77,7 +77,7 @@ FROM (
 	SELECT (at / 3600000) * 3600000 AS hour, COUNT(*) AS samples, MIN(capacity) AS capacity_min,
 		AVG(in_use) AS in_use_avg, MAX(in_use) AS in_use_max, AVG(time_wait) AS time_wait_avg,
 		MAX(time_wait) AS time_wait_max, MAX(busiest_risk) AS busiest_risk_max
-	FROM usage_samples WHERE folded = 0 AND at < ?
+	FROM usage_samples WHERE folded = 0 AND at < $1
 	GROUP BY (at / 3600000) * 3600000
 ) AS g
 JOIN usage_samples AS l ON l.id = (
@@ -130,15 +130,15 @@ func (d *DB) PruneUsage(ctx context.Context, now time.Time, r Retention) (int, e
 		return 0, fmt.Errorf("prune usage: fold hours: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE usage_samples SET folded = 1 WHERE folded = 0 AND at < ?`, hourStart); err != nil {
+		`UPDATE usage_samples SET folded = 1 WHERE folded = 0 AND at < $1`, hourStart); err != nil {
 		return 0, fmt.Errorf("prune usage: mark folded: %w", err)
 	}
-	raw, rerr := tx.ExecContext(ctx, `DELETE FROM usage_samples WHERE folded = 1 AND at < ?`,
+	raw, rerr := tx.ExecContext(ctx, `DELETE FROM usage_samples WHERE folded = 1 AND at < $1`,
 		toMS(now.Add(-r.Raw)))
 	if rerr != nil {
 		return 0, fmt.Errorf("prune usage: delete raw samples: %w", rerr)
 	}
-	hourly, herr := tx.ExecContext(ctx, `DELETE FROM usage_hourly WHERE hour <= ?`,
+	hourly, herr := tx.ExecContext(ctx, `DELETE FROM usage_hourly WHERE hour <= $1`,
 		toMS(now.Add(-r.Hourly))-hourMS)
 	if herr != nil {
 		return 0, fmt.Errorf("prune usage: delete hourly rows: %w", herr)

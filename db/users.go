@@ -37,7 +37,7 @@ func (d *DB) InsertUser(ctx context.Context, u User, audit func(User) AuditEvent
 	u.PasswordChangedAt, u.SessionEpoch = u.CreatedAt, 0
 	err = tx.QueryRowContext(ctx,
 		`INSERT INTO users (name, role, password_hash, created_at, disabled, must_change_password, password_changed_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		u.Name, u.Role, u.PasswordHash, toMS(u.CreatedAt), u.Disabled, u.MustChangePassword, toMS(u.PasswordChangedAt)).Scan(&u.ID)
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrConflict)
@@ -72,7 +72,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 // UserByName returns the user called name, or ErrNotFound.
 func (d *DB) UserByName(ctx context.Context, name string) (User, error) {
 	u, err := scanUser(d.sql.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+		`SELECT `+userColumns+` FROM users WHERE name = $1`, name))
 	return u, notFound(err, "user %q", name)
 }
 
@@ -88,7 +88,7 @@ func (d *DB) UserByID(ctx context.Context, id int64) (User, error) {
 
 func userByID(ctx context.Context, q queryer, id int64) (User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		`SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	return u, notFound(err, "user %d", id)
 }
 

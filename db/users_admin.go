@@ -93,7 +93,7 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 	if isEnabledAdmin(before) && !isEnabledAdmin(after) {
 		var others int
 		err := tx.QueryRowContext(ctx,
-			`SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0 AND id <> ?`, adminRole, id).Scan(&others)
+			`SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = 0 AND id <> $2`, adminRole, id).Scan(&others)
 		if err != nil {
 			return User{}, User{}, fmt.Errorf("%s user %q: count admins: %w", what, before.Name, err)
 		}
@@ -101,8 +101,8 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 			return User{}, User{}, fmt.Errorf("%s user %q: %w", what, before.Name, ErrLastAdmin)
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE users SET role = ?, password_hash = ?, disabled = ?,
-		must_change_password = ?, password_changed_at = ?, session_epoch = ? WHERE id = ?`,
+	_, err = tx.ExecContext(ctx, `UPDATE users SET role = $1, password_hash = $2, disabled = $3,
+		must_change_password = $4, password_changed_at = $5, session_epoch = $6 WHERE id = $7`,
 		after.Role, after.PasswordHash, after.Disabled, after.MustChangePassword,
 		toMS(after.PasswordChangedAt), after.SessionEpoch, id)
 	if err != nil {

@@ -70,7 +70,7 @@ func (d *DB) Endpoint(ctx context.Context, id int64) (Endpoint, error) {
 }
 
 func endpointByID(ctx context.Context, q queryer, id int64) (Endpoint, error) {
-	e, err := scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e WHERE e.id = ?`, id))
+	e, err := scanEndpoint(q.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e WHERE e.id = $1`, id))
 	return e, notFound(err, "webhook endpoint %d", id)
 }
 
@@ -83,7 +83,7 @@ func (d *DB) AddEndpoint(ctx context.Context, e Endpoint, audit func(Endpoint) A
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO webhook_endpoints
 			(url, secret, events, format, enabled, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			e.URL, e.Secret, strings.Join(e.Events, " "), e.Format, e.Enabled, e.CreatedBy, at, at).Scan(&id)
 		return id, err
 	})
@@ -95,8 +95,8 @@ func (d *DB) AddEndpoint(ctx context.Context, e Endpoint, audit func(Endpoint) A
 // ErrNotFound.
 func (d *DB) UpdateEndpoint(ctx context.Context, e Endpoint, audit func(Endpoint) AuditEvent) (Endpoint, error) {
 	return d.endpointTx(ctx, fmt.Sprintf("update webhook endpoint %d", e.ID), audit, func(tx *sql.Tx) (int64, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET url = ?, events = ?, format = ?, enabled = ?,
-			secret = CASE WHEN ? = '' THEN secret ELSE ? END, updated_at = ? WHERE id = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET url = $1, events = $2, format = $3, enabled = $4,
+			secret = CASE WHEN $5 = '' THEN secret ELSE $6 END, updated_at = $7 WHERE id = $8`,
 			e.URL, strings.Join(e.Events, " "), e.Format, e.Enabled, e.Secret, e.Secret, toMS(now()), e.ID)
 		if err != nil {
 			return 0, err
@@ -117,11 +117,18 @@ func (d *DB) DeleteEndpoint(ctx context.Context, id int64, audit func(Endpoint) 
 		return Endpoint{}, fmt.Errorf("delete webhook endpoint %d: begin: %w", id, err)
 	}
 	defer tx.Rollback()
+	// PostgreSQL: the audit lock before the row lock the DELETE takes. An
+	// append holding the audit lock may queue a delivery to this endpoint,
+	// which waits for that row lock; taking them in the other order here
+	// would deadlock with it.
+	if err := d.lockAudit(ctx, tx); err != nil {
+		return Endpoint{}, fmt.Errorf("delete webhook endpoint %d: %w", id, err)
+	}
 	e, err := endpointByID(ctx, tx, id)
 	if err != nil {
 		return Endpoint{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = ?`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1`, id); err != nil {
 		return Endpoint{}, fmt.Errorf("delete webhook endpoint %d: %w", id, err)
 	}
 	if _, err := d.appendEvent(ctx, tx, Recorded{Event: audit(e)}); err != nil {

@@ -2,26 +2,23 @@
 package dbtest
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
 	"portpanel/db"
 )
 
-// Open returns a migrated database in a fresh temporary file (not
+// Open returns a migrated SQLite database in a fresh temporary file (not
 // :memory:, so WAL, locking and several connections behave as in
-// production). It is closed when the test ends.
+// production). It is closed when the test ends. Each runs a test on
+// PostgreSQL as well.
 func Open(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "portpanel.db"))
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("close test database: %v", err)
-		}
-	})
-	return d
+	return openDSN(t, Path(t))
+}
+
+// Path returns the path of a SQLite database file not yet created, in a
+// directory removed when the test ends.
+func Path(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "portpanel.db")
 }

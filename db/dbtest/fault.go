@@ -14,17 +14,38 @@ import (
 // other processes (the CLI) opening the same file.
 func FailAudit(t testing.TB, d *db.DB) {
 	t.Helper()
-	if _, err := d.SQL().Exec(`CREATE TRIGGER test_audit_fault BEFORE INSERT ON audit_events
-		BEGIN SELECT RAISE(ABORT, 'audit insert failed (fault injected by the test)'); END`); err != nil {
-		t.Fatalf("install audit fault: %v", err)
-	}
+	failInserts(t, d, "audit_events", "test_audit_fault", "audit insert failed (fault injected by the test)")
 }
 
 // HealAudit removes FailAudit's fault.
 func HealAudit(t testing.TB, d *db.DB) {
 	t.Helper()
-	if _, err := d.SQL().Exec(`DROP TRIGGER test_audit_fault`); err != nil {
+	drop := `DROP TRIGGER test_audit_fault`
+	if d.Dialect() == db.Postgres {
+		drop += ` ON audit_events`
+	}
+	if _, err := d.SQL().Exec(drop); err != nil {
 		t.Fatalf("remove audit fault: %v", err)
+	}
+}
+
+// failInserts installs a trigger named name refusing every insert into
+// table with message, in d's dialect.
+func failInserts(t testing.TB, d *db.DB, table, name, message string) {
+	t.Helper()
+	stmts := []string{`CREATE TRIGGER ` + name + ` BEFORE INSERT ON ` + table +
+		` BEGIN SELECT RAISE(ABORT, '` + message + `'); END`}
+	if d.Dialect() == db.Postgres {
+		stmts = []string{
+			`CREATE OR REPLACE FUNCTION ` + name + `() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION '` + message + `'; END $$`,
+			`CREATE TRIGGER ` + name + ` BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION ` + name + `()`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := d.SQL().Exec(s); err != nil {
+			t.Fatalf("install fault %s: %v", name, err)
+		}
 	}
 }
 
@@ -36,7 +57,7 @@ func Accounts(t testing.TB, d *db.DB) string {
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT id, name, role, password_hash, disabled, must_change_password, password_changed_at, session_epoch FROM users ORDER BY id`,
-		`SELECT id, user_id, name, role, hex(hash), expires_at FROM tokens ORDER BY id`,
+		`SELECT id, user_id, name, role, hash, expires_at FROM tokens ORDER BY id`,
 		`SELECT COUNT(*), COALESCE(MAX(id), 0) FROM audit_events`,
 	} {
 		rows, err := d.SQL().Query(q)
@@ -53,6 +74,11 @@ func Accounts(t testing.TB, d *db.DB) string {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatalf("dump accounts: %v", err)
 			}
+			for i, v := range vals {
+				if h, ok := v.([]byte); ok {
+					vals[i] = fmt.Sprintf("%X", h) // the token hash, readable
+				}
+			}
 			fmt.Fprintln(&b, vals...)
 		}
 		if err := rows.Err(); err != nil {
@@ -68,8 +94,5 @@ func Accounts(t testing.TB, d *db.DB) string {
 // lands alone.
 func FailDeliveries(t testing.TB, d *db.DB) {
 	t.Helper()
-	if _, err := d.SQL().Exec(`CREATE TRIGGER test_delivery_fault BEFORE INSERT ON webhook_deliveries
-		BEGIN SELECT RAISE(ABORT, 'delivery insert failed (fault injected by the test)'); END`); err != nil {
-		t.Fatalf("install delivery fault: %v", err)
-	}
+	failInserts(t, d, "webhook_deliveries", "test_delivery_fault", "delivery insert failed (fault injected by the test)")
 }

@@ -1,0 +1,90 @@
+// Package pgtest gives tests PostgreSQL databases: a fresh one per test
+// in the cluster PORTPANEL_TEST_PG names (test.sh starts a throwaway one),
+// and throwaway clusters of their own for tests that stop the server.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+)
+
+// Env names the variable holding the URL of the test cluster, as a
+// superuser of it (CREATE DATABASE), e.g.
+// postgres:///postgres?host=/tmp/pg/sock&user=postgres.
+const Env = "PORTPANEL_TEST_PG"
+
+// Skip skips t when no test cluster is configured, saying why (test.sh
+// puts why its cluster did not start in PORTPANEL_TEST_PG_ERROR); under CI
+// (CI=true, or test.sh's CI=1), the missing cluster fails t instead, so a
+// run that tested one store only cannot pass.
+func Skip(t testing.TB) {
+	t.Helper()
+	if os.Getenv(Env) != "" {
+		return
+	}
+	why := "PostgreSQL half skipped: " + Env + " is not set (test.sh starts a throwaway cluster and sets it)"
+	if e := os.Getenv(Env + "_ERROR"); e != "" {
+		why += ": " + e
+	}
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		t.Fatal(why + "; under CI a skip is a failure")
+	}
+	t.Skip(why)
+}
+
+// Database returns the URL of a new, empty database in the test cluster,
+// dropped when t ends (with any connection still open to it). It skips
+// t as Skip does when there is no cluster.
+func Database(t testing.TB) string {
+	t.Helper()
+	Skip(t)
+	admin := os.Getenv(Env)
+	name := "pp_test_" + strings.ToLower(rand.Text()[:16])
+	if err := exec(admin, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("create test database in %s: %v", Env, err)
+	}
+	t.Cleanup(func() {
+		if err := exec(admin, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := WithDatabase(admin, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// WithDatabase returns the URL u with its database replaced by name.
+func WithDatabase(u, name string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", Env, err)
+	}
+	p.Path = "/" + name
+	p.RawPath = ""
+	return p.String(), nil
+}
+
+// exec runs one statement on the database u names, on a connection of
+// its own (CREATE and DROP DATABASE refuse to run in a transaction).
+func exec(u, stmt string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
+}

@@ -1,0 +1,48 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// Table is a table of portpanel's schema and its columns, in order.
+type Table struct {
+	Name    string
+	Columns []string
+}
+
+// schemaQuery lists (table, column) in table then column order, skipping
+// the stores' own tables (goose's version table, SQLite's internals).
+var schemaQuery = map[Dialect]string{
+	SQLite: `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name <> 'goose_db_version'
+		ORDER BY m.name, p.cid`,
+	Postgres: `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name <> 'goose_db_version'
+		ORDER BY table_name COLLATE "C", ordinal_position`,
+}
+
+// Schema lists d's tables, by name, with their columns in the order they
+// were made: what db copy moves, and what a test compares across stores.
+func (d *DB) Schema(ctx context.Context) ([]Table, error) {
+	rows, err := d.sql.QueryContext(ctx, schemaQuery[d.dialect])
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []Table
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].Name != table {
+			out = append(out, Table{Name: table})
+		}
+		out[len(out)-1].Columns = append(out[len(out)-1].Columns, column)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return out, nil
+}
