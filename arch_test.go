@@ -43,6 +43,7 @@ var layers = map[string]int{
 	"cli":      6,
 	"web":      5,
 	"handlers": 4,
+	"agent":    4, // the agent process: change, sysctl, db, agentapi; never handlers or web
 	"change":   3,
 	"auditlog": 3, // reads db, sends to syslog; handlers report its counts
 	"views":    3,

@@ -127,7 +127,7 @@ func adminCommands() []*cobra.Command {
 	return []*cobra.Command{
 		adminCommand("serve [flags]", "start the web panel", "  PORTPANEL_SYSCTL_FILE=/etc/sysctl.d/90-portpanel.conf portpanel serve --require-approval",
 			serveFlags, func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return serve(ctx, a, o, e) }),
-		user, token,
+		user, token, agentCommand(),
 		adminCommand("version", "print the version, commit and Go release", "", nil,
 			func(_ context.Context, _ []string, _ io.Reader, o, _ io.Writer) error { return version(o) }),
 	}
