@@ -22,7 +22,7 @@ const maxNamespacesExposure = 2.5
 // the two capabilities (so the drop-in was read) and nothing more.
 func TestSystemdNamespacesDropIn(t *testing.T) {
 	analyze := systemdAnalyze(t)
-	unit := unitForVerify(t)
+	unit := unitForVerify(t, "portpanel.service")
 	dropIn, err := os.ReadFile("portpanel-namespaces.conf")
 	if err != nil {
 		t.Fatal(err)

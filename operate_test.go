@@ -42,12 +42,15 @@ func systemdAnalyze(t *testing.T) string {
 	return path
 }
 
-// unitForVerify copies portpanel.service to a temp dir with ExecStart
+// units are the systemd units portpanel ships: the panel's and the agent's.
+var units = []string{"portpanel.service", "portpanel-agent.service"}
+
+// unitForVerify copies unit name to a temp dir with ExecStart
 // pointing at this test binary: verify refuses a unit whose binary does not
 // exist, and /usr/local/bin/portpanel exists only once installed.
-func unitForVerify(t *testing.T) string {
+func unitForVerify(t *testing.T, name string) string {
 	t.Helper()
-	unit, err := os.ReadFile("portpanel.service")
+	unit, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +60,9 @@ func unitForVerify(t *testing.T) string {
 	}
 	execStart := regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/portpanel `)
 	if !execStart.Match(unit) {
-		t.Fatal("portpanel.service: no ExecStart=/usr/local/bin/portpanel line (the README's install steps put the binary there)")
+		t.Fatal(name + ": no ExecStart=/usr/local/bin/portpanel line (the README's install steps put the binary there)")
 	}
-	path := filepath.Join(t.TempDir(), "portpanel.service")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, execStart.ReplaceAll(unit, []byte("ExecStart="+self+" ")), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +71,14 @@ func unitForVerify(t *testing.T) string {
 
 func TestSystemdVerify(t *testing.T) {
 	analyze := systemdAnalyze(t)
-	path := unitForVerify(t)
-	// Only this unit: a warning in some unrelated unit on the host must not
-	// fail the test.
-	out, err := exec.Command(analyze, "verify", "--recursive-errors=no", path).CombinedOutput()
-	if err != nil || strings.Contains(string(out), "portpanel.service") {
-		t.Fatalf("systemd-analyze verify portpanel.service: %v\n%s", err, out)
+	for _, name := range units {
+		path := unitForVerify(t, name)
+		// Only this unit: a warning in some unrelated unit on the host must not
+		// fail the test.
+		out, err := exec.Command(analyze, "verify", "--recursive-errors=no", path).CombinedOutput()
+		if err != nil || strings.Contains(string(out), name) {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", name, err, out)
+		}
 	}
 }
 
@@ -88,25 +93,27 @@ func TestSystemdSecurityExposure(t *testing.T) {
 	if v < 250 {
 		t.Skipf("systemd %d has no systemd-analyze security --offline (250 and later do)", v)
 	}
-	// The unit as shipped: the security review does not look at ExecStart.
-	cmd := exec.Command(analyze, "security", "--offline=yes", "--no-pager", "portpanel.service")
-	cmd.Env = append(os.Environ(), "SYSTEMD_COLORS=0")
-	out, err = cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	// The units as shipped: the security review does not look at ExecStart.
+	for _, name := range units {
+		cmd := exec.Command(analyze, "security", "--offline=yes", "--no-pager", name)
+		cmd.Env = append(os.Environ(), "SYSTEMD_COLORS=0")
+		out, err = cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("systemd-analyze security %s: %v\n%s", name, err, out)
+		}
+		m := regexp.MustCompile(`Overall exposure level for ` + regexp.QuoteMeta(name) + `: ([0-9.]+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("no overall exposure level in:\n%s", out)
+		}
+		exposure, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exposure > maxExposure {
+			t.Errorf("exposure %.1f, want at most %.1f: a protection was dropped from %s\n%s", exposure, maxExposure, name, out)
+		}
+		t.Logf("systemd %d: %s exposure %.1f (at most %.1f)", v, name, exposure, maxExposure)
 	}
-	m := regexp.MustCompile(`Overall exposure level for portpanel\.service: ([0-9.]+)`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no overall exposure level in:\n%s", out)
-	}
-	exposure, err := strconv.ParseFloat(string(m[1]), 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if exposure > maxExposure {
-		t.Fatalf("exposure %.1f, want at most %.1f: a protection was dropped from portpanel.service\n%s", exposure, maxExposure, out)
-	}
-	t.Logf("systemd %d: exposure %.1f (at most %.1f)", v, exposure, maxExposure)
 }
 
 // cliResult runs the portpanel CLI and returns its exit code and output.

@@ -107,6 +107,12 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, enrolled, err := st.Enrollment(); err != nil || (!enrolled && cfg.EnrollToken == "") {
+		if err == nil {
+			err = notEnrolled(st.Dir)
+		}
+		return nil, err
+	}
 	acted, err := st.Acted()
 	if err != nil {
 		return nil, err

@@ -168,7 +168,7 @@ func (c *Client) try(ctx context.Context, s server, method, pathQuery string, bo
 	}
 	req.Header.Set("User-Agent", "portpanel-agent/"+Version)
 	if key != nil {
-		if err := signRequest(req, pathQuery, host, body, key); err != nil {
+		if err := agentapi.Sign(req, body, host, key, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ func (a *Agent) enroll(ctx context.Context) error {
 	token := a.cfg.EnrollToken
 	if token == "" || (ok && e.TokenHash == tokenHash(token)) {
 		if !ok {
-			return fmt.Errorf("%s holds no enrollment: start the agent once with --enroll-token (portpanel enroll create on the control plane makes one)", a.state.Dir)
+			return notEnrolled(a.state.Dir)
 		}
 		a.setEnrollment(e)
 		return nil
@@ -42,7 +41,7 @@ func (a *Agent) enroll(ctx context.Context) error {
 		}
 	}
 	req := agentapi.EnrollRequest{Token: token, Name: name, Version: Version,
-		PublicKey: base64.StdEncoding.EncodeToString(a.key.Public().(ed25519.PublicKey))}
+		PublicKey: agentapi.EncodePublicKey(a.key.Public().(ed25519.PublicKey))}
 	for failures := 1; ; failures++ {
 		resp, err := a.client.Enroll(ctx, req)
 		var se *StatusError
@@ -85,4 +84,8 @@ func (a *Agent) setPoll(seconds int) {
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+func notEnrolled(dir string) error {
+	return fmt.Errorf("%s holds no enrollment: start the agent once with --enroll-token (portpanel enroll create on the control plane makes one)", dir)
 }

@@ -3,16 +3,15 @@ package agent
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"portpanel/agentapi"
 )
 
 // State is the agent's state directory: its key, its enrollment, its
@@ -64,15 +63,15 @@ func (s *State) Key() (ed25519.PrivateKey, error) {
 	path := filepath.Join(s.Dir, keyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		_, key, gerr := ed25519.GenerateKey(rand.Reader)
+		_, key, gerr := agentapi.GenerateKey()
 		if gerr != nil {
-			return nil, fmt.Errorf("make host key: %w", gerr)
+			return nil, gerr
 		}
-		der, merr := x509.MarshalPKCS8PrivateKey(key)
+		pemKey, merr := agentapi.MarshalPrivateKey(key)
 		if merr != nil {
-			return nil, fmt.Errorf("encode host key: %w", merr)
+			return nil, merr
 		}
-		if err := writeAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+		if err := writeAtomic(path, pemKey); err != nil {
 			return nil, fmt.Errorf("store host key: %w", err)
 		}
 		return key, nil
@@ -80,17 +79,9 @@ func (s *State) Key() (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read host key: %w", err)
 	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("%s holds no PEM private key", path)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	key, err := agentapi.ParsePrivateKey(b)
 	if err != nil {
-		return nil, fmt.Errorf("parse host key %s: %w", path, err)
-	}
-	key, ok := parsed.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s is not an Ed25519 key", path)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return key, nil
 }

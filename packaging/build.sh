@@ -75,6 +75,16 @@ if [ "$(grep -c '^ExecStart=/usr/bin/portpanel serve$' "$stage/portpanel.service
 	exit 1
 fi
 
+# The agent's unit ships too, neither enabled nor started: it needs the
+# control plane's address and an enrollment token first (README, "Many hosts").
+sed -e 's#^ExecStart=/usr/local/bin/portpanel #ExecStart=/usr/bin/portpanel #' \
+	-e '/^Description=/a Documentation=man:portpanel(8)' portpanel-agent.service >"$stage/portpanel-agent.service"
+if [ "$(grep -c '^ExecStart=/usr/bin/portpanel agent$' "$stage/portpanel-agent.service")" != 1 ] ||
+	grep -q /usr/local/bin "$stage/portpanel-agent.service"; then
+	echo "build.sh: portpanel-agent.service has no single ExecStart=/usr/local/bin/portpanel agent line to rewrite" >&2
+	exit 1
+fi
+
 maintainer=$(sed -n 's/^maintainer: //p' packaging/nfpm.yaml)
 {
 	echo "portpanel ($version) unstable; urgency=medium"
