@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -31,6 +32,9 @@ func (s *Service) ApproveAcknowledging(ctx context.Context, id int64, actor Acto
 	comment = strings.TrimSpace(comment)
 	if len([]rune(comment)) > MaxReasonLen {
 		return db.Change{}, &InvalidError{Field: "reason", Message: fmt.Sprintf("Keep the comment to %d characters.", MaxReasonLen)}
+	}
+	if host := s.hostOf(ctx, id); host != "" {
+		return s.approveRemote(ctx, id, host, actor, comment, ack)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -76,22 +80,51 @@ func (s *Service) ApproveAcknowledging(ctx context.Context, id int64, actor Acto
 		followers = append(followers, revertedBy(orig, s.Now().UTC()))
 	}
 
-	now := s.Now().UTC()
-	c.Status, c.UpdatedAt = db.StatusApproved, now
-	c.DecidedBy, c.DecidedAt, c.DecisionReason = actor.Name, &now, comment
-	d := fmt.Sprintf("Approved change #%d by %s", c.ID, c.User)
-	if comment != "" {
-		d += ": " + comment
-	}
-	if len(added) > 0 {
-		d += ". Acknowledged hazards: " + strings.Join(added, ", ")
-	}
+	c = approvedBy(c, actor, comment, s.Now().UTC())
 	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusProposed, Change: c}},
-		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.approved", Detail: d}}, nil)
+		[]db.AuditEvent{approvalEvent(c, added)}, nil)
 	if err != nil {
 		return db.Change{}, fmt.Errorf("approve change %d: %w", id, err)
 	}
 	return s.start(ctx, storedPlan(stored[0]), db.StatusApproved, followers...)
+}
+
+// approvedBy is proposal c approved by actor at now, with comment.
+func approvedBy(c db.Change, actor Actor, comment string, now time.Time) db.Change {
+	c.Status, c.UpdatedAt = db.StatusApproved, now
+	c.DecidedBy, c.DecidedAt, c.DecisionReason = actor.Name, &now, comment
+	return c
+}
+
+// approvalEvent is the audit event of c's approval (approvedBy), with the
+// hazards its approver acknowledged on top of its author's.
+func approvalEvent(c db.Change, added []string) db.AuditEvent {
+	d := fmt.Sprintf("Approved change #%d%s by %s", c.ID, onHost(c), c.User)
+	if c.DecisionReason != "" {
+		d += ": " + c.DecisionReason
+	}
+	if len(added) > 0 {
+		d += ". Acknowledged hazards: " + strings.Join(added, ", ")
+	}
+	return db.AuditEvent{At: *c.DecidedAt, User: c.DecidedBy, Action: "change.approved", Detail: d}
+}
+
+// hostOf is the host change id is for: "" for the local host, or when
+// it cannot be loaded (the local path then says why).
+func (s *Service) hostOf(ctx context.Context, id int64) string {
+	c, err := s.DB.Change(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return c.Host
+}
+
+// onHost names c's host in an audit sentence, "" for the local host.
+func onHost(c db.Change) string {
+	if c.Host == "" {
+		return ""
+	}
+	return " on host " + c.Host
 }
 
 // storedPlan is the plan a stored proposal was made from. Its file was
@@ -129,7 +162,7 @@ func (s *Service) Reject(ctx context.Context, id int64, actor Actor, reason stri
 	c.DecidedBy, c.DecidedAt, c.DecisionReason = actor.Name, &now, reason
 	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusProposed, Change: c}},
 		[]db.AuditEvent{{At: now, User: actor.Name, Action: "change.rejected",
-			Detail: fmt.Sprintf("Rejected change #%d by %s: %s", id, c.User, reason)}}, nil)
+			Detail: fmt.Sprintf("Rejected change #%d%s by %s: %s", id, onHost(c), c.User, reason)}}, nil)
 	if err != nil {
 		return db.Change{}, fmt.Errorf("reject change %d: %w", id, err)
 	}

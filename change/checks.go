@@ -37,7 +37,7 @@ func (s *Service) refuseWhileAwaiting(ctx context.Context, except int64) error {
 		return fmt.Errorf("load changes awaiting confirmation: %w", err)
 	}
 	for _, w := range list {
-		if w.ID != except {
+		if w.ID != except && w.Host == "" { // remote hosts: refuseWhileBusy
 			return &ConflictError{fmt.Sprintf(
 				"Change #%d awaits confirmation until %s: confirm it or roll it back before making another change.",
 				w.ID, w.ConfirmBy.UTC().Format(time.TimeOnly+" MST"))}

@@ -10,10 +10,16 @@ import (
 
 // Confirm keeps change id, which would otherwise revert at its deadline.
 func (s *Service) Confirm(ctx context.Context, id int64, actor Actor) (db.Change, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c, err := s.DB.Change(ctx, id)
 	if err != nil {
+		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
+	}
+	if c.Host != "" {
+		return s.confirmRemote(ctx, c, actor)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, err = s.DB.Change(ctx, id); err != nil { // again: it may have moved while we waited
 		return db.Change{}, fmt.Errorf("load change %d: %w", id, err)
 	}
 	if c.Status != db.StatusApplied || c.ConfirmBy == nil {

@@ -13,7 +13,11 @@ func detail(c db.Change) string {
 	if c.ReservedPorts != nil {
 		d += fmt.Sprintf(", %s %s → %s", sysctl.ReservedKey, portsText(*c.BeforeReservedPorts), portsText(*c.ReservedPorts))
 	}
-	d += " (" + c.File + ")"
+	if c.Host != "" {
+		d += " (" + c.File + " on host " + c.Host + ")"
+	} else {
+		d += " (" + c.File + ")"
+	}
 	if c.RollbackOf != nil {
 		d += fmt.Sprintf(", rolling back change #%d", *c.RollbackOf)
 	}

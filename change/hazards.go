@@ -202,6 +202,11 @@ func (s *Service) NewHazards(c db.Change) ([]db.Hazard, error) {
 	if c.RollbackOf != nil {
 		return nil, nil
 	}
+	if c.Host != "" {
+		// The host's agent checks them again when the change is approved;
+		// until then they are the ones its preview found.
+		return unacknowledged(c), nil
+	}
 	st, err := s.Kernel.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read kernel: %w", err)

@@ -35,6 +35,11 @@ type Preview struct {
 	Hazards    []db.Hazard
 	Listeners  []usage.Collision
 	ReserveFix string
+	// Host is the remote host previewed ("" for the local host), and
+	// Generation its desired-state generation, to send back as
+	// Request.BaseGeneration.
+	Host       string
+	Generation int64
 }
 
 // Preview validates req as Apply would and returns what it would do. It

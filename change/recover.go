@@ -29,6 +29,9 @@ func (s *Service) Recover(ctx context.Context) ([]db.Change, error) {
 	}
 	var out []db.Change
 	for _, c := range list {
+		if c.Host != "" {
+			continue // another host's: its agent recovers what it applies
+		}
 		var r db.Change
 		if c.Status == db.StatusApproved {
 			r, err = s.markInterrupted(ctx, c, db.StatusApproved, "interrupted after approval, before anything was changed; submit it again")

@@ -24,8 +24,8 @@ func (s *Service) RevertDue(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, orig := range list {
-		if orig.ConfirmBy.After(now) {
-			continue
+		if orig.ConfirmBy.After(now) || orig.Host != "" {
+			continue // a remote host's agent holds its own deadline
 		}
 		if err := s.revert(ctx, orig); err != nil {
 			errs = append(errs, err)

@@ -23,6 +23,9 @@ func (s *Service) Rollback(ctx context.Context, id int64, reason string, actor A
 	if err != nil {
 		return db.Change{}, err
 	}
+	if host := s.hostOf(ctx, id); host != "" {
+		return s.rollbackRemote(ctx, host, id, reason, actor)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	orig, err := s.rollbackable(ctx, id)

@@ -45,6 +45,12 @@ type Service struct {
 	RequireApproval bool
 	// Sockets reads the namespace's sockets for the usage sampler.
 	Sockets usage.Reader
+	// Fleet reaches the enrolled hosts for remote changes (remote.go);
+	// nil: this panel changes its own host only.
+	Fleet Fleet
+	// RemoteWait bounds how long a request waits for an agent's result
+	// (0: DefaultRemoteWait).
+	RemoteWait time.Duration
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.
@@ -52,6 +58,9 @@ type Service struct {
 	usage     usageState
 	listeners listenerState
 	report    reportCache
+	// remoteState is remote changes' per-host locks and waiters; they
+	// never take mu, which is the local kernel's.
+	remoteState remoteState
 	// fileWrites counts writes of File, each once done (see reportCache).
 	fileWrites atomic.Uint64
 }
@@ -94,6 +103,11 @@ type Request struct {
 	// HazardCodes); a hazardous change is applied only when it names
 	// every hazard found.
 	Acknowledge []string
+	// BaseGeneration is the desired-state generation of the remote host
+	// the author saw (Preview.Generation); if the host's is another now,
+	// the request is stale and refused. nil: not checked; ignored for
+	// the local host.
+	BaseGeneration *int64
 }
 
 // CheckReason returns the trimmed reason or an InvalidError.

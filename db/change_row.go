@@ -16,7 +16,8 @@ import (
 const mutableColumns = `status, low, high, before_low, before_high, diff, error, warnings,
 	notes, file_existed, file_before, file_after, remove_file, file_after_hash, base_file_hash,
 	confirm_within, confirm_by, decided_by, decided_at, decision_reason, confirmed_by,
-	confirmed_at, emergency, updated_at, hazards, acknowledged, reserved_ports, before_reserved_ports`
+	confirmed_at, emergency, updated_at, hazards, acknowledged, reserved_ports, before_reserved_ports,
+	generation, agent_result`
 
 // mutableSet is mutableColumns as an UPDATE's SET list, its values $1 to
 // $mutableCount.
@@ -69,7 +70,7 @@ func mutableValues(c *Change) ([]any, error) {
 		string(notes), c.FileExisted, c.FileBefore, c.FileAfter, c.RemoveFile, c.FileAfterHash, c.BaseFileHash,
 		int64(c.ConfirmWithin / time.Second), msOrNil(c.ConfirmBy), c.DecidedBy, msOrNil(c.DecidedAt),
 		c.DecisionReason, c.ConfirmedBy, msOrNil(c.ConfirmedAt), c.Emergency, toMS(c.UpdatedAt), hazards, acked,
-		c.ReservedPorts, c.BeforeReservedPorts}, nil
+		c.ReservedPorts, c.BeforeReservedPorts, c.Generation, c.AgentResult}, nil
 }
 
 // normStrings makes "no warnings" (or notes) one value (nil), whatever was
@@ -97,7 +98,7 @@ func normFileBefore(existed bool, b []byte) []byte {
 // changeColumns ends with whether file_after is set: modernc scans an
 // empty BLOB as a nil []byte, which would turn "write an empty file" into
 // "no content".
-const changeColumns = `id, reason, user_id, user_name, created_at, file, rollback_of, ` +
+const changeColumns = `id, reason, user_id, user_name, created_at, file, rollback_of, host, base_generation, ` +
 	mutableColumns + `, file_after IS NOT NULL`
 
 func scanChange(row interface{ Scan(...any) error }) (Change, error) {
@@ -107,11 +108,12 @@ func scanChange(row interface{ Scan(...any) error }) (Change, error) {
 	var warnings, notes, hazards, acked string
 	var hasFileAfter bool
 	var reserved, beforeReserved sql.NullString
-	err := row.Scan(&c.ID, &c.Reason, &c.UserID, &c.User, &created, &c.File, &rollbackOf,
+	err := row.Scan(&c.ID, &c.Reason, &c.UserID, &c.User, &created, &c.File, &rollbackOf, &c.Host, &c.BaseGeneration,
 		&c.Status, &c.Low, &c.High, &c.BeforeLow, &c.BeforeHigh, &c.Diff, &c.Error, &warnings,
 		&notes, &c.FileExisted, &c.FileBefore, &c.FileAfter, &c.RemoveFile, &c.FileAfterHash, &c.BaseFileHash,
 		&confirmWithin, &confirmBy, &c.DecidedBy, &decidedAt, &c.DecisionReason, &c.ConfirmedBy,
-		&confirmedAt, &c.Emergency, &updated, &hazards, &acked, &reserved, &beforeReserved, &hasFileAfter)
+		&confirmedAt, &c.Emergency, &updated, &hazards, &acked, &reserved, &beforeReserved,
+		&c.Generation, &c.AgentResult, &hasFileAfter)
 	if err != nil {
 		return Change{}, err
 	}

@@ -33,9 +33,9 @@ func (d *DB) RecordChange(ctx context.Context, c Change, e AuditEvent, s *Sample
 	}
 	defer tx.Rollback()
 
-	args := append([]any{c.Reason, c.UserID, c.User, toMS(c.CreatedAt), c.File, c.RollbackOf}, mutable...)
+	args := append([]any{c.Reason, c.UserID, c.User, toMS(c.CreatedAt), c.File, c.RollbackOf, c.Host, c.BaseGeneration}, mutable...)
 	err = tx.QueryRowContext(ctx, `INSERT INTO changes (reason, user_id, user_name, created_at,
-		file, rollback_of, `+mutableColumns+`) VALUES (`+params(1, len(args))+`)
+		file, rollback_of, host, base_generation, `+mutableColumns+`) VALUES (`+params(1, len(args))+`)
 		RETURNING id`, args...).Scan(&c.ID)
 	if err != nil {
 		return Change{}, AuditEvent{}, fmt.Errorf("insert change: %w", err)

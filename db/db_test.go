@@ -52,12 +52,14 @@ func TestOpenMigratesFreshFileAndReopens(t *testing.T) {
 func migrationVersion(t *testing.T, s *sql.DB) int64 {
 	t.Helper()
 	var v int64
-	var rows int
-	if err := s.QueryRow(`SELECT MAX(version_id), COUNT(*) FROM goose_db_version`).Scan(&v, &rows); err != nil {
+	var rows, versions int
+	if err := s.QueryRow(`SELECT MAX(version_id), COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version`).Scan(&v, &rows, &versions); err != nil {
 		t.Fatalf("read goose version: %v", err)
 	}
-	if int64(rows) != v+1 { // goose's initial version-0 row plus one per migration
-		t.Errorf("goose_db_version has %d rows for version %d: a migration ran twice?", rows, v)
+	// Versions are allocated to features, so the sequence may have gaps
+	// (issue 19 numbered its migrations ahead); each runs once.
+	if rows != versions {
+		t.Errorf("goose_db_version has %d rows for %d versions: a migration ran twice?", rows, versions)
 	}
 	return v
 }

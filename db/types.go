@@ -143,6 +143,16 @@ type Change struct {
 	// the key alone.
 	ReservedPorts       *string
 	BeforeReservedPorts *string
+	// Host is the enrolled host the change is for; "" is the local host
+	// (the panel's own kernel and file). A remote change is applied by
+	// the host's agent: BaseGeneration is the host's desired-state
+	// generation it was planned against, Generation the one it was sent
+	// as (0: not sent), AgentResult the agent's last word on it (one of
+	// agentapi's Result states; "" until it reports).
+	Host           string
+	BaseGeneration int64
+	Generation     int64
+	AgentResult    string
 }
 
 // Hazard is one thing a change would put at risk, which someone must
