@@ -20,6 +20,7 @@ import (
 
 	"portpanel/agentapi"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/sysctl"
 )
 
@@ -264,10 +265,10 @@ func staleGeneration(host string, base, now int64) error {
 func (s *Service) askPreview(ctx context.Context, host string, keys map[string]string) (agentapi.PreviewResult, error) {
 	pv, err := s.Fleet.RequestPreview(ctx, host, keys)
 	switch {
-	case errors.Is(err, db.ErrNotFound):
-		return pv, fmt.Errorf("preview on host %s: %w", host, err)
-	case err != nil:
+	case errors.Is(err, fleet.ErrNoAnswer) || errors.Is(err, context.DeadlineExceeded):
 		return pv, &NoAnswerError{Host: host, Err: err}
+	case err != nil:
+		return pv, fmt.Errorf("preview on host %s: %w", host, err)
 	case pv.Error != "":
 		return pv, &InvalidError{Field: "value", Message: fmt.Sprintf("Host %s refuses this change: %s", host, pv.Error)}
 	case pv.Uneditable != "":

@@ -10,6 +10,7 @@ import (
 	"portpanel/agentapi"
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/sysctl"
 )
 
@@ -74,7 +75,7 @@ func TestRemoteChangeRefusedBeforeAnythingIsSent(t *testing.T) {
 	}{
 		{"no answer to the preview", func(f *fakeFleet, _ *change.Request) {
 			f.preview = func(map[string]string) (agentapi.PreviewResult, error) {
-				return agentapi.PreviewResult{}, context.DeadlineExceeded
+				return agentapi.PreviewResult{}, fleet.ErrNoAnswer
 			}
 		}, func(t *testing.T, err error) { wantErr[*change.NoAnswerError](t, err) }},
 		{"stale runtime", func(_ *fakeFleet, r *change.Request) { r.Base = &stale },

@@ -10,12 +10,14 @@
 package fleet
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
 	"sync"
 	"time"
 
+	"portpanel/agentapi"
 	"portpanel/db"
 )
 
@@ -68,6 +70,11 @@ type Service struct {
 	// Reports bounds how often one host may report; zero means
 	// DefaultReportLimit.
 	Reports ReportLimit
+	// Results, if set, is told the results of every accepted report,
+	// with the host its signature names: serve sets it to the change
+	// service's RecordRemoteResults, so a remote change's row follows
+	// what its agent reports (fleet cannot import change).
+	Results func(ctx context.Context, host string, results []agentapi.Result) error
 
 	once     sync.Once
 	limiters limiters

@@ -84,7 +84,16 @@ func (s *Service) RecordReport(ctx context.Context, a Agent, rep agentapi.Report
 			r.Sample.InUse, r.Sample.Risk = &total, clip(o.Usage.Risk, 16)
 		}
 	}
-	return s.DB.RecordHostReport(ctx, a.Host.ID, r)
+	h, err := s.DB.RecordHostReport(ctx, a.Host.ID, r)
+	if err != nil || s.Results == nil || len(rep.Results) == 0 {
+		return h, err
+	}
+	// An error makes the agent send the report again; results recorded
+	// already are not recorded twice.
+	if err := s.Results(ctx, a.Host.Name, rep.Results); err != nil {
+		return h, fmt.Errorf("host %q: record the results of its changes: %w", a.Host.Name, err)
+	}
+	return h, nil
 }
 
 func timeOrNil(t time.Time) *time.Time {
