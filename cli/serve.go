@@ -19,6 +19,7 @@ import (
 	"portpanel/change"
 	"portpanel/change/fault"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/handlers"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl"
@@ -40,6 +41,7 @@ type serveConfig struct {
 	syslog                                                    string
 	trustedProxies                                            proxyList
 	webhookAllowPrivate                                       bool
+	agentListen                                               string
 }
 
 // serveDurations are the serve flags parsed after the flag set: durations
@@ -71,6 +73,7 @@ func (c *serveConfig) flagSet(stderr io.Writer) (*flag.FlagSet, serveDurations, 
 	fs.BoolVar(&c.requireApproval, "require-approval", env("PORTPANEL_REQUIRE_APPROVAL", "") == "1", "every change needs a second person's approval (role approver or admin) before it is applied (env PORTPANEL_REQUIRE_APPROVAL=1)")
 	fs.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", env("PORTPANEL_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhook endpoints be on loopback, link-local or private addresses (env PORTPANEL_WEBHOOK_ALLOW_PRIVATE=1)")
 	fs.StringVar(&c.syslog, "syslog", env("PORTPANEL_SYSLOG", ""), "send every audit event to syslog as RFC 5424: unix:///dev/log, tcp://host:514 or udp://host:514 (env PORTPANEL_SYSLOG)")
+	fs.StringVar(&c.agentListen, "agent-listen", env("PORTPANEL_AGENT_LISTEN", ""), "serve the agent API (fleet mode) on its own listener: unix:/path/agent.sock, or host:port with --tls-cert's TLS (env PORTPANEL_AGENT_LISTEN)")
 	checkSecurity, envErr := c.addSecurityFlags(fs)
 	d := serveDurations{interval, retainRaw, retainHourly}
 	if envErr != nil {
@@ -122,6 +125,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.syslog != "" {
 		if _, err := auditlog.ParseTarget(c.syslog); err != nil {
 			return c, fmt.Errorf("--syslog: %w", err)
+		}
+	}
+	if c.agentListen != "" {
+		if _, err := parseAgentListen(c.agentListen); err != nil {
+			return c, err
 		}
 	}
 	if c.bootReader != "auto" {
@@ -207,6 +215,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
 		return err
 	}
+	fl := &fleet.Service{DB: d, Now: time.Now, SampleEvery: cfg.sampleInterval}
+	h.Fleet = fl
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -226,6 +236,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("--trusted-proxy without --secure-cookies: if the proxy serves HTTPS, set --secure-cookies so the session cookie never travels over plain HTTP")
 	}
 	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", db.Describe(cfg.dbPath), "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
+	var agents *agentServer
+	if cfg.agentListen != "" {
+		a, _ := parseAgentListen(cfg.agentListen) // checked by parseServe
+		aln, err := a.listen()
+		if err != nil {
+			return err
+		}
+		agentWarnings(log, aln, tlsConf)
+		agents = startAgentServer(aln, fl, log, tlsConf)
+		log.Info("agent API listening", "addr", aln.Addr().String(), "tls", tlsConf != nil && a.network == "tcp")
+	}
 
 	// Background work stops with ctx, and shutdown waits for it, so the
 	// stop event is the last thing written.
@@ -233,6 +254,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var wg sync.WaitGroup
 	runLoops(bg, &wg, log, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
 	runLoops(bg, &wg, log, namespaceScan(cfg, h.Namespaces))
+	runLoops(bg, &wg, log, fleetJobs(cfg, fl, d)...)
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()
@@ -245,13 +267,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
+	var agentErrc chan error
+	if agents != nil {
+		agentErrc = agents.errc
+	}
 	select {
 	case err := <-errc:
 		return err
+	case err := <-agentErrc:
+		return fmt.Errorf("agent API: %w", err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Long polls are cut after 2 s rather than waited for: their agents
+	// poll again.
+	agentsDown, cancelAgents := context.WithTimeout(shutdown, 2*time.Second)
+	defer cancelAgents()
+	if err := agents.shutdown(agentsDown); err != nil {
+		log.Error("stop the agent API", "err", err)
+	}
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

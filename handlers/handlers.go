@@ -17,6 +17,7 @@ import (
 	"portpanel/auditlog"
 	"portpanel/change"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/handlers/throttle"
 	"portpanel/sysctl/netns"
 	"portpanel/views"
@@ -58,6 +59,9 @@ type Handlers struct {
 	// check endpoint URLs with its Policy and /metrics reads its Stats.
 	// nil: URLs are checked strictly and no delivery counts are shown.
 	Webhooks *webhook.Sender
+	// Fleet is fleet mode's control plane (hosts, enrollment, desired
+	// state); the agent API itself is AgentAPI, on its own listener.
+	Fleet *fleet.Service
 	// Syslog sends the audit log to --syslog; nil when it is not set.
 	// /metrics reports what it sent and dropped.
 	Syslog *auditlog.Forwarder

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"portpanel/agentapi"
+)
+
+func TestParseAgentListen(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		network string
+		addr    string
+	}{
+		{"unix:/run/portpanel/agent.sock", "unix", "/run/portpanel/agent.sock"},
+		{"unix:///run/portpanel/agent.sock", "unix", "/run/portpanel/agent.sock"},
+		{"0.0.0.0:8443", "tcp", "0.0.0.0:8443"},
+		{"unix:agent.sock", "", ""},
+		{"agent.sock", "", ""},
+	} {
+		got, err := parseAgentListen(tt.in)
+		if got.network != tt.network || got.addr != tt.addr || (err != nil) != (tt.network == "") {
+			t.Errorf("parseAgentListen(%q) = %+v, %v", tt.in, got, err)
+		}
+	}
+}
+
+// The agent API answers on its own socket, and only there; the panel's
+// API is not on the agent socket.
+func TestServeAgentListen(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	port, _, stderr := startServe(t, "--agent-listen", "unix:"+sock)
+	agents := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(sock); err == nil {
+			if fi.Mode().Perm() != 0o660 {
+				t.Errorf("socket mode %04o, want 0660", fi.Mode().Perm())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no agent socket after 10 s:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	post := func(c *http.Client, url string) (int, string) {
+		t.Helper()
+		resp, err := c.Post(url, "application/json", strings.NewReader(`{"token":"ppe_nope","name":"web1","public_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`))
+		if err != nil {
+			t.Fatalf("POST %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post(agents, "http://agent"+agentapi.PathEnroll); code != http.StatusUnauthorized || body != "{\"error\":\"unauthorized\"}\n" {
+		t.Errorf("enroll with an unknown token on the agent socket: %d %q, want 401", code, body)
+	}
+	if code, _ := post(http.DefaultClient, "http://127.0.0.1:"+port+agentapi.PathEnroll); code == http.StatusUnauthorized || code < 400 {
+		t.Errorf("the panel's listener answered the agent API with %d", code)
+	}
+	resp, err := agents.Get("http://agent/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the user API on the agent socket: %d, want 404", resp.StatusCode)
+	}
+}
