@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,16 @@ func (s *sim) enrollAll(ctx context.Context) ([]*agent, error) {
 		}
 		agents[i] = &agent{sim: s, name: fmt.Sprintf("%s%05d", s.o.prefix, i), key: key, k: newKernel(), poll: s.o.poll}
 	}
+	var tokens []string
+	if s.o.tokensFile != "" {
+		b, err := os.ReadFile(s.o.tokensFile)
+		if err != nil {
+			return nil, err
+		}
+		if tokens = strings.Fields(string(b)); len(tokens) < len(agents) {
+			return nil, fmt.Errorf("%s holds %d tokens for %d hosts", s.o.tokensFile, len(tokens), len(agents))
+		}
+	}
 	start := time.Now()
 	var next atomic.Int64
 	var failed atomic.Int64
@@ -33,7 +44,13 @@ func (s *sim) enrollAll(ctx context.Context) ([]*agent, error) {
 	for range max(1, s.o.enrollC) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(agents) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				tok, err := s.api.enrollmentToken(ctx, s.o.group)
+				var tok string
+				var err error
+				if tokens != nil {
+					tok = tokens[i]
+				} else {
+					tok, err = s.api.enrollmentToken(ctx, s.o.group)
+				}
 				if err == nil {
 					err = agents[i].enroll(ctx, tok)
 				}
@@ -74,7 +91,7 @@ func (s *sim) start(ctx context.Context, agents []*agent) {
 
 // round is one measurement window.
 type round struct {
-	cpu, machine, reportsPS, pollsPS float64
+	cpu, self, machine, reportsPS, pollsPS float64
 	rssKB                            int
 	reportP50, reportP99             time.Duration
 }
@@ -90,8 +107,8 @@ func (s *sim) measure(ctx context.Context, agents []*agent) bool {
 		if !ok {
 			return false
 		}
-		fmt.Fprintf(s.out, "# round %d, %s: control plane %.3f cores, RSS %.1f MB; machine %.2f cores busy; %.1f reports/s, %.1f polls/s; report p50 %.1f ms p99 %.1f ms\n",
-			i+1, s.o.round, r.cpu, float64(r.rssKB)/1024, r.machine, r.reportsPS, r.pollsPS, ms(r.reportP50), ms(r.reportP99))
+		fmt.Fprintf(s.out, "# round %d, %s: control plane %.3f cores, RSS %.1f MB; fleetsim %.3f cores, machine %.2f cores busy; %.1f reports/s, %.1f polls/s; report p50 %.1f ms p99 %.1f ms\n",
+			i+1, s.o.round, r.cpu, float64(r.rssKB)/1024, r.self, r.machine, r.reportsPS, r.pollsPS, ms(r.reportP50), ms(r.reportP99))
 		rounds = append(rounds, r)
 	}
 	applied, wakes, failed := s.timeChanges(ctx, agents)
@@ -131,6 +148,7 @@ func (s *sim) round(ctx context.Context) (round, bool) {
 	if err != nil && s.o.pid != "" {
 		fmt.Fprintf(s.out, "# no CPU figures for pid %s: %v\n", s.o.pid, err)
 	}
+	self0, _ := cpuSeconds("self")
 	m0, rep0, pol0, t0 := busyCPUs(), s.reports.Load(), s.polls.Load(), time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -148,6 +166,8 @@ func (s *sim) round(ctx context.Context) (round, bool) {
 	if cpu1, err := cpuSeconds(s.o.pid); err == nil {
 		r.cpu = (cpu1 - cpu0) / el
 	}
+	self1, _ := cpuSeconds("self")
+	r.self = (self1 - self0) / el
 	r.machine = (busyCPUs() - m0) / el
 	r.reportsPS = float64(s.reports.Load()-rep0) / el
 	r.pollsPS = float64(s.polls.Load()-pol0) / el

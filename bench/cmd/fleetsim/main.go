@@ -34,6 +34,7 @@ import (
 
 type options struct {
 	server, api, tokenEnv, group, prefix, pid string
+	tokensFile                                string
 	hosts, enrollC, rounds, changes, confirm  int
 	poll, round, warm, gap                    time.Duration
 	hold, insecure, followServer              bool
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.server, "server", "", "the agent listener: unix:///path/agent.sock, http://host:port or https://host:port")
 	flag.StringVar(&o.api, "api", "http://127.0.0.1:18085", "the panel's URL, for enrollment tokens and remote changes")
 	flag.StringVar(&o.tokenEnv, "token-env", "BENCH_TOKEN", "environment variable holding an admin API token")
+	flag.StringVar(&o.tokensFile, "tokens-file", "", "enrollment tokens, one a line, instead of asking the API for each")
 	flag.StringVar(&o.group, "group", "sim", "group the hosts enroll into")
 	flag.StringVar(&o.prefix, "prefix", "sim-", "host names are this prefix and a number")
 	flag.StringVar(&o.pid, "pid", "", "the control plane's process id, for its CPU and RSS")
