@@ -68,7 +68,18 @@ func TestServeAgentListen(t *testing.T) {
 	if code, _ := post(http.DefaultClient, "http://127.0.0.1:"+port+agentapi.PathEnroll); code == http.StatusUnauthorized || code < 400 {
 		t.Errorf("the panel's listener answered the agent API with %d", code)
 	}
-	resp, err := agents.Get("http://agent/api/v1/status")
+	// And an agent's signature is nothing on the panel's API.
+	req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/api/v1/range", nil)
+	_, key, _ := agentapi.GenerateKey()
+	if err := agentapi.Sign(req, nil, "web1", key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a signed request on the panel's API: %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := agents.Get("http://agent/api/v1/range")
 	if err != nil {
 		t.Fatal(err)
 	}

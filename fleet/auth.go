@@ -82,29 +82,68 @@ func mustKey(s string) ed25519.PublicKey {
 	return k
 }
 
-// refusals remembers when a revoked host's request was last audited: a
-// revoked agent retries with backoff, but one event a minute says enough.
+// refusals thins the audit of refused requests: enrollment needs no
+// credential and a revoked agent retries forever, so without a bound
+// anyone who reaches the agent listener could grow the append-only log
+// without end. Each key (a token, "unknown tokens", a revoked host) is
+// audited at most once per refusalAuditEvery; the next event says how
+// many were refused meanwhile, so every refusal is still counted in the
+// log (and each one is in the server's log).
 type refusals struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu sync.Mutex
+	m  map[string]*refusal
+}
+
+type refusal struct {
+	last   time.Time
+	folded int
 }
 
 const refusalAuditEvery = time.Minute
 
-func (s *Service) auditRevokedRequest(ctx context.Context, now time.Time, name string) {
-	s.refusals.mu.Lock()
-	if s.refusals.last == nil {
-		s.refusals.last = map[string]time.Time{}
+// admit says whether a refusal under key is audited now, and if so how
+// many were folded since the last audited one.
+func (r *refusals) admit(key string, now time.Time) (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]*refusal{}
 	}
-	if last, ok := s.refusals.last[name]; ok && now.Sub(last) < refusalAuditEvery {
-		s.refusals.mu.Unlock()
+	e := r.m[key]
+	if e == nil {
+		// Keys are bounded (tokens, hosts and one for unknown tokens),
+		// but a long-running server sheds the idle ones anyway.
+		if len(r.m) > 10000 {
+			clear(r.m)
+		}
+		e = &refusal{}
+		r.m[key] = e
+	} else if now.Sub(e.last) < refusalAuditEvery {
+		e.folded++
+		return false, 0
+	}
+	folded := e.folded
+	e.last, e.folded = now, 0
+	return true, folded
+}
+
+// alsoRefused is the tail of an audited refusal that counts the ones
+// folded into it.
+func alsoRefused(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (and %d more refused in the minute before, logged but not audited one by one)", n)
+}
+
+func (s *Service) auditRevokedRequest(ctx context.Context, now time.Time, name string) {
+	ok, folded := s.refusals.admit("host:"+name, now)
+	if !ok {
 		return
 	}
-	s.refusals.last[name] = now
-	s.refusals.mu.Unlock()
 	// Best effort: the request is refused whether or not this is written.
 	s.DB.AppendAudit(ctx, db.AuditEvent{At: now, Action: "host.refused",
-		Detail: fmt.Sprintf("request of revoked host %q refused", name)})
+		Detail: fmt.Sprintf("request of revoked host %q refused", name) + alsoRefused(folded)})
 }
 
 // Rotate replaces the key of the agent a with the one rr carries, after

@@ -97,16 +97,21 @@ func (s *Service) Enroll(ctx context.Context, req agentapi.EnrollRequest, from s
 }
 
 func (s *Service) refuseEnrollment(ctx context.Context, now time.Time, name, from string, r *db.EnrollRefusedError) error {
-	which := ""
+	refused := fmt.Errorf("%w: %s", ErrUnauthorized, r.Reason)
+	key, which := "enroll:unknown", ""
 	if r.TokenID != 0 {
-		which = fmt.Sprintf(" #%d", r.TokenID)
+		key, which = fmt.Sprintf("enroll:%d", r.TokenID), fmt.Sprintf(" #%d", r.TokenID)
+	}
+	ok, folded := s.refusals.admit(key, now)
+	if !ok {
+		return refused
 	}
 	_, aerr := s.DB.AppendAudit(ctx, db.AuditEvent{At: now, Action: "enrollment.refused",
-		Detail: fmt.Sprintf("enrollment of host %q from %s refused: %s%s", name, from, r.Reason, which)})
+		Detail: fmt.Sprintf("enrollment of host %q from %s refused: %s%s", clip(name, 64), from, r.Reason, which) + alsoRefused(folded)})
 	if aerr != nil {
 		return fmt.Errorf("enrollment refused (%s), and auditing it failed: %w", r.Reason, aerr)
 	}
-	return fmt.Errorf("%w: %s", ErrUnauthorized, r.Reason)
+	return refused
 }
 
 // CheckName refuses a host name the signature header could not carry or

@@ -104,6 +104,12 @@ func (s *Service) init() {
 	})
 }
 
+// Poll is the poll interval, in seconds, the control plane suggests.
+func (s *Service) Poll() int {
+	s.init()
+	return s.PollSeconds
+}
+
 func (s *Service) now() time.Time {
 	s.init()
 	return s.Now().UTC()

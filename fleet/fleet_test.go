@@ -227,3 +227,29 @@ func TestConfirmNeedsAnUnconfirmedResult(t *testing.T) {
 		t.Errorf("poll after the agent confirmed = %+v, %v; want nothing to confirm", d, err)
 	}
 }
+
+// Refusals need no credential, so they are audited at most once a minute
+// per token, the ones in between counted in the next event.
+func TestEnrollmentRefusalsCannotFloodTheAuditLog(t *testing.T) {
+	s, c := newService(t)
+	ctx := context.Background()
+	pub, _, _ := agentapi.GenerateKey()
+	try := func() {
+		_, err := s.Enroll(ctx, agentapi.EnrollRequest{Token: "ppe_guess", Name: "web1", PublicKey: agentapi.EncodePublicKey(pub)}, "10.0.0.9")
+		if !errors.Is(err, fleet.ErrUnauthorized) {
+			t.Fatalf("enroll with an unknown token = %v", err)
+		}
+	}
+	for range 50 {
+		try()
+	}
+	c.Add(time.Minute)
+	try()
+	events, err := s.DB.Audit(ctx, 100, 0)
+	if err != nil || len(events) != 2 {
+		t.Fatalf("%d audit events (%v), want 2", len(events), err)
+	}
+	if !strings.Contains(events[0].Detail, "and 49 more refused") {
+		t.Errorf("second event %q does not count the 49 folded refusals", events[0].Detail)
+	}
+}

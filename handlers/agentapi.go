@@ -111,7 +111,7 @@ func (a *AgentAPI) enroll(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, agentapi.EnrollResponse{Name: h.Name, Group: h.Group, PollSeconds: a.Fleet.PollSeconds})
+	return c.JSON(http.StatusOK, agentapi.EnrollResponse{Name: h.Name, Group: h.Group, PollSeconds: a.Fleet.Poll()})
 }
 
 // peer names where a request came from, for the audit log.
