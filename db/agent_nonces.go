@@ -26,13 +26,18 @@ func (d *DB) UseNonce(ctx context.Context, id int64, nonce string, at time.Time)
 // PruneNonces forgets nonces seen before before: by then their timestamps
 // are refused anyway. It returns how many it deleted.
 func (d *DB) PruneNonces(ctx context.Context, before time.Time) (int, error) {
-	res, err := d.sql.ExecContext(ctx, `DELETE FROM agent_nonces WHERE seen_at < $1`, toMS(before))
+	return d.deleteCounted(ctx, "prune agent nonces", `DELETE FROM agent_nonces WHERE seen_at < $1`, toMS(before))
+}
+
+// deleteCounted runs a DELETE and returns how many rows it deleted.
+func (d *DB) deleteCounted(ctx context.Context, what, query string, args ...any) (int, error) {
+	res, err := d.sql.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, fmt.Errorf("prune agent nonces: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("prune agent nonces: count: %w", err)
+		return 0, fmt.Errorf("%s: count: %w", what, err)
 	}
 	return int(n), nil
 }

@@ -89,13 +89,5 @@ func errNoRowsOr(err error) error {
 
 // PrunePreviews deletes previews asked before before.
 func (d *DB) PrunePreviews(ctx context.Context, before time.Time) (int, error) {
-	res, err := d.sql.ExecContext(ctx, `DELETE FROM host_previews WHERE created_at < $1`, toMS(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune previews: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("prune previews: count: %w", err)
-	}
-	return int(n), nil
+	return d.deleteCounted(ctx, "prune previews", `DELETE FROM host_previews WHERE created_at < $1`, toMS(before))
 }

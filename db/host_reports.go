@@ -167,13 +167,5 @@ func (d *DB) HostSamplesSince(ctx context.Context, id int64, since time.Time) ([
 // returns how many it deleted. serve runs it with --retain-raw, the
 // retention of the local host's raw samples.
 func (d *DB) PruneHostSamples(ctx context.Context, before time.Time) (int, error) {
-	res, err := d.sql.ExecContext(ctx, `DELETE FROM host_samples WHERE at < $1`, toMS(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune host samples: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("prune host samples: count: %w", err)
-	}
-	return int(n), nil
+	return d.deleteCounted(ctx, "prune host samples", `DELETE FROM host_samples WHERE at < $1`, toMS(before))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,29 +13,12 @@ import (
 	"portpanel/db"
 	"portpanel/db/dbtest"
 	"portpanel/fleet"
+	"portpanel/internal/testclock"
 )
 
-// clock is a settable clock for a Service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newService(t *testing.T) (*fleet.Service, *clock) {
+func newService(t *testing.T) (*fleet.Service, *testclock.Clock) {
 	t.Helper()
-	c := &clock{t: time.Now().UTC()}
+	c := testclock.New(time.Now().UTC())
 	return &fleet.Service{DB: dbtest.Open(t), Now: c.Now}, c
 }
 
@@ -88,7 +70,7 @@ func TestEnrollmentRefusalIsAuditedWithoutTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Add(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	pub, _, _ := agentapi.GenerateKey()
 	_, err = s.Enroll(ctx, agentapi.EnrollRequest{Token: token, Name: "web1", PublicKey: agentapi.EncodePublicKey(pub)}, "10.0.0.9")
 	if !errors.Is(err, fleet.ErrUnauthorized) {
@@ -243,7 +225,7 @@ func TestEnrollmentRefusalsCannotFloodTheAuditLog(t *testing.T) {
 	for range 50 {
 		try()
 	}
-	c.Add(time.Minute)
+	c.Advance(time.Minute)
 	try()
 	events, err := s.DB.Audit(ctx, 100, 0)
 	if err != nil || len(events) != 2 {
