@@ -48,7 +48,7 @@ func (d *DB) RecordHostReport(ctx context.Context, id int64, r HostReport) (Host
 		return Host{}, fmt.Errorf("record report of host %d: begin: %w", id, err)
 	}
 	defer tx.Rollback()
-	h, err := scanHost(tx.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE id = $1`, id))
+	h, err := lockedHost(ctx, tx, "id", id)
 	if err != nil {
 		return Host{}, fmt.Errorf("record report: %w", notFound(err, "host %d", id))
 	}

@@ -182,7 +182,7 @@ func (d *DB) ConfirmGeneration(ctx context.Context, name string, gen int64) (Hos
 		return Host{}, fmt.Errorf("confirm generation %d of host %q: begin: %w", gen, name, err)
 	}
 	defer tx.Rollback()
-	h, err := scanHost(tx.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE name = $1`, name))
+	h, err := lockedHost(ctx, tx, "name", name)
 	if err != nil {
 		return Host{}, fmt.Errorf("confirm generation %d: %w", gen, notFound(err, "host %q", name))
 	}
@@ -200,6 +200,18 @@ func (d *DB) ConfirmGeneration(ctx context.Context, name string, gen int64) (Hos
 		return Host{}, fmt.Errorf("confirm generation %d of host %q: commit: %w", gen, name, err)
 	}
 	return h, nil
+}
+
+// lockedHost reads the host whose column col (id or name) is v, in tx,
+// holding its row for the rest of tx: a read-modify-write of its JSON
+// columns must not lose a concurrent one. SQLite's BEGIN IMMEDIATE holds
+// the whole database already; on PostgreSQL the no-op UPDATE takes the
+// row lock (portable, unlike SELECT ... FOR UPDATE).
+func lockedHost(ctx context.Context, tx *sql.Tx, col string, v any) (Host, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE hosts SET id = id WHERE `+col+` = $1`, v); err != nil {
+		return Host{}, fmt.Errorf("lock host: %w", err)
+	}
+	return scanHost(tx.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE `+col+` = $1`, v))
 }
 
 func containsGen(gens []int64, g int64) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +160,30 @@ func TestPreviewAnsweredOnceByItsHostOnly(t *testing.T) {
 		}
 		if p, err := d.Preview(ctx, "p1"); err != nil || string(p.Answer) != `{"id":"p1"}` || p.AnsweredAt == nil {
 			t.Errorf("preview = %+v, %v", p, err)
+		}
+	})
+}
+
+// Confirmations are a read-modify-write of one column: concurrent ones
+// must all stay (PostgreSQL's READ COMMITTED would lose some unlocked).
+func TestConcurrentConfirmationsAllStay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		enrollAll(t, d, "web1")
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for g := range int64(10) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := d.ConfirmGeneration(ctx, "web1", g+1); err != nil {
+					t.Errorf("confirm %d: %v", g+1, err)
+				}
+			}()
+		}
+		wg.Wait()
+		h, err := d.HostByName(ctx, "web1")
+		if err != nil || len(h.Confirm) != 10 {
+			t.Errorf("confirmed %v (%v), want all 10 generations", h.Confirm, err)
 		}
 	})
 }
