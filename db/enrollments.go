@@ -188,9 +188,8 @@ func (d *DB) Enroll(ctx context.Context, e Enrollment, audit func(Host) AuditEve
 	if err != nil {
 		return Host{}, fmt.Errorf("enroll %q: store host: %w", e.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM agent_nonces WHERE host_id = $1`, h.ID); err != nil {
-		return Host{}, fmt.Errorf("enroll %q: forget old nonces: %w", e.Name, err)
-	}
+	// Nonces stay: a host that comes back with its old key must not make
+	// its requests from just before the revocation replayable.
 	if err := auditIn(ctx, d, tx, audit, h); err != nil {
 		return Host{}, fmt.Errorf("enroll %q: %w", e.Name, err)
 	}
