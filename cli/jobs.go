@@ -20,6 +20,22 @@ const auditCheckAfterStart = 5 * time.Second
 // had when it was a loop of its own: the deadline check runs at once (a
 // deadline may have passed while portpanel was down), the samplers one
 // interval after the samples serve took at start.
+//
+// Replicas of the control plane on one database run some jobs once across
+// them (once: a lease per run, see runner) and others in every process:
+//   - once: what changes shared rows and must happen one time: reverting
+//     unconfirmed changes (two replicas would both start the revert; the
+//     loser writes the kernel, then fails to record it and puts it back,
+//     leaving a failed change in the history), sending webhooks (two
+//     senders could post a delivery twice), and the prunes (harmless twice,
+//     but one is enough);
+//   - everywhere: what reads this machine or keeps this process's memory:
+//     sampling the range (read-only but for a change it sees, judged
+//     against the same latest row wherever it runs), sampling usage (its
+//     latest reading feeds this replica's dashboard and risk watch; each
+//     replica stores its own rows), the drift and risk watch (db.Observe
+//     decides a crossing in one transaction, so it is announced once), the
+//     audit chain check (its result is this process's), the request log.
 func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender, log *slog.Logger, flushRequests func() error) []loop {
 	keep := db.Retention{Raw: cfg.retainRaw, Hourly: cfg.retainHourly}
 	return []loop{
@@ -30,7 +46,7 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 			}
 			return err
 		}},
-		{name: "revert unconfirmed changes", first: 0, every: time.Second, run: func(ctx context.Context) error {
+		{name: "revert unconfirmed changes", first: 0, every: time.Second, once: true, run: func(ctx context.Context) error {
 			n, err := svc.RevertDue(ctx)
 			if n > 0 {
 				log.Warn("reverted unconfirmed changes", "count", n)
@@ -52,11 +68,13 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 		// Deliveries are committed with their events; this sends them
 		// within a second, retries with backoff, and after a crash picks
 		// up what was never sent.
-		{name: "send webhooks", first: 0, every: time.Second, run: func(ctx context.Context) error {
+		// A run waits for its slowest POST: hold for two (as a claimed
+		// delivery is held), so no other replica starts meanwhile.
+		{name: "send webhooks", first: 0, every: time.Second, once: true, hold: 2 * webhook.Timeout, run: func(ctx context.Context) error {
 			_, err := hooks.Run(ctx)
 			return err
 		}},
-		{name: "prune usage history", first: time.Hour, every: time.Hour, run: func(ctx context.Context) error {
+		{name: "prune usage history", first: time.Hour, every: time.Hour, once: true, run: func(ctx context.Context) error {
 			now := svc.Now().UTC()
 			_, err := d.PruneUsage(ctx, now, keep)
 			// Listeners are remembered for a fixed week, whatever
@@ -66,8 +84,15 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 		}},
 		// Expired sessions are never used anyway; this only keeps the
 		// table small, as scs's sqlite3store did.
-		{name: "delete expired sessions", first: 5 * time.Minute, every: 5 * time.Minute, run: func(ctx context.Context) error {
+		{name: "delete expired sessions", first: 5 * time.Minute, every: 5 * time.Minute, once: true, run: func(ctx context.Context) error {
 			_, err := d.Sessions().DeleteExpiredSessions(ctx)
+			return err
+		}},
+		// Counts idle for the limiter's hour start over anyway; this keeps
+		// the table to the clients of the last hour.
+		{name: "prune sign-in counts", first: 5 * time.Minute, every: 5 * time.Minute, once: true, run: func(ctx context.Context) error {
+			now := svc.Now()
+			_, err := d.PruneThrottle(ctx, now.Add(-throttleForget), now)
 			return err
 		}},
 		// Page views verify only the audit events added since the last
@@ -87,3 +112,6 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 }
 
 const requestLogFlush = 200 * time.Millisecond
+
+// throttleForget is the limiter's Forget, which serve leaves at its default.
+const throttleForget = time.Hour

@@ -160,6 +160,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer d.Close()
+	if !isPostgres(cfg.dbPath) {
+		unlock, err := lockSQLite(cfg.dbPath)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	logTightened(log, d.Tightened())
 	host, _ := os.Hostname()
 	// Before anything is recorded (Recover below audits): every event
@@ -202,7 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, cfg.sessions()), Log: log, RequestLog: requestLog, Now: time.Now,
-		Throttle: throttle.New(throttle.Config{}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
+		Throttle: throttle.New(throttle.Config{Forget: throttleForget, Store: throttle.DBStore{DB: d}}), MetricsToken: cfg.metricsToken, Risk: handlers.RiskThresholds{Warning: cfg.riskWarning / 100, Critical: cfg.riskCritical / 100}}
 	h.Host, h.Webhooks = host, hooks
 	h.TrustedProxies, h.AuthHeader = cfg.trustedProxies.prefixes, cfg.authHeader
 	h.Syslog = syslog
@@ -250,11 +257,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// Background work stops with ctx, and shutdown waits for it, so the
 	// stop event is the last thing written.
+	jobRunner, err := newRunner(d, log)
+	if err != nil {
+		return err
+	}
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	runLoops(bg, &wg, log, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
-	runLoops(bg, &wg, log, namespaceScan(cfg, h.Namespaces))
-	runLoops(bg, &wg, log, fleetJobs(cfg, fl, d)...)
+	jobRunner.start(bg, &wg, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
+	jobRunner.start(bg, &wg, namespaceScan(cfg, h.Namespaces))
+	jobRunner.start(bg, &wg, fleetJobs(cfg, fl, d)...)
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()

@@ -131,13 +131,13 @@ func agentWarnings(log *slog.Logger, ln net.Listener, tlsConf *tls.Config) {
 // for, host samples past --retain-raw).
 func fleetJobs(cfg serveConfig, fl *fleet.Service, d *db.DB) []loop {
 	return []loop{
-		{name: "forget old agent nonces and previews", first: time.Minute, every: time.Minute, run: func(ctx context.Context) error {
+		{name: "forget old agent nonces and previews", first: time.Minute, every: time.Minute, once: true, run: func(ctx context.Context) error {
 			now := fl.Now()
 			_, err := d.PruneNonces(ctx, now.Add(-2*agentapi.MaxClockSkew))
 			_, perr := d.PrunePreviews(ctx, now.Add(-10*fleet.PreviewWait))
 			return errors.Join(err, perr)
 		}},
-		{name: "prune host history", first: time.Hour, every: time.Hour, run: func(ctx context.Context) error {
+		{name: "prune host history", first: time.Hour, every: time.Hour, once: true, run: func(ctx context.Context) error {
 			_, err := d.PruneHostSamples(ctx, fl.Now().Add(-cfg.retainRaw))
 			return err
 		}},

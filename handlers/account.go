@@ -37,7 +37,11 @@ func (h *Handlers) ChangePassword(c echo.Context) error {
 	// The current password is guessed here as at sign-in (a session left
 	// open, a stolen cookie): the same limiter, keyed by the same name.
 	from := c.RealIP()
-	if wait := h.Throttle.Attempt(from, me.Name); wait > 0 {
+	wait, err := h.Throttle.Attempt(ctx, from, me.Name)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		if err := h.auditUser(c, "user.password_change_throttled", fmt.Sprintf("throttled password change from %s (wait %d s)", from, secs)); err != nil {
 			return err
@@ -52,7 +56,9 @@ func (h *Handlers) ChangePassword(c echo.Context) error {
 		}
 		return h.accountPage(c, http.StatusUnprocessableEntity, map[string]string{"current": "This is not your current password."})
 	}
-	h.Throttle.Success(from, me.Name)
+	if err := h.Throttle.Success(ctx, from, me.Name); err != nil {
+		return err
+	}
 	errs := map[string]string{}
 	if newPasswordErrors(errs, me.Name, password, c.FormValue("password2")); len(errs) > 0 {
 		return h.accountPage(c, http.StatusUnprocessableEntity, errs)

@@ -50,7 +50,11 @@ func (h *Handlers) Login(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
 	from := c.RealIP()
-	if wait := h.Throttle.Attempt(from, name); wait > 0 {
+	wait, err := h.Throttle.Attempt(ctx, from, name)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return h.throttled(c, name, from, wait)
 	}
 	u, err := h.DB.UserByName(ctx, name)
@@ -68,7 +72,9 @@ func (h *Handlers) Login(c echo.Context) error {
 		}
 		return h.loginPage(c, http.StatusUnauthorized, name, "Wrong user name or password.")
 	}
-	h.Throttle.Success(from, name)
+	if err := h.Throttle.Success(ctx, from, name); err != nil {
+		return err
+	}
 	if err := h.StartSession(c, u); err != nil {
 		return err
 	}

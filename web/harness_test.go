@@ -60,7 +60,7 @@ func newEnvDB(t testing.TB, procSys string, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, web.SessionConfig{}), Setup: setup,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now, Throttle: throttle.New(throttle.Config{})}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now, Throttle: throttle.New(throttle.Config{Store: throttle.DBStore{DB: d}})}
 	srv := httptest.NewServer(web.New(h))
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, h: h, file: file}

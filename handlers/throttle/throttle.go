@@ -24,19 +24,20 @@
 //   - a count with no attempt for an hour (and no wait still running)
 //     starts over.
 //
-// State is in memory on purpose. It resets when portpanel restarts, which
-// an attacker cannot cause and which gives them at most one more burst of
-// free attempts; keeping it in SQLite would add a write per attempt and a
-// table to prune for no gain. Memory is bounded: at most 10,000 keys (a few
-// MiB), the least recently seen is dropped first. IPv6 clients are counted
-// per /64, the block one subscriber usually holds, so a new address from
-// the same block is no new start.
+// The counts are kept by a Store. Serve keeps them in the database
+// (DBStore), so that every replica of the control plane counts the same
+// attempts: an attacker who alternates replicas gets no more tries than
+// one who sticks to one, and a restart gives nobody a new burst. The
+// memory store (the default) is for tests and for a limiter of one process;
+// it holds at most 10,000 keys (a few MiB), the least recently seen dropped
+// first. IPv6 clients are counted per /64, the block one subscriber usually
+// holds, so a new address from the same block is no new start.
 package throttle
 
 import (
-	"container/list"
+	"context"
+	"fmt"
 	"net/netip"
-	"sync"
 	"time"
 )
 
@@ -47,24 +48,16 @@ type Config struct {
 	Base           time.Duration // the first wait, doubled per further failure [1 s]
 	Max            time.Duration // the longest wait [15 min]
 	Forget         time.Duration // a count idle this long starts over [1 h]
-	MaxKeys        int           // keys kept in memory; the least recently seen go first [10,000]
+	MaxKeys        int           // keys the memory store keeps; the least recently seen go first [10,000]
+	Store          Store         // where the counts are kept [in memory]
 	Now            func() time.Time
 }
 
-// Limiter counts attempts. It is safe for concurrent use.
+// Limiter counts attempts. It is safe for concurrent use, and so are
+// limiters of several processes on one Store that the Store serialises.
 type Limiter struct {
-	cfg  Config
-	mu   sync.Mutex
-	keys map[string]*list.Element // of *entry
-	lru  *list.List               // most recently seen first
-}
-
-type entry struct {
-	key   string
-	free  int       // failures allowed before the first wait
-	fails int       // failures counted, including attempts in flight
-	until time.Time // no attempt before this
-	seen  time.Time // last attempt, for Forget and eviction
+	cfg   Config
+	store Store
 }
 
 // New returns a limiter with cfg's limits.
@@ -91,7 +84,11 @@ func New(cfg Config) *Limiter {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Limiter{cfg: cfg, keys: map[string]*list.Element{}, lru: list.New()}
+	l := &Limiter{cfg: cfg, store: cfg.Store}
+	if l.store == nil {
+		l.store = newMemory(cfg.MaxKeys)
+	}
+	return l
 }
 
 // Attempt is called before a password is checked. If the client at addr
@@ -100,55 +97,70 @@ func New(cfg Config) *Limiter {
 // Otherwise it returns 0 and counts the attempt as a failure at once, so a
 // burst of parallel requests cannot all slip through before the first
 // failure is known; Success takes it back.
-func (l *Limiter) Attempt(addr, name string) time.Duration {
+func (l *Limiter) Attempt(ctx context.Context, addr, name string) (time.Duration, error) {
 	now := l.cfg.Now()
 	host := hostOf(addr)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	pair := l.get(pairKey(host, name), l.cfg.Free, now)
-	byHost := l.get(hostKey(host), l.cfg.FreePerAddress, now)
-	if wait := max(pair.until.Sub(now), byHost.until.Sub(now)); wait > 0 {
-		return wait
+	var wait time.Duration
+	err := l.store.Update(ctx, []string{pairKey(host, name), hostKey(host)}, func(cs []Count) {
+		for i := range cs {
+			c := &cs[i]
+			if now.Sub(c.Seen) >= l.cfg.Forget && !now.Before(c.Until) {
+				*c = Count{}
+			}
+			c.Seen = now
+			wait = max(wait, c.Until.Sub(now))
+		}
+		if wait > 0 {
+			return
+		}
+		for i := range cs {
+			cs[i].Fails++
+			cs[i].Until = now.Add(l.delay(cs[i].Fails, l.free(i)))
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count sign-in attempt: %w", err)
 	}
-	for _, e := range []*entry{pair, byHost} {
-		e.fails++
-		e.until = now.Add(l.delay(e))
-	}
-	return 0
+	return wait, nil
 }
 
 // Success records that the attempt Attempt let through from addr as name
 // had the right password: the (address, name) count is cleared and the
 // address count loses the failure Attempt counted in advance.
-func (l *Limiter) Success(addr, name string) {
+func (l *Limiter) Success(ctx context.Context, addr, name string) error {
 	host := hostOf(addr)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if el, ok := l.keys[pairKey(host, name)]; ok {
-		l.remove(el)
-	}
-	if el, ok := l.keys[hostKey(host)]; ok {
-		e := el.Value.(*entry)
-		e.fails = max(e.fails-1, 0)
+	err := l.store.Update(ctx, []string{pairKey(host, name), hostKey(host)}, func(cs []Count) {
+		cs[0] = Count{}
+		e := &cs[1]
+		if e.Fails == 0 {
+			return
+		}
+		e.Fails--
 		// The wait this success set, recomputed without it. Measuring from
 		// the latest attempt errs towards a longer wait when attempts from
 		// the address overlap.
-		if u := e.seen.Add(l.delay(e)); u.Before(e.until) {
-			e.until = u
+		if u := e.Seen.Add(l.delay(e.Fails, l.free(1))); u.Before(e.Until) {
+			e.Until = u
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("clear sign-in count: %w", err)
 	}
+	return nil
 }
 
-// Len is the number of keys held.
-func (l *Limiter) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.lru.Len()
+// free is the failures allowed before the first wait for the key at index
+// i of an update: the (address, name) pair, then the address.
+func (l *Limiter) free(i int) int {
+	if i == 0 {
+		return l.cfg.Free
+	}
+	return l.cfg.FreePerAddress
 }
 
-// delay is the wait after e's latest failure.
-func (l *Limiter) delay(e *entry) time.Duration {
-	over := e.fails - e.free
+// delay is the wait after a key's latest failure, its fails-th.
+func (l *Limiter) delay(fails, free int) time.Duration {
+	over := fails - free
 	if over <= 0 {
 		return 0
 	}
@@ -156,31 +168,6 @@ func (l *Limiter) delay(e *entry) time.Duration {
 		return l.cfg.Max
 	}
 	return min(l.cfg.Base<<(over-1), l.cfg.Max)
-}
-
-// get returns key's entry, creating it (and dropping the least recently
-// seen key when full) or starting it over when it has been idle for Forget.
-func (l *Limiter) get(key string, free int, now time.Time) *entry {
-	if el, ok := l.keys[key]; ok {
-		e := el.Value.(*entry)
-		if now.Sub(e.seen) >= l.cfg.Forget && !now.Before(e.until) {
-			e.fails, e.until = 0, time.Time{}
-		}
-		e.seen = now
-		l.lru.MoveToFront(el)
-		return e
-	}
-	for l.lru.Len() >= l.cfg.MaxKeys {
-		l.remove(l.lru.Back())
-	}
-	e := &entry{key: key, free: free, seen: now}
-	l.keys[key] = l.lru.PushFront(e)
-	return e
-}
-
-func (l *Limiter) remove(el *list.Element) {
-	delete(l.keys, el.Value.(*entry).key)
-	l.lru.Remove(el)
 }
 
 // maxKeyPart bounds what a client can make the limiter hold per key. User
@@ -211,4 +198,12 @@ func truncate(s string) string {
 		return s[:maxKeyPart]
 	}
 	return s
+}
+
+// Len is the number of keys the memory store holds; 0 for another store.
+func (l *Limiter) Len() int {
+	if m, ok := l.store.(*memory); ok {
+		return m.len()
+	}
+	return 0
 }

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"portpanel/db/dbtest"
+)
+
+// run is one run of a job: which replica, when.
+type run struct {
+	who string
+	at  time.Time
+}
+
+type runLog struct {
+	mu   sync.Mutex
+	runs []run
+}
+
+func (l *runLog) job(who string, every time.Duration) loop {
+	return loop{name: "sweep", every: every, once: true, run: func(context.Context) error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.runs = append(l.runs, run{who, time.Now()})
+		return nil
+	}}
+}
+
+func (l *runLog) since(t time.Time) []run {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []run
+	for _, r := range l.runs {
+		if !r.at.Before(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Two replicas on one database run a once job once per period between
+// them; when the one running it stops, the other takes it over within a
+// period. Without the lease each runs it every period: twice as often,
+// half a period apart.
+func TestOnceJobsRunOnceAcrossReplicas(t *testing.T) {
+	const every = 200 * time.Millisecond
+	d := dbtest.Open(t)
+	var log runLog
+	quiet := slog.New(slog.DiscardHandler)
+	replica := func(who string) (context.CancelFunc, *sync.WaitGroup) {
+		r, err := newRunner(d, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		r.start(ctx, &wg, log.job(who, every))
+		t.Cleanup(func() { cancel(); wg.Wait() })
+		return cancel, &wg
+	}
+	stops := map[string]context.CancelFunc{}
+	waits := map[string]*sync.WaitGroup{}
+	stops["a"], waits["a"] = replica("a")
+	time.Sleep(every / 2) // the other replica ticks half a period later
+	stops["b"], waits["b"] = replica("b")
+
+	start := time.Now()
+	time.Sleep(10 * every)
+	both := log.since(start)
+	if n := len(both); n < 8 || n > 12 {
+		t.Errorf("%d runs in 10 periods with two replicas, want about 10: %v", n, both)
+	}
+	checkGaps(t, both, every)
+
+	// Stop the replica that ran last; the other must run the job within a
+	// period of its next due time.
+	last := both[len(both)-1]
+	stops[last.who]()
+	waits[last.who].Wait()
+	stopped := time.Now()
+	time.Sleep(5 * every)
+	after := log.since(stopped)
+	if len(after) == 0 {
+		t.Fatalf("no run in 5 periods after replica %s stopped", last.who)
+	}
+	for _, r := range after {
+		if r.who == last.who {
+			t.Fatalf("replica %s ran after it stopped", r.who)
+		}
+	}
+	if late := after[0].at.Sub(last.at) - every; late > every {
+		t.Errorf("the other replica took over %v after the job was due, want within a period (%v)", late, every)
+	}
+	if n := len(after); n < 3 {
+		t.Errorf("%d runs in the 5 periods after the takeover, want about 5", n)
+	}
+}
+
+// checkGaps fails when two runs come much closer than a period. The
+// bound is loose: a run's time is taken after its claim, which waits for
+// the database (an fsync on SQLite), so the gaps measured wobble.
+func checkGaps(t *testing.T, runs []run, every time.Duration) {
+	t.Helper()
+	for i := 1; i < len(runs); i++ {
+		if gap := runs[i].at.Sub(runs[i-1].at); gap < every/4 {
+			t.Errorf("runs %d (%s) and %d (%s) %v apart, within one period of %v", i, runs[i-1].who, i+1, runs[i].who, gap, every)
+		}
+	}
+}

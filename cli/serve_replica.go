@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// errReplicaOnSQLite is what a second serve on one SQLite file hears.
+var errReplicaOnSQLite = errors.New("replicas need PostgreSQL: give every serve --db postgres://...; a SQLite file is served by one portpanel serve at a time")
+
+// isPostgres reports whether --db names a PostgreSQL database rather than
+// a SQLite file (db.Open makes the same choice).
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// lockSQLite makes this serve the only one on the SQLite file at path, for
+// as long as the process lives, and refuses plainly when another holds it:
+// two control planes on one file would each take the other's work for
+// its own (crash recovery at start, claims released at start), and sharing
+// a database is what replicas on PostgreSQL are for. The other commands
+// (users, tokens, enroll) open the file beside a running serve, as before.
+//
+// flock(2) on a file beside the database, not on the database: SQLite takes
+// fcntl locks on it, which close() drops for the whole process. The lock
+// goes with the process, however it ends; the file stays, holding the pid
+// of the last holder for the message.
+func lockSQLite(path string) (release func(), err error) {
+	name := path + ".serve-lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			who := "another portpanel serve"
+			if b, rerr := os.ReadFile(name); rerr == nil {
+				if pid, perr := strconv.Atoi(string(bytes.TrimSpace(b))); perr == nil {
+					who = fmt.Sprintf("%s (pid %d)", who, pid)
+				}
+			}
+			return nil, fmt.Errorf("%s is serving %s: %w", who, path, errReplicaOnSQLite)
+		}
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	// The pid is for the message above; a failure to write it costs only that.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() { f.Close() }, nil
+}

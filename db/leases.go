@@ -1,0 +1,58 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// JobClaim asks to start a run of a periodic job that must run once per
+// period across the replicas of the control plane.
+type JobClaim struct {
+	Job, Holder string // the job's name; who asks (a replica's id)
+	Now         time.Time
+	// Every is the job's period. The holder of the last run may start the
+	// next one Slack before Every has passed since it started, others only
+	// Slack after: a live holder keeps the job (one replica does a job's
+	// runs, its log says so), a dead one loses it within about a period.
+	Every, Slack time.Duration
+	// Hold is the longest a run may take: until then no other replica
+	// starts the job, even if the holder dies during the run. The holder's
+	// own runs follow one another (one loop), so its hold never stops it.
+	Hold time.Duration
+}
+
+// ClaimJob starts a run for c.Holder if the job is due for it and no run
+// holds it, in one conditional upsert: of replicas asking at once, one
+// gets the run. It reports whether the run is c.Holder's.
+func (d *DB) ClaimJob(ctx context.Context, c JobClaim) (bool, error) {
+	now := toMS(c.Now)
+	var holder string
+	err := d.sql.QueryRowContext(ctx, `INSERT INTO job_leases (name, holder, started_at, running_until) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, started_at = excluded.started_at, running_until = excluded.running_until
+		WHERE (job_leases.holder = excluded.holder AND job_leases.started_at <= $6)
+			OR (job_leases.started_at <= $5 AND job_leases.running_until <= $3)
+		RETURNING holder`,
+		c.Job, c.Holder, now, toMS(c.Now.Add(c.Hold)), toMS(c.Now.Add(-c.Every-c.Slack)), toMS(c.Now.Add(-c.Every+c.Slack))).Scan(&holder)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("claim job %q: %w", c.Job, err)
+	}
+	return true, nil
+}
+
+// FinishJob ends holder's run of job that started at started, so that
+// another replica need not wait for its hold to pass. A job whose hold is
+// no longer than its period need not call it: the period keeps others
+// out longer than the hold does.
+func (d *DB) FinishJob(ctx context.Context, job, holder string, started time.Time) error {
+	if _, err := d.sql.ExecContext(ctx, `UPDATE job_leases SET running_until = 0
+		WHERE name = $1 AND holder = $2 AND started_at = $3`, job, holder, toMS(started)); err != nil {
+		return fmt.Errorf("finish job %q: %w", job, err)
+	}
+	return nil
+}
