@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/db"
 	"portpanel/db/dbtest"
 )
 
@@ -46,9 +47,10 @@ func (l *runLog) since(t time.Time) []run {
 // them; when the one running it stops, the other takes it over within a
 // period. Without the lease each runs it every period: twice as often,
 // half a period apart.
-func TestOnceJobsRunOnceAcrossReplicas(t *testing.T) {
+func TestOnceJobsRunOnceAcrossReplicas(t *testing.T) { dbtest.Each(t, testOnceJobsRunOnceAcrossReplicas) }
+
+func testOnceJobsRunOnceAcrossReplicas(t *testing.T, d *db.DB) {
 	const every = 200 * time.Millisecond
-	d := dbtest.Open(t)
 	var log runLog
 	quiet := slog.New(slog.DiscardHandler)
 	replica := func(who string) (context.CancelFunc, *sync.WaitGroup) {

@@ -160,7 +160,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	if !isPostgres(cfg.dbPath) {
+	if d.Dialect() == db.SQLite {
 		unlock, err := lockSQLite(cfg.dbPath)
 		if err != nil {
 			return err

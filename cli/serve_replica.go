@@ -6,18 +6,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 )
 
 // errReplicaOnSQLite is what a second serve on one SQLite file hears.
 var errReplicaOnSQLite = errors.New("replicas need PostgreSQL: give every serve --db postgres://...; a SQLite file is served by one portpanel serve at a time")
-
-// isPostgres reports whether --db names a PostgreSQL database rather than
-// a SQLite file (db.Open makes the same choice).
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
 
 // lockSQLite makes this serve the only one on the SQLite file at path, for
 // as long as the process lives, and refuses plainly when another holds it:

@@ -43,22 +43,23 @@ func TestClaimJob(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := dbtest.Open(t)
-			for i, s := range tt.steps {
-				now := t0.Add(s.at)
-				got, err := d.ClaimJob(ctx, claim("prune", s.holder, now))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != s.want {
-					t.Fatalf("step %d: %s at +%v: claimed %v, want %v", i+1, s.holder, s.at, got, s.want)
-				}
-				if got && s.finish {
-					if err := d.FinishJob(ctx, "prune", s.holder, now); err != nil {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				for i, s := range tt.steps {
+					now := t0.Add(s.at)
+					got, err := d.ClaimJob(ctx, claim("prune", s.holder, now))
+					if err != nil {
 						t.Fatal(err)
 					}
+					if got != s.want {
+						t.Fatalf("step %d: %s at +%v: claimed %v, want %v", i+1, s.holder, s.at, got, s.want)
+					}
+					if got && s.finish {
+						if err := d.FinishJob(ctx, "prune", s.holder, now); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
-			}
+			})
 		})
 	}
 }
@@ -67,64 +68,67 @@ func TestClaimJob(t *testing.T) {
 // replicas until it finishes (its holder's next run comes after it anyway).
 func TestClaimJobHeldByALongRun(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	t0 := time.Now()
-	long := func(holder string, at time.Duration) db.JobClaim {
-		c := claim("verify", holder, t0.Add(at))
-		c.Hold = 5 * time.Minute
-		return c
-	}
-	for i, s := range []struct {
-		c    db.JobClaim
-		want bool
-	}{{long("a", 0), true}, {long("b", 2*time.Minute), false}} {
-		if got, err := d.ClaimJob(ctx, s.c); err != nil || got != s.want {
-			t.Fatalf("claim %d (%s): %v, %v; want %v", i+1, s.c.Holder, got, err, s.want)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t0 := time.Now()
+		long := func(holder string, at time.Duration) db.JobClaim {
+			c := claim("verify", holder, t0.Add(at))
+			c.Hold = 5 * time.Minute
+			return c
 		}
-	}
-	if err := d.FinishJob(ctx, "verify", "a", t0); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := d.ClaimJob(ctx, long("b", 2*time.Minute)); err != nil || !got {
-		t.Fatalf("after the run finished: %v, %v; want the claim", got, err)
-	}
+		for i, s := range []struct {
+			c    db.JobClaim
+			want bool
+		}{{long("a", 0), true}, {long("b", 2*time.Minute), false}} {
+			if got, err := d.ClaimJob(ctx, s.c); err != nil || got != s.want {
+				t.Fatalf("claim %d (%s): %v, %v; want %v", i+1, s.c.Holder, got, err, s.want)
+			}
+		}
+		if err := d.FinishJob(ctx, "verify", "a", t0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.ClaimJob(ctx, long("b", 2*time.Minute)); err != nil || !got {
+			t.Fatalf("after the run finished: %v, %v; want the claim", got, err)
+		}
+	})
 }
 
 // Jobs are claimed apart: one job's run does not hold another.
 func TestClaimJobPerJob(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	now := time.Now()
-	for _, job := range []string{"a", "b"} {
-		if ok, err := d.ClaimJob(ctx, claim(job, "r1", now)); err != nil || !ok {
-			t.Fatalf("job %s: claimed %v, %v; want a claim", job, ok, err)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		now := time.Now()
+		for _, job := range []string{"a", "b"} {
+			if ok, err := d.ClaimJob(ctx, claim(job, "r1", now)); err != nil || !ok {
+				t.Fatalf("job %s: claimed %v, %v; want a claim", job, ok, err)
+			}
 		}
-	}
+	})
 }
 
 // Of many replicas asking at the same moment, exactly one gets the run.
 func TestClaimJobRace(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	now := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for i := range 8 {
-		wg.Go(func() {
-			ok, err := d.ClaimJob(ctx, claim("sweep", string(rune('a'+i)), now))
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				mu.Lock()
-				won++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if won != 1 {
-		t.Errorf("%d of 8 replicas claimed the run, want 1", won)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		now := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for i := range 8 {
+			wg.Go(func() {
+				ok, err := d.ClaimJob(ctx, claim("sweep", string(rune('a'+i)), now))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Errorf("%d of 8 replicas claimed the run, want 1", won)
+		}
+	})
 }

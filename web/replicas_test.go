@@ -4,29 +4,27 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"portpanel/auth"
 	"portpanel/db"
+	"portpanel/db/dbtest"
 	"portpanel/handlers/throttle"
 	"portpanel/internal/testclock"
 	"portpanel/sysctl/sysctltest"
 )
 
-// replicas serves n copies of the panel on one database file, each with a
+// replicas serves n copies of the panel on the database dsn, each with a
 // database handle (a pool, a memo) and a limiter of its own, as n serve
-// processes on one PostgreSQL would be: what they share is what is in the
-// database.
-func replicas(t *testing.T, n int, clk *testclock.Clock) []*env {
+// processes would be: what they share is what is in the database.
+func replicas(t *testing.T, dsn string, n int, clk *testclock.Clock) []*env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "portpanel.db")
 	procSys := sysctltest.ProcSys()
 	var out []*env
 	for range n {
-		d, err := db.Open(context.Background(), path)
+		d, err := db.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,12 +39,12 @@ func replicas(t *testing.T, n int, clk *testclock.Clock) []*env {
 // one: the counts are in the database. With a limiter in memory per
 // replica, alternating two replicas doubled the free failures and halved
 // every wait.
-func TestThrottleAcrossReplicas(t *testing.T) {
-	const attacker = "192.0.2.66"
-	// guess makes 16 wrong guesses, waiting out every other wait, each on
-	// the next server in turn, and returns what each got.
-	guess := func(servers []*env, clk *testclock.Clock) []string {
-		servers[0].addUser(t, "admin1", auth.RoleAdmin)
+func TestThrottleAcrossReplicas(t *testing.T) { dbtest.EachURL(t, testThrottleAcrossReplicas) }
+
+func testThrottleAcrossReplicas(t *testing.T, dsn string) {
+	// guess makes 16 wrong guesses from attacker, waiting out every other
+	// wait, each on the next server in turn, and returns what each got.
+	guess := func(servers []*env, clk *testclock.Clock, attacker string) []string {
 		var got []string
 		first := servers[0].client(t)
 		token := first.csrf("/login")
@@ -61,9 +59,13 @@ func TestThrottleAcrossReplicas(t *testing.T) {
 		}
 		return got
 	}
-	oneClk, twoClk := newClock(), newClock()
-	one := guess(replicas(t, 1, oneClk), oneClk)
-	two := guess(replicas(t, 2, twoClk), twoClk)
+	// One database, two attackers: the counts are per address, so each
+	// run starts from none.
+	clk := newClock()
+	rs := replicas(t, dsn, 2, clk)
+	rs[0].addUser(t, "admin1", auth.RoleAdmin)
+	one := guess(rs[:1], clk, "192.0.2.66")
+	two := guess(rs, clk, "192.0.2.67")
 	for i := range one {
 		if one[i] != two[i] {
 			t.Errorf("guess %d: %s on one server, %s alternating two", i+1, one[i], two[i])
@@ -76,8 +78,10 @@ func TestThrottleAcrossReplicas(t *testing.T) {
 
 // A session made on one replica works on the other, and signing out on
 // one ends it on both.
-func TestSessionAcrossReplicas(t *testing.T) {
-	rs := replicas(t, 2, newClock())
+func TestSessionAcrossReplicas(t *testing.T) { dbtest.EachURL(t, testSessionAcrossReplicas) }
+
+func testSessionAcrossReplicas(t *testing.T, dsn string) {
+	rs := replicas(t, dsn, 2, newClock())
 	a, b := rs[0], rs[1]
 	c := a.login(t, auth.RoleViewer)
 	c.base = b.srv.URL

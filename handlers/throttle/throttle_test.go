@@ -23,13 +23,19 @@ func newLimiter(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter {
 type opener func(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter
 
 // TestPolicy runs each test of the policy on each store: the counts in
-// memory, and in the database that replicas share.
+// memory, and in the database that replicas share (both dialects).
 func TestPolicy(t *testing.T) {
 	stores := map[string]func(t *testing.T) opener{
 		"memory": func(*testing.T) opener { return newLimiter },
-		"database": func(t *testing.T) opener {
+		"sqlite": func(t *testing.T) opener {
 			return func(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter {
 				cfg.Store = throttle.DBStore{DB: dbtest.Open(t)}
+				return newLimiter(clk, cfg)
+			}
+		},
+		"postgres": func(t *testing.T) opener {
+			return func(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter {
+				cfg.Store = throttle.DBStore{DB: dbtest.OpenPostgres(t)}
 				return newLimiter(clk, cfg)
 			}
 		},
