@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,37 @@ func TestServeAgentListen(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the user API on the agent socket: %d, want 404", resp.StatusCode)
+	}
+}
+
+var agentListening = regexp.MustCompile(`agent API listening.*?addr\W+\S*:([0-9]+)`)
+
+// On TCP the agent API uses serve's certificate.
+func TestServeAgentListenTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	_, _, stderr := startServe(t, "--tls-cert", certFile, "--tls-key", keyFile, "--agent-listen", "127.0.0.1:0")
+	var port string
+	for deadline := time.Now().Add(10 * time.Second); port == ""; time.Sleep(20 * time.Millisecond) {
+		if m := agentListening.FindStringSubmatch(stderr.String()); m != nil {
+			port = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no agent listener after 10 s:\n%s", stderr)
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Post("https://127.0.0.1:"+port+agentapi.PathEnroll, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatalf("enroll over TLS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.TLS == nil || resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("enroll with an empty body over TLS: %d (TLS %v), want 422 over TLS", resp.StatusCode, resp.TLS != nil)
+	}
+	plain := &http.Client{Timeout: 10 * time.Second}
+	if resp, err := plain.Get("http://127.0.0.1:" + port + agentapi.PathDesired); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("plain HTTP to the agent's TLS port was answered %d", resp.StatusCode)
+		}
 	}
 }
