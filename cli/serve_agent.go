@@ -128,7 +128,7 @@ func agentWarnings(log *slog.Logger, ln net.Listener, tlsConf *tls.Config) {
 
 // fleetJobs are the fleet's background loops: forgetting what may be
 // forgotten (nonces past their timestamp window, previews nobody waits
-// for, host samples past --retain-raw).
+// for, host samples past --retain-raw), once across replicas.
 func fleetJobs(cfg serveConfig, fl *fleet.Service, d *db.DB) []loop {
 	return []loop{
 		{name: "forget old agent nonces and previews", first: time.Minute, every: time.Minute, once: true, run: func(ctx context.Context) error {
