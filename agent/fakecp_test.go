@@ -87,8 +87,9 @@ func (f *fakeCP) Token() string {
 	return tok
 }
 
-// Set makes dc the host's desired change at a new generation.
-func (f *fakeCP) Set(dc *agentapi.DesiredChange) int64 {
+// Set makes dc the host's desired change at a new generation (one host:
+// the fake ignores names but for revocation).
+func (f *fakeCP) Set(_ string, dc *agentapi.DesiredChange) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gen++
@@ -97,18 +98,30 @@ func (f *fakeCP) Set(dc *agentapi.DesiredChange) int64 {
 	return f.gen
 }
 
-func (f *fakeCP) Confirm(gen int64) {
+func (f *fakeCP) Confirm(_ string, gen int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.confirm = append(f.confirm, gen)
 	f.notify()
 }
 
-func (f *fakeCP) Preview(p agentapi.PreviewRequest) {
+func (f *fakeCP) Preview(_ string, keys map[string]string) agentapi.PreviewResult {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.previews = append(f.previews, p)
+	f.nextToken++
+	id := "preview-" + strconv.Itoa(f.nextToken)
+	f.previews = append(f.previews, agentapi.PreviewRequest{ID: id, Keys: keys})
 	f.notify()
+	f.mu.Unlock()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		f.mu.Lock()
+		r, ok := f.answers[id]
+		f.mu.Unlock()
+		if ok {
+			return r
+		}
+	}
+	f.t.Fatal("the agent did not answer the preview")
+	return agentapi.PreviewResult{}
 }
 
 func (f *fakeCP) Revoke(host string) {
@@ -117,21 +130,14 @@ func (f *fakeCP) Revoke(host string) {
 	f.revoked[host] = true
 }
 
-func (f *fakeCP) Result(gen int64) (agentapi.Result, bool) {
+func (f *fakeCP) Result(_ string, gen int64) (agentapi.Result, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.results[gen]
 	return r, ok
 }
 
-func (f *fakeCP) Answer(id string) (agentapi.PreviewResult, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r, ok := f.answers[id]
-	return r, ok
-}
-
-func (f *fakeCP) LastReport() (agentapi.Report, bool) {
+func (f *fakeCP) LastReport(string) (agentapi.Report, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.reports) == 0 {

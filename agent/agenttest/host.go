@@ -1,4 +1,10 @@
-package agent_test
+// Package agenttest holds the agent's behaviours as tests that run against
+// any control plane: the agent package runs them against a small fake, and
+// the root package against the real fleet handlers, so what the agent
+// promises is checked against what the server really does. Every test
+// runs in a private network namespace (sysctltest.InNetns) and writes only
+// its real /proc/sys; config trees and state dirs are temp dirs.
+package agenttest
 
 import (
 	"context"
@@ -23,9 +29,9 @@ var defaultRange = sysctl.Range{Low: 32768, High: 60999}
 
 const baseConf = "# managed by the agent test\nnet.ipv4.tcp_syncookies = 1\n"
 
-// host is one managed host: a state dir, a config tree, the namespace's
+// Host is one managed host: a state dir, a config tree, the namespace's
 // real /proc/sys, and an agent that can be started and stopped.
-type host struct {
+type Host struct {
 	t      *testing.T
 	cfg    agent.Config
 	file   string
@@ -35,7 +41,7 @@ type host struct {
 	a      *agent.Agent
 }
 
-func newHost(t *testing.T, server string) *host {
+func newHost(t *testing.T, server string) *Host {
 	t.Helper()
 	root := t.TempDir()
 	file := filepath.Join(root, "etc", "sysctl.d", "90-portpanel.conf")
@@ -45,7 +51,7 @@ func newHost(t *testing.T, server string) *host {
 	if err := os.WriteFile(file, []byte(baseConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := &host{t: t, file: file, log: &syncBuffer{}}
+	h := &Host{t: t, file: file, log: &syncBuffer{}}
 	h.cfg = agent.Config{Servers: []string{server}, StateDir: filepath.Join(t.TempDir(), "state"), Name: "web-1",
 		ProcSys: sysctltest.ProcSys(), ProcNet: "/proc/net", SysctlFile: file, ConfigRoot: root, BootReader: "procps",
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 400 * time.Millisecond}
@@ -55,14 +61,14 @@ func newHost(t *testing.T, server string) *host {
 }
 
 // start runs the agent with token (may be "") until stop.
-func (h *host) start(token string) {
+func (h *Host) start(token string) {
 	h.t.Helper()
 	if err := h.tryStart(token); err != nil {
 		h.t.Fatal(err)
 	}
 }
 
-func (h *host) tryStart(token string) error {
+func (h *Host) tryStart(token string) error {
 	cfg := h.cfg
 	cfg.EnrollToken = token
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,7 +83,7 @@ func (h *host) tryStart(token string) error {
 }
 
 // stop stops the agent as SIGTERM would, and returns Run's error.
-func (h *host) stop() {
+func (h *Host) stop() {
 	if h.cancel == nil {
 		return
 	}
@@ -90,7 +96,7 @@ func (h *host) stop() {
 }
 
 // running reports whether Run is still going.
-func (h *host) running() bool {
+func (h *Host) running() bool {
 	select {
 	case err := <-h.done:
 		h.done <- err
@@ -100,7 +106,7 @@ func (h *host) running() bool {
 	}
 }
 
-func (h *host) kernel() sysctl.Range {
+func (h *Host) kernel() sysctl.Range {
 	h.t.Helper()
 	r, err := sysctl.Kernel{ProcSys: sysctltest.ProcSys()}.ReadRange()
 	if err != nil {
@@ -109,7 +115,7 @@ func (h *host) kernel() sysctl.Range {
 	return r
 }
 
-func (h *host) fileText() string {
+func (h *Host) fileText() string {
 	h.t.Helper()
 	b, err := os.ReadFile(h.file)
 	if err != nil {
@@ -119,7 +125,7 @@ func (h *host) fileText() string {
 }
 
 // journal lists the agent's local changes, newest first.
-func (h *host) journal() []db.Change {
+func (h *Host) journal() []db.Change {
 	h.t.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(h.cfg.StateDir, "journal.db"))
 	if err != nil {
@@ -152,14 +158,12 @@ func eventually(t *testing.T, d time.Duration, what string, ok func() bool) {
 }
 
 // resultOf waits for the control plane to hold a result of gen in state.
-func resultOf(t *testing.T, cp interface {
-	Result(int64) (agentapi.Result, bool)
-}, gen int64, state string, d time.Duration) agentapi.Result {
+func resultOf(t *testing.T, cp ControlPlane, host string, gen int64, state string, d time.Duration) agentapi.Result {
 	t.Helper()
 	var got agentapi.Result
 	eventually(t, d, "generation "+state, func() bool {
 		var ok bool
-		got, ok = cp.Result(gen)
+		got, ok = cp.Result(host, gen)
 		return ok && got.State == state
 	})
 	return got

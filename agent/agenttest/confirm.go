@@ -1,0 +1,133 @@
+package agenttest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"portpanel/agentapi"
+	"portpanel/db"
+	"portpanel/sysctl"
+)
+
+var target = sysctl.Range{Low: 20000, High: 40000}
+
+func confirmed(r string, within int) *agentapi.DesiredChange {
+	dc := setRange(r, "INC-3: try it")
+	dc.ConfirmWithin = within
+	return dc
+}
+
+// The control plane stops after sending a commit-confirmed change: the
+// agent reverts on its own by the deadline.
+func revertWhenGone(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
+	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	if h.kernel() != target || res.Deadline.IsZero() {
+		t.Fatalf("kernel %v, deadline %v", h.kernel(), res.Deadline)
+	}
+	cp.Stop()
+	eventually(t, time.Until(res.Deadline)+2*time.Second, "the revert by the deadline + 2 s", func() bool {
+		return h.kernel() == defaultRange
+	})
+	if got := h.fileText(); got != baseConf {
+		t.Errorf("file after the revert = %q, want it byte for byte as before", got)
+	}
+	j := h.journal()
+	if len(j) != 2 || j[1].Status != db.StatusReverted || j[0].User != "portpanel" || j[0].Status != db.StatusApplied {
+		t.Errorf("journal = %+v", j)
+	}
+}
+
+// The agent is down when the deadline passes: it reverts at its next
+// start, before talking to anyone, and reports reverted.
+func revertAcrossRestart(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
+	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h.stop()
+	time.Sleep(time.Until(res.Deadline) + 200*time.Millisecond)
+	if h.kernel() != target {
+		t.Fatal("reverted while the agent was down?")
+	}
+	h.start("")
+	eventually(t, 2*time.Second, "the revert at start", func() bool { return h.kernel() == defaultRange })
+	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultReverted, 10*time.Second)
+}
+
+// A confirmation in time keeps the change.
+func confirmKeeps(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 3))
+	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	cp.Confirm(h.cfg.Name, gen)
+	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultConfirmed, 10*time.Second)
+	time.Sleep(time.Until(res.Deadline) + 1500*time.Millisecond)
+	if h.kernel() != target {
+		t.Errorf("kernel %v after a confirmed deadline, want %v", h.kernel(), target)
+	}
+}
+
+// A revoked host keeps its key and state, backs off, and comes back with
+// a new token and the same key.
+func unauthorized(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	files := stateFiles(t, h.cfg.StateDir)
+	cp.Revoke(h.cfg.Name)
+	before := cp.Refusals()
+	eventually(t, 10*time.Second, "refused requests", func() bool { return cp.Refusals() >= before+3 })
+	if !h.running() {
+		t.Fatal("the agent stopped on a 401")
+	}
+	if !strings.Contains(h.log.String(), "refused this host's credential") {
+		t.Errorf("log says nothing of the refusal:\n%s", h.log.String())
+	}
+	// Backing off: a few refusals a second, not hundreds.
+	n0 := cp.Refusals()
+	time.Sleep(time.Second)
+	if n := cp.Refusals() - n0; n > 12 {
+		t.Errorf("%d refused requests in a second: no backoff", n)
+	}
+	h.stop()
+	for name, content := range files {
+		if now, err := os.ReadFile(filepath.Join(h.cfg.StateDir, name)); err != nil || string(now) != content {
+			t.Errorf("%s changed or went away after the 401s (%v)", name, err)
+		}
+	}
+	// Back with a new token and the same key.
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	t0 := time.Now()
+	reportAfter(t, cp, h.cfg.Name, t0)
+	if now, _ := os.ReadFile(filepath.Join(h.cfg.StateDir, "host.key")); string(now) != files["host.key"] {
+		t.Error("re-enrolling made a new key")
+	}
+}
+
+// stateFiles reads the state dir's small files.
+func stateFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, name := range []string{"host.key", "enrollment.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = string(b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "journal.db")); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
