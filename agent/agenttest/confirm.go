@@ -32,15 +32,17 @@ func revertWhenGone(t *testing.T, cp ControlPlane) {
 		t.Fatalf("kernel %v, deadline %v", h.kernel(), res.Deadline)
 	}
 	cp.Stop()
+	// Kernel, then file, then journal: the revert is done when the
+	// journal says so.
 	eventually(t, time.Until(res.Deadline)+2*time.Second, "the revert by the deadline + 2 s", func() bool {
-		return h.kernel() == defaultRange
+		j := h.journal()
+		return h.kernel() == defaultRange && len(j) == 2 && j[1].Status == db.StatusReverted && j[0].Status == db.StatusApplied
 	})
 	if got := h.fileText(); got != baseConf {
 		t.Errorf("file after the revert = %q, want it byte for byte as before", got)
 	}
-	j := h.journal()
-	if len(j) != 2 || j[1].Status != db.StatusReverted || j[0].User != "portpanel" || j[0].Status != db.StatusApplied {
-		t.Errorf("journal = %+v", j)
+	if j := h.journal(); j[0].User != "portpanel" || j[0].RollbackOf == nil || *j[0].RollbackOf != j[1].ID {
+		t.Errorf("the revert is %+v, want portpanel's rollback of change #%d", j[0], j[1].ID)
 	}
 }
 
