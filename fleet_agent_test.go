@@ -37,7 +37,9 @@ type realCP struct {
 	sock     string
 	fleet    *fleet.Service
 	hub      *fleet.LocalHub
+	handler  http.Handler
 	srv      *http.Server
+	replicas []*http.Server
 	refusals atomic.Int64
 }
 
@@ -48,20 +50,37 @@ func newRealCP(t *testing.T) agenttest.ControlPlane {
 	f := &fleet.Service{DB: dbtest.Open(t), Hub: hub, PollSeconds: 1, Reports: fleet.ReportLimit{Every: 50 * time.Millisecond, Burst: 20}}
 	cp := &realCP{t: t, sock: filepath.Join(t.TempDir(), "agent.sock"), fleet: f, hub: hub}
 	api := (&handlers.AgentAPI{Fleet: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Echo()
-	ln, err := net.Listen("unix", cp.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cp.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
 		api.ServeHTTP(rec, r)
 		if rec.code == http.StatusUnauthorized {
 			cp.refusals.Add(1)
 		}
-	})}
-	go cp.srv.Serve(ln)
-	t.Cleanup(cp.Stop)
+	})
+	cp.srv = cp.serve(cp.sock)
+	t.Cleanup(func() {
+		cp.Stop()
+		for _, r := range cp.replicas {
+			r.Close()
+		}
+	})
 	return cp
+}
+
+func (cp *realCP) serve(sock string) *http.Server {
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		cp.t.Fatal(err)
+	}
+	srv := &http.Server{Handler: cp.handler}
+	go srv.Serve(ln)
+	return srv
+}
+
+func (cp *realCP) Replica() string {
+	sock := filepath.Join(cp.t.TempDir(), "agent.sock")
+	cp.replicas = append(cp.replicas, cp.serve(sock))
+	return "unix://" + sock
 }
 
 type statusRecorder struct {

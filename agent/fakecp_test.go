@@ -23,9 +23,11 @@ import (
 )
 
 type fakeCP struct {
-	t    *testing.T
-	sock string
-	srv  *http.Server
+	t        *testing.T
+	sock     string
+	mux      *http.ServeMux
+	srv      *http.Server
+	replicas []*http.Server
 
 	mu        sync.Mutex
 	tokens    map[string]bool // unused tokens
@@ -49,25 +51,37 @@ func newFakeCP(t *testing.T) *fakeCP {
 	f := &fakeCP{t: t, sock: filepath.Join(t.TempDir(), "agent.sock"), tokens: map[string]bool{}, keys: map[string]ed25519.PublicKey{},
 		revoked: map[string]bool{}, nonces: map[string]bool{}, answers: map[string]agentapi.PreviewResult{},
 		results: map[int64]agentapi.Result{}, wake: make(chan struct{}), pollSecs: 1}
-	f.Start()
-	t.Cleanup(f.Stop)
+	f.mux = http.NewServeMux()
+	f.mux.HandleFunc("POST "+agentapi.PathEnroll, f.enroll)
+	f.mux.HandleFunc("GET "+agentapi.PathDesired, f.signed(f.desired))
+	f.mux.HandleFunc("POST "+agentapi.PathReport, f.signed(f.report))
+	f.mux.HandleFunc("POST "+agentapi.PathPreview, f.signed(f.preview))
+	f.srv = f.serve(f.sock)
+	t.Cleanup(func() {
+		f.Stop()
+		for _, r := range f.replicas {
+			r.Close()
+		}
+	})
 	return f
 }
 
 func (f *fakeCP) URL() string { return "unix://" + f.sock }
 
-func (f *fakeCP) Start() {
-	ln, err := net.Listen("unix", f.sock)
+func (f *fakeCP) serve(sock string) *http.Server {
+	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+agentapi.PathEnroll, f.enroll)
-	mux.HandleFunc("GET "+agentapi.PathDesired, f.signed(f.desired))
-	mux.HandleFunc("POST "+agentapi.PathReport, f.signed(f.report))
-	mux.HandleFunc("POST "+agentapi.PathPreview, f.signed(f.preview))
-	f.srv = &http.Server{Handler: mux}
-	go f.srv.Serve(ln)
+	srv := &http.Server{Handler: f.mux}
+	go srv.Serve(ln)
+	return srv
+}
+
+func (f *fakeCP) Replica() string {
+	sock := filepath.Join(f.t.TempDir(), "agent.sock")
+	f.replicas = append(f.replicas, f.serve(sock))
+	return "unix://" + sock
 }
 
 // Stop is the control plane gone: connections refused from now on.

@@ -60,7 +60,7 @@ func revertAcrossRestart(t *testing.T, cp ControlPlane) {
 		t.Fatal("reverted while the agent was down?")
 	}
 	h.start("")
-	eventually(t, 2*time.Second, "the revert at start", func() bool { return h.kernel() == defaultRange })
+	eventually(t, 5*time.Second, "the revert at start", func() bool { return h.kernel() == defaultRange })
 	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultReverted, 10*time.Second)
 }
 

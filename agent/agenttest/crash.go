@@ -36,7 +36,7 @@ func Kill9(t *testing.T, newCP func(t *testing.T) ControlPlane, bin string) {
 
 func kill9At(t *testing.T, cp ControlPlane, bin, point string) {
 	h := newHost(t, cp.URL())
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd := h.command(bin, cp.Token(), out, "PORTPANEL_FAULT="+point)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func kill9At(t *testing.T, cp ControlPlane, bin, point string) {
 }
 
 // command is `portpanel agent` for h, as a process of its own.
-func (h *Host) command(bin, token string, out *syncBuffer, env ...string) *exec.Cmd {
+func (h *Host) command(bin, token string, out *SyncBuffer, env ...string) *exec.Cmd {
 	args := []string{"agent", "--server", h.cfg.Servers[0], "--state-dir", h.cfg.StateDir, "--name", h.cfg.Name,
 		"--sysctl-file", h.cfg.SysctlFile, "--config-root", h.cfg.ConfigRoot, "--boot-reader", h.cfg.BootReader,
 		"--proc-sys", h.cfg.ProcSys, "--proc-net", h.cfg.ProcNet}

@@ -35,7 +35,7 @@ type Host struct {
 	t      *testing.T
 	cfg    agent.Config
 	file   string
-	log    *syncBuffer
+	log    *SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	a      *agent.Agent
@@ -51,7 +51,7 @@ func newHost(t *testing.T, server string) *Host {
 	if err := os.WriteFile(file, []byte(baseConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := &Host{t: t, file: file, log: &syncBuffer{}}
+	h := &Host{t: t, file: file, log: &SyncBuffer{}}
 	h.cfg = agent.Config{Servers: []string{server}, StateDir: filepath.Join(t.TempDir(), "state"), Name: "web-1",
 		ProcSys: sysctltest.ProcSys(), ProcNet: "/proc/net", SysctlFile: file, ConfigRoot: root, BootReader: "procps",
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 400 * time.Millisecond}
@@ -169,20 +169,20 @@ func resultOf(t *testing.T, cp ControlPlane, host string, gen int64, state strin
 	return got
 }
 
-// syncBuffer is a log written by the agent's goroutines and read by the
+// SyncBuffer is a log written by the agent's goroutines and read by the
 // test.
-type syncBuffer struct {
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

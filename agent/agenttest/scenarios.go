@@ -36,7 +36,11 @@ type ControlPlane interface {
 	LastReport(host string) (agentapi.Report, bool)
 	// Refusals counts the 401s answered so far.
 	Refusals() int
-	// Stop stops answering: connections are refused from now on.
+	// Replica opens another listener of the same control plane (as a
+	// second replica on the same database would) and returns its URL.
+	Replica() string
+	// Stop closes the first listener (URL): connections to it are
+	// refused from now on. Replicas go on.
 	Stop()
 }
 
@@ -57,6 +61,7 @@ var Scenarios = []Scenario{
 	{"RevertAcrossAgentRestart", revertAcrossRestart},
 	{"ConfirmKeepsTheChange", confirmKeeps},
 	{"UnauthorizedBacksOffAndKeepsTheKey", unauthorized},
+	{"FailOverToTheNextServer", failover},
 }
 
 // Run runs every scenario as a subtest against a new control plane, each
@@ -221,4 +226,22 @@ func mode(t *testing.T, path string) os.FileMode {
 		t.Fatal(err)
 	}
 	return fi.Mode().Perm()
+}
+
+// With two --server URLs, the agent carries on through the second within
+// a poll interval of the first going away.
+func failover(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.cfg.Servers = append(h.cfg.Servers, cp.Replica())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	cp.Stop()
+	gen := cp.Set(h.cfg.Name, setRange("20000 40000", "INC-5"))
+	// One poll interval (1 s here), and room for a loaded machine.
+	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultApplied, 5*time.Second)
+	if h.kernel() != target {
+		t.Errorf("kernel %v", h.kernel())
+	}
+	t0 := time.Now()
+	reportAfter(t, cp, h.cfg.Name, t0)
 }
