@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,19 +13,23 @@ import (
 )
 
 func TestOpenMigratesFreshFileAndReopens(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "portpanel.db")
+	dbtest.EachURL(t, testOpenMigratesAndReopens)
+}
 
+func testOpenMigratesAndReopens(t *testing.T, path string) {
+	ctx := context.Background()
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatalf("first open: %v", err)
 	}
+	schema, err := d.Schema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, table := range []string{"users", "tokens", "changes", "audit_events", "samples", "sessions",
 		"usage_samples", "usage_hourly"} {
-		var n int
-		err := d.SQL().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n)
-		if err != nil || n != 1 {
-			t.Errorf("table %s: count %d, err %v; want it created", table, n, err)
+		if !slices.ContainsFunc(schema, func(tb db.Table) bool { return tb.Name == table }) {
+			t.Errorf("table %s not created: %v", table, schema)
 		}
 	}
 	if _, err := d.CreateUser(ctx, "alice", "admin", "h", nil); err != nil {
@@ -64,40 +69,42 @@ func migrationVersion(t *testing.T, s *sql.DB) int64 {
 	return v
 }
 
+// SQLite only: PostgreSQL has no pragmas.
 func TestPragmasOnEveryPooledConnection(t *testing.T) {
-	d := dbtest.Open(t)
-	ctx := context.Background()
-	// Hold several connections at once so the pool must open new ones:
-	// pragmas set by Exec would only reach one of them.
-	var conns []*sql.Conn
-	for range 4 {
-		c, err := d.SQL().Conn(ctx)
-		if err != nil {
-			t.Fatalf("get connection: %v", err)
-		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
-	tests := []struct {
-		pragma string
-		want   string
-	}{
-		{"journal_mode", "wal"},
-		{"foreign_keys", "1"},
-		{"busy_timeout", "5000"},
-		{"synchronous", "2"}, // FULL
-	}
-	for i, c := range conns {
-		for _, tt := range tests {
-			var got string
-			if err := c.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
-				t.Fatalf("conn %d: PRAGMA %s: %v", i, tt.pragma, err)
+	func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		// Hold several connections at once so the pool must open new ones:
+		// pragmas set by Exec would only reach one of them.
+		var conns []*sql.Conn
+		for range 4 {
+			c, err := d.SQL().Conn(ctx)
+			if err != nil {
+				t.Fatalf("get connection: %v", err)
 			}
-			if got != tt.want {
-				t.Errorf("conn %d: PRAGMA %s = %q, want %q", i, tt.pragma, got, tt.want)
+			defer c.Close()
+			conns = append(conns, c)
+		}
+		tests := []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"synchronous", "2"}, // FULL
+		}
+		for i, c := range conns {
+			for _, tt := range tests {
+				var got string
+				if err := c.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+					t.Fatalf("conn %d: PRAGMA %s: %v", i, tt.pragma, err)
+				}
+				if got != tt.want {
+					t.Errorf("conn %d: PRAGMA %s = %q, want %q", i, tt.pragma, got, tt.want)
+				}
 			}
 		}
-	}
+	}(t, dbtest.Open(t))
 }
 
 func TestOpenPathsThatNeedEscaping(t *testing.T) {
@@ -122,24 +129,27 @@ func TestOpenPathsThatNeedEscaping(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
-	d := dbtest.Open(t)
-	if err := d.Ping(context.Background()); err != nil {
-		t.Fatalf("ping: %v", err)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if err := d.Ping(context.Background()); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+	})
 }
 
 // TestTimeArgumentsReadableBySQLite guards the _time_format=sqlite DSN
 // option: without it modernc binds time.Time as Go's String() form, which
 // julianday() reads as NULL.
+// SQLite only: julianday() is SQLite's.
 func TestTimeArgumentsReadableBySQLite(t *testing.T) {
-	d := dbtest.Open(t)
-	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	var jd sql.NullFloat64
-	if err := d.SQL().QueryRow(`SELECT julianday(?)`, at).Scan(&jd); err != nil {
-		t.Fatalf("julianday: %v", err)
-	}
-	const want = 2461103.7125810185 // julianday('2026-03-04 05:06:07')
-	if !jd.Valid || jd.Float64 < want-1e-6 || jd.Float64 > want+1e-6 {
-		t.Errorf("julianday(%v) = %+v, want %v", at, jd, want)
-	}
+	func(t *testing.T, d *db.DB) {
+		at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+		var jd sql.NullFloat64
+		if err := d.SQL().QueryRow(`SELECT julianday(?)`, at).Scan(&jd); err != nil {
+			t.Fatalf("julianday: %v", err)
+		}
+		const want = 2461103.7125810185 // julianday('2026-03-04 05:06:07')
+		if !jd.Valid || jd.Float64 < want-1e-6 || jd.Float64 > want+1e-6 {
+			t.Errorf("julianday(%v) = %+v, want %v", at, jd, want)
+		}
+	}(t, dbtest.Open(t))
 }

@@ -83,16 +83,31 @@ func (d *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dura
 	if err != nil {
 		return nil, err
 	}
+	// Each claim re-checks that the row is still unclaimed: on PostgreSQL
+	// another replica's worker may have read the same rows and claimed
+	// them first (its UPDATE holds the row until it commits; ours then
+	// re-reads it and matches nothing). SQLite serializes the two anyway.
+	claimed := list[:0]
 	for _, x := range list {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = $1 WHERE id = $2`,
-			toMS(now.Add(lease)), x.ID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET claimed_until = $1
+			WHERE id = $2 AND (claimed_until IS NULL OR claimed_until <= $3)`,
+			toMS(now.Add(lease)), x.ID, toMS(now))
+		if err != nil {
 			return nil, fmt.Errorf("claim webhook delivery %d: %w", x.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("claim webhook delivery %d: %w", x.ID, err)
+		} else if n == 1 {
+			claimed = append(claimed, x)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: commit: %w", err)
 	}
-	return list, nil
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	return claimed, nil
 }
 
 // Attempt is the outcome of sending a delivery once.

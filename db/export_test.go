@@ -140,47 +140,48 @@ func appendAlternating(t testing.TB, d *db.DB, n int) {
 
 func TestEachAuditOverManyPages(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	appendAlternating(t, d, 2000) // 4 full pages: the last one is followed by an empty read
-	tests := []struct {
-		name   string
-		filter db.Filter
-		want   func(i int64) bool // which of ids 1..2000 match
-	}{
-		{name: "all, in id order", want: func(int64) bool { return true }},
-		{name: "alice's, in id order", filter: db.Filter{User: "alice"}, want: func(i int64) bool { return i%2 == 1 }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var want []int64
-			for i := int64(1); i <= 2000; i++ {
-				if tt.want(i) {
-					want = append(want, i)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		appendAlternating(t, d, 2000) // 4 full pages: the last one is followed by an empty read
+		tests := []struct {
+			name   string
+			filter db.Filter
+			want   func(i int64) bool // which of ids 1..2000 match
+		}{
+			{name: "all, in id order", want: func(int64) bool { return true }},
+			{name: "alice's, in id order", filter: db.Filter{User: "alice"}, want: func(i int64) bool { return i%2 == 1 }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var want []int64
+				for i := int64(1); i <= 2000; i++ {
+					if tt.want(i) {
+						want = append(want, i)
+					}
 				}
-			}
-			var got []int64
-			err := d.EachAudit(ctx, tt.filter, func(e db.AuditEvent) error {
-				got = append(got, e.ID)
+				var got []int64
+				err := d.EachAudit(ctx, tt.filter, func(e db.AuditEvent) error {
+					got = append(got, e.ID)
+					return nil
+				})
+				if err != nil || !equal(got, want) {
+					t.Errorf("EachAudit visited %d events (%v), want %d in order", len(got), err, len(want))
+				}
+			})
+		}
+		t.Run("stops at fn's first error", func(t *testing.T) {
+			stop := errors.New("client went away")
+			calls := 0
+			err := d.EachAudit(ctx, db.Filter{}, func(e db.AuditEvent) error {
+				calls++
+				if e.ID == 750 { // in the middle of the second page
+					return stop
+				}
 				return nil
 			})
-			if err != nil || !equal(got, want) {
-				t.Errorf("EachAudit visited %d events (%v), want %d in order", len(got), err, len(want))
+			if err != stop || calls != 750 { // unwrapped, as documented
+				t.Errorf("EachAudit = %v after %d calls; want fn's own error after 750", err, calls)
 			}
 		})
-	}
-	t.Run("stops at fn's first error", func(t *testing.T) {
-		stop := errors.New("client went away")
-		calls := 0
-		err := d.EachAudit(ctx, db.Filter{}, func(e db.AuditEvent) error {
-			calls++
-			if e.ID == 750 { // in the middle of the second page
-				return stop
-			}
-			return nil
-		})
-		if err != stop || calls != 750 { // unwrapped, as documented
-			t.Errorf("EachAudit = %v after %d calls; want fn's own error after 750", err, calls)
-		}
 	})
 }
 
@@ -188,42 +189,44 @@ func TestEachAuditOverManyPages(t *testing.T) {
 // it started, even when events are appended while it runs.
 func TestEachAuditLeavesOutLaterEvents(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	appendAlternating(t, d, 600)
-	var last int64
-	err := d.EachAudit(ctx, db.Filter{}, func(e db.AuditEvent) error {
-		if e.ID == 1 {
-			appendAlternating(t, d, 10)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		appendAlternating(t, d, 600)
+		var last int64
+		err := d.EachAudit(ctx, db.Filter{}, func(e db.AuditEvent) error {
+			if e.ID == 1 {
+				appendAlternating(t, d, 10)
+			}
+			last = e.ID
+			return nil
+		})
+		if err != nil || last != 600 {
+			t.Errorf("EachAudit ended at event %d (%v), want 600, the last one before it started", last, err)
 		}
-		last = e.ID
-		return nil
 	})
-	if err != nil || last != 600 {
-		t.Errorf("EachAudit ended at event %d (%v), want 600, the last one before it started", last, err)
-	}
 }
 
 func TestChangeCounts(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
-	zero := map[string]int{}
-	for _, s := range []string{db.StatusProposed, db.StatusApproved, db.StatusRejected, db.StatusApplying,
-		db.StatusApplied, db.StatusFailed, db.StatusReverted, db.StatusConfirmed} {
-		zero[s] = 0
-	}
-	if got, err := d.ChangeCounts(ctx); err != nil || !maps.Equal(got, zero) {
-		t.Errorf("ChangeCounts on empty = %v, %v; want every status at 0", got, err)
-	}
-	want := maps.Clone(zero)
-	for _, s := range []string{db.StatusApplied, db.StatusFailed, db.StatusApplied, db.StatusProposed} {
-		c := change(20000, 60999)
-		c.Status = s
-		if _, _, err := d.RecordChange(ctx, c, db.AuditEvent{Action: "change." + s}, nil); err != nil {
-			t.Fatalf("record %s change: %v", s, err)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		zero := map[string]int{}
+		for _, s := range []string{db.StatusProposed, db.StatusApproved, db.StatusRejected, db.StatusApplying,
+			db.StatusApplied, db.StatusFailed, db.StatusReverted, db.StatusConfirmed} {
+			zero[s] = 0
 		}
-		want[s]++
-	}
-	if got, err := d.ChangeCounts(ctx); err != nil || !maps.Equal(got, want) {
-		t.Errorf("ChangeCounts = %v, %v; want %v", got, err, want)
-	}
+		if got, err := d.ChangeCounts(ctx); err != nil || !maps.Equal(got, zero) {
+			t.Errorf("ChangeCounts on empty = %v, %v; want every status at 0", got, err)
+		}
+		want := maps.Clone(zero)
+		for _, s := range []string{db.StatusApplied, db.StatusFailed, db.StatusApplied, db.StatusProposed} {
+			c := change(20000, 60999)
+			c.Status = s
+			if _, _, err := d.RecordChange(ctx, c, db.AuditEvent{Action: "change." + s}, nil); err != nil {
+				t.Fatalf("record %s change: %v", s, err)
+			}
+			want[s]++
+		}
+		if got, err := d.ChangeCounts(ctx); err != nil || !maps.Equal(got, want) {
+			t.Errorf("ChangeCounts = %v, %v; want %v", got, err, want)
+		}
+	})
 }

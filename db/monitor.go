@@ -27,7 +27,12 @@ func (d *DB) Observe(ctx context.Context, name, value string, event func(prev st
 		return "", fmt.Errorf("%s: begin: %w", what, err)
 	}
 	defer tx.Rollback()
-	// Read again under the write lock: another writer may have moved it.
+	// Read again under the write lock (on PostgreSQL the audit log's
+	// advisory lock, which every event takes anyway): another writer may
+	// have moved it, and two processes seeing one change announce it once.
+	if err := d.lockAudit(ctx, tx); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
 	if prev, err = d.monitor(ctx, tx, name); err != nil || prev == value {
 		return prev, err
 	}

@@ -35,24 +35,32 @@ func IsPostgresURL(dsn string) bool {
 const pgMaxConns = 16
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	sqlDB, err := postgresPool(dsn)
 	if err != nil {
-		// pgx's message may quote the URL, password included.
-		return nil, errors.New("open database: the PostgreSQL URL does not parse")
+		return nil, err
 	}
-	// Closed with the pool; a connection lost to a server restart is
-	// noticed by stdlib's ping of a connection idle for over a second
-	// (ResetSession), and replaced.
-	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerBoolInts))
-	sqlDB.SetMaxOpenConns(pgMaxConns)
-	sqlDB.SetMaxIdleConns(pgMaxConns)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	d := &DB{sql: sqlDB, dialect: Postgres}
 	if err := d.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", Describe(dsn), err)
 	}
 	return d, nil
+}
+
+// postgresPool opens (lazily) the pool of connections to dsn.
+func postgresPool(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("open database: the PostgreSQL URL does not parse")
+	}
+	// A connection lost to a server restart is noticed by stdlib's ping
+	// of a connection idle for over a second (ResetSession), and replaced.
+	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerBoolInts))
+	sqlDB.SetMaxOpenConns(pgMaxConns)
+	sqlDB.SetMaxIdleConns(pgMaxConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return sqlDB, nil
 }
 
 // Describe names the database dsn opens for logs and messages: a SQLite
@@ -123,23 +131,41 @@ func isPgUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == pgUniqueViolation
 }
 
-// auditLockKey is the transaction-scoped advisory lock that serializes
-// appends to the audit log on PostgreSQL (lockAudit). Any constant would
-// do; this one is "pp" "audit" in ASCII, unlikely to collide with another
-// application's lock in the same database.
-const auditLockKey int64 = 0x7070_6175_6469_74
+// lockKey names a transaction-scoped PostgreSQL advisory lock (serialize).
+// The values spell "pp" and what they guard in ASCII, unlikely to collide
+// with another application's locks in the same database.
+type lockKey int64
 
-// lockAudit makes tx the only transaction appending to the audit log until
-// it ends. SQLite needs nothing: every write transaction there holds the
-// database's write lock from BEGIN (_txlock=immediate). On PostgreSQL two
-// transactions would otherwise both read the same chain head and fork the
-// chain, or, with the id chosen from it, one fail on the primary key.
-// Taking it again in the same transaction is harmless (the lock counts).
-func (d *DB) lockAudit(ctx context.Context, tx *sql.Tx) error {
+const (
+	auditLock lockKey = 0x7070_6175_6469_74 // "ppaudit": appends to the audit log
+	usersLock lockKey = 0x7070_7573_6572_73 // "ppusers": the last-admin rule
+	usageLock lockKey = 0x7070_7573_6167_65 // "ppusage": folding usage into hours
+)
+
+// serialize makes tx the only transaction holding key until it ends, for
+// the transactions that read something and then write what depends on it.
+// SQLite needs nothing: every write transaction there holds the database's
+// write lock from BEGIN (_txlock=immediate). PostgreSQL runs them side by
+// side under READ COMMITTED, so two could read the same state and both act
+// on it. A statement begun after the lock is granted sees everything the
+// previous holder committed (it released the lock only once committed).
+// Taking a key again in the same transaction is harmless (the lock counts).
+func (d *DB) serialize(ctx context.Context, tx *sql.Tx, key lockKey) error {
 	if d.dialect != Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(key)); err != nil {
+		return fmt.Errorf("take advisory lock %x: %w", int64(key), err)
+	}
+	return nil
+}
+
+// lockAudit makes tx the only transaction appending to the audit log until
+// it ends: two appends side by side would both read the same chain head
+// and fork the chain (or, as the id is chosen from it, one would fail on
+// the primary key).
+func (d *DB) lockAudit(ctx context.Context, tx *sql.Tx) error {
+	if err := d.serialize(ctx, tx, auditLock); err != nil {
 		return fmt.Errorf("lock the audit log: %w", err)
 	}
 	return nil

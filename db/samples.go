@@ -73,7 +73,7 @@ func (d *DB) SamplesSince(ctx context.Context, since time.Time) ([]Sample, error
 		) AS edge
 		UNION ALL
 		SELECT `+sampleColumns+` FROM samples WHERE at >= $1
-		ORDER BY at, id`, ms, ms)
+		ORDER BY at, id`, ms)
 	if err != nil {
 		return nil, fmt.Errorf("list samples since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}

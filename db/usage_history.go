@@ -126,6 +126,11 @@ func (d *DB) PruneUsage(ctx context.Context, now time.Time, r Retention) (int, e
 		return 0, fmt.Errorf("prune usage: begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Two prunes side by side (two replicas) would fold the same samples
+	// twice, each before the other marked them folded.
+	if err := d.serialize(ctx, tx, usageLock); err != nil {
+		return 0, fmt.Errorf("prune usage: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, foldUsage, hourStart); err != nil {
 		return 0, fmt.Errorf("prune usage: fold hours: %w", err)
 	}

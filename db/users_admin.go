@@ -82,6 +82,11 @@ func (d *DB) updateUser(ctx context.Context, id int64, what string, edit func(*U
 		return User{}, User{}, fmt.Errorf("%s user %d: begin: %w", what, id, err)
 	}
 	defer tx.Rollback()
+	// Before reading: the last-admin rule below counts the other admins,
+	// and two demotions side by side must not each count the other.
+	if err := d.serialize(ctx, tx, usersLock); err != nil {
+		return User{}, User{}, fmt.Errorf("%s user %d: %w", what, id, err)
+	}
 	before, err := userByID(ctx, tx, id)
 	if err != nil {
 		return User{}, User{}, fmt.Errorf("%s user: %w", what, err)

@@ -55,3 +55,12 @@ func openDSN(t testing.TB, dsn string) *db.DB {
 	})
 	return d
 }
+
+// EachStore is Each for tests that open several databases (one per
+// subtest): fn gets open, which returns a fresh migrated database of the
+// store the run is for.
+func EachStore(t *testing.T, fn func(t *testing.T, open func(testing.TB) *db.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, Open) })
+	t.Run("postgres", func(t *testing.T) { fn(t, OpenPostgres) })
+}

@@ -96,3 +96,20 @@ func FailDeliveries(t testing.TB, d *db.DB) {
 	t.Helper()
 	failInserts(t, d, "webhook_deliveries", "test_delivery_fault", "delivery insert failed (fault injected by the test)")
 }
+
+// DropAuditTriggers removes the triggers that keep the audit log
+// append-only, as anyone with write access to the store could, so a test
+// can tamper with the log and show that verification notices.
+func DropAuditTriggers(t testing.TB, d *db.DB) {
+	t.Helper()
+	stmts := []string{`DROP TRIGGER IF EXISTS audit_events_no_update`, `DROP TRIGGER IF EXISTS audit_events_no_delete`}
+	if d.Dialect() == db.Postgres {
+		stmts = []string{`DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events`,
+			`DROP TRIGGER IF EXISTS audit_events_no_delete ON audit_events`}
+	}
+	for _, s := range stmts {
+		if _, err := d.SQL().Exec(s); err != nil {
+			t.Fatalf("drop audit triggers: %v", err)
+		}
+	}
+}
