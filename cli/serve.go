@@ -222,7 +222,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if h.Setup, err = firstRunToken(ctx, d); err != nil {
 		return err
 	}
-	fl := &fleet.Service{DB: d, Now: time.Now, SampleEvery: cfg.sampleInterval}
+	hub, runHub := wakeHub(d, log)
+	fl := &fleet.Service{DB: d, Hub: hub, Now: time.Now, SampleEvery: cfg.sampleInterval}
 	h.Fleet = fl
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -266,6 +267,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobRunner.start(bg, &wg, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
 	jobRunner.start(bg, &wg, namespaceScan(cfg, h.Namespaces))
 	jobRunner.start(bg, &wg, fleetJobs(cfg, fl, d)...)
+	wg.Go(func() { runHub(bg) })
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()

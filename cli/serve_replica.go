@@ -2,11 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"syscall"
+
+	"portpanel/db"
+	"portpanel/fleet"
 )
 
 // errReplicaOnSQLite is what a second serve on one SQLite file hears.
@@ -47,4 +52,18 @@ func lockSQLite(path string) (release func(), err error) {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return func() { f.Close() }, nil
+}
+
+// wakeHub is the fleet's Hub for d: on PostgreSQL, where other replicas
+// may serve the same agents, one that also wakes theirs (NOTIFY, and a
+// recheck for what NOTIFY lost), with run to start beside the other
+// background work; on SQLite, one process, the in-process hub alone.
+func wakeHub(d *db.DB, log *slog.Logger) (hub fleet.Hub, run func(context.Context)) {
+	if d.Dialect() != db.Postgres {
+		return fleet.NewLocalHub(), func(context.Context) {}
+	}
+	h := &fleet.ReplicaHub{DB: d, Listen: true, Report: func(err error) {
+		log.Warn("wake-ups from the other replicas come by the recheck until this is fixed", "err", err)
+	}}
+	return h, h.Run
 }

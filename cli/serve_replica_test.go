@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"portpanel/db/dbtest/pgtest"
 	"portpanel/sysctl/sysctltest"
 )
 
@@ -34,4 +36,21 @@ func TestSecondServeOnOneSQLiteFileIsRefused(t *testing.T) {
 		}
 	})
 	startServe(t, "--db", path) // the first one has stopped: its lock went with it
+}
+
+// Two serves on one PostgreSQL database are replicas: both start, neither
+// is refused.
+func TestTwoServesOnOnePostgreSQLDatabase(t *testing.T) {
+	dsn := pgtest.Database(t)
+	for _, name := range []string{"first", "second"} {
+		port, _, stderr := startServe(t, "--db", dsn)
+		res, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+		if err != nil {
+			t.Fatalf("%s replica: %v\n%s", name, err, stderr)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s replica's /healthz: %d, want 200", name, res.StatusCode)
+		}
+	}
 }
