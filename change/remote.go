@@ -55,9 +55,9 @@ type RemoteHost struct {
 	Generation int64
 }
 
-// DefaultRemoteWait is how long a request waits for the agent's result
-// of a remote change when Service.RemoteWait is not set: one long poll
-// and a little more, as for a preview.
+// DefaultRemoteWait is how long a request waits for an agent's preview,
+// or for its result of a remote change, when Service.RemoteWait is not
+// set: one long poll and a little more.
 const DefaultRemoteWait = 35 * time.Second
 
 // NoAnswerError says a host's agent did not answer in time: nothing was
@@ -263,6 +263,8 @@ func staleGeneration(host string, base, now int64) error {
 // askPreview asks host's agent for a preview of keys and refuses what it
 // refuses.
 func (s *Service) askPreview(ctx context.Context, host string, keys map[string]string) (agentapi.PreviewResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.remoteWait())
+	defer cancel()
 	pv, err := s.Fleet.RequestPreview(ctx, host, keys)
 	switch {
 	case errors.Is(err, fleet.ErrNoAnswer) || errors.Is(err, context.DeadlineExceeded):

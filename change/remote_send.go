@@ -84,6 +84,13 @@ func (s *Service) refuseWhileBusy(ctx context.Context, host string, except int64
 	return nil
 }
 
+func (s *Service) remoteWait() time.Duration {
+	if s.RemoteWait <= 0 {
+		return DefaultRemoteWait
+	}
+	return s.RemoteWait
+}
+
 // applied reports whether remote change c has an outcome a request
 // waiting for its apply can answer with.
 func applied(c db.Change) bool { return c.Status != db.StatusApplying }
@@ -99,11 +106,7 @@ func confirmedOrGone(c db.Change) bool {
 // the database now and then for reports another replica recorded. A
 // failed change is returned as a FailedError, as a local one is.
 func (s *Service) awaitRemote(ctx context.Context, id int64, done func(db.Change) bool) (db.Change, error) {
-	wait := s.RemoteWait
-	if wait <= 0 {
-		wait = DefaultRemoteWait
-	}
-	timer := time.NewTimer(wait)
+	timer := time.NewTimer(s.remoteWait())
 	defer timer.Stop()
 	for {
 		woken := s.remoteState.waiter(id)

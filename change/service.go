@@ -48,8 +48,8 @@ type Service struct {
 	// Fleet reaches the enrolled hosts for remote changes (remote.go);
 	// nil: this panel changes its own host only.
 	Fleet Fleet
-	// RemoteWait bounds how long a request waits for an agent's result
-	// (0: DefaultRemoteWait).
+	// RemoteWait bounds how long a request waits for an agent's preview
+	// or result (0: DefaultRemoteWait).
 	RemoteWait time.Duration
 
 	// mu serialises everything that writes the kernel or the file, and the

@@ -122,6 +122,9 @@ type changeRequest struct {
 		High          *int    `json:"high"`
 		FileState     string  `json:"file_state"`
 		ReservedPorts *string `json:"reserved_ports"`
+		// Generation is a remote host's desired-state generation (a
+		// dry run's "generation").
+		Generation *int64 `json:"generation"`
 	} `json:"base"`
 	// ReservedPorts, when present and not null, also sets
 	// net.ipv4.ip_local_reserved_ports in the same change ("" reserves
@@ -136,29 +139,9 @@ type changeRequest struct {
 // APICreateChange is POST /api/v1/changes: apply (201), propose when
 // approval is required (202), or with dry_run preview (200).
 func (h *Handlers) APICreateChange(c echo.Context) error {
-	var body changeRequest
-	if err := decodeJSON(c, &body); err != nil {
+	body, req, err := changeBody(c)
+	if err != nil {
 		return err
-	}
-	if body.Low == nil || body.High == nil {
-		return &change.InvalidError{Field: "value", Message: `Both "low" and "high" are required, as integers.`}
-	}
-	// Checked before it becomes a Duration: multiplied by a second, a huge
-	// number of seconds wraps around, into a window that passes the check.
-	if s := body.ConfirmWithin; s < 0 || time.Duration(s) > change.MaxConfirmWithin/time.Second {
-		return change.CheckConfirmWithin(-1)
-	}
-	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
-		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second, ReservedPorts: body.ReservedPorts, Acknowledge: body.Acknowledge}
-	if b := body.Base; b != nil {
-		if (b.Low == nil) != (b.High == nil) {
-			return &change.InvalidError{Field: "value", Message: `"base" needs both "low" and "high", or neither.`}
-		}
-		if b.Low != nil {
-			req.Base = &sysctl.Range{Low: *b.Low, High: *b.High}
-		}
-		req.BaseFile = b.FileState
-		req.BaseReserved = b.ReservedPorts
 	}
 	ctx := c.Request().Context()
 	if body.DryRun {
@@ -175,10 +158,42 @@ func (h *Handlers) APICreateChange(c echo.Context) error {
 	return createdJSON(c, ch)
 }
 
+// changeBody reads a change request's body (POST /api/v1/changes, and
+// the same for a host).
+func changeBody(c echo.Context) (changeRequest, change.Request, error) {
+	var body changeRequest
+	if err := decodeJSON(c, &body); err != nil {
+		return body, change.Request{}, err
+	}
+	if body.Low == nil || body.High == nil {
+		return body, change.Request{}, &change.InvalidError{Field: "value", Message: `Both "low" and "high" are required, as integers.`}
+	}
+	// Checked before it becomes a Duration: multiplied by a second, a huge
+	// number of seconds wraps around, into a window that passes the check.
+	if s := body.ConfirmWithin; s < 0 || time.Duration(s) > change.MaxConfirmWithin/time.Second {
+		return body, change.Request{}, change.CheckConfirmWithin(-1)
+	}
+	req := change.Request{Low: *body.Low, High: *body.High, Reason: body.Reason, Actor: actor(c),
+		ConfirmWithin: time.Duration(body.ConfirmWithin) * time.Second, ReservedPorts: body.ReservedPorts, Acknowledge: body.Acknowledge}
+	if b := body.Base; b != nil {
+		if (b.Low == nil) != (b.High == nil) {
+			return body, change.Request{}, &change.InvalidError{Field: "value", Message: `"base" needs both "low" and "high", or neither.`}
+		}
+		if b.Low != nil {
+			req.Base = &sysctl.Range{Low: *b.Low, High: *b.High}
+		}
+		req.BaseFile = b.FileState
+		req.BaseReserved = b.ReservedPorts
+		req.BaseGeneration = b.Generation
+	}
+	return body, req, nil
+}
+
 // createdJSON answers a new change: 201 when it was applied, 202 when it
-// is a proposal waiting for approval.
+// is a proposal waiting for approval or a remote change its host has not
+// reported on yet.
 func createdJSON(c echo.Context, ch db.Change) error {
-	if ch.Status == db.StatusProposed {
+	if ch.Status == db.StatusProposed || ch.Status == db.StatusApplying {
 		return c.JSON(http.StatusAccepted, changeJSON(ch))
 	}
 	return c.JSON(http.StatusCreated, changeJSON(ch))
@@ -368,6 +383,7 @@ func changeJSON(ch db.Change) map[string]any {
 		"decided_by": ch.DecidedBy, "decided_at": timeJSON(ch.DecidedAt), "decision_reason": ch.DecisionReason,
 		"confirmed_by": ch.ConfirmedBy, "confirmed_at": timeJSON(ch.ConfirmedAt), "emergency": ch.Emergency,
 		"hazards": nonNilHazards(ch.Hazards), "acknowledged": nonNil(ch.Acknowledged),
+		"host": ch.Host, "generation": ch.Generation, "agent_result": ch.AgentResult,
 	}
 }
 

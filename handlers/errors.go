@@ -52,6 +52,8 @@ func classify(err error) (int, string) {
 		return he.Code, http.StatusText(he.Code)
 	case hazardError(err) != nil:
 		return http.StatusUnprocessableEntity, err.Error()
+	case noAnswer(err):
+		return http.StatusGatewayTimeout, err.Error()
 	case errors.As(err, &failed):
 		if failed.KernelRefused {
 			return http.StatusUnprocessableEntity, failed.Change.Error
