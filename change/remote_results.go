@@ -44,6 +44,8 @@ func (s *Service) RecordRemoteResults(ctx context.Context, host string, results 
 func (s *Service) followResult(ctx context.Context, c db.Change, r agentapi.Result) error {
 	from, now := c.Status, s.Now().UTC()
 	c.UpdatedAt, c.AgentResult = now, r.State
+	// The result may beat sendRemote's record of the generation.
+	c.Generation = r.Generation
 	var followers []db.Transition
 	var event db.AuditEvent
 	switch {

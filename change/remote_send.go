@@ -2,6 +2,7 @@ package change
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -34,6 +35,9 @@ func (s *Service) sendRemote(ctx context.Context, c db.Change, from string) (db.
 	// applying row that does not yet.
 	c.Generation = gen
 	stored, err := s.DB.Transition(ctx, []db.Transition{{From: db.StatusApplying, Change: c}}, nil, nil)
+	if errors.Is(err, db.ErrConflict) {
+		return s.DB.Change(ctx, c.ID) // the agent's result came first, and recorded it
+	}
 	if err != nil {
 		return db.Change{}, fmt.Errorf("record generation %d of change %d: %w", gen, c.ID, err)
 	}

@@ -64,20 +64,26 @@ func (h *Handlers) APIHostChanges(c echo.Context) error {
 
 // APIHostRollback is POST /api/v1/hosts/{name}/changes/{id}/rollback.
 func (h *Handlers) APIHostRollback(c echo.Context) error {
-	if err := h.hostsChange(c); err != nil {
+	ch, err := changeAction(c, func(id int64, reason string) (db.Change, error) {
+		if err := h.hostsChange(c, id); err != nil {
+			return db.Change{}, err
+		}
+		return h.Changes.Rollback(c.Request().Context(), id, reason, actor(c))
+	})
+	if err != nil {
 		return err
 	}
-	return h.APIRollback(c)
+	return createdJSON(c, ch)
 }
 
 // APIHostConfirm is POST /api/v1/hosts/{name}/changes/{id}/confirm: the
 // confirmation goes to the host's agent, which holds the revert timer;
 // 200 once it reported the change confirmed, 202 while it has not yet.
 func (h *Handlers) APIHostConfirm(c echo.Context) error {
-	if err := h.hostsChange(c); err != nil {
-		return err
-	}
 	ch, err := changeAction(c, func(id int64, _ string) (db.Change, error) {
+		if err := h.hostsChange(c, id); err != nil {
+			return db.Change{}, err
+		}
 		return h.Changes.Confirm(c.Request().Context(), id, actor(c))
 	})
 	if err != nil {
@@ -89,12 +95,8 @@ func (h *Handlers) APIHostConfirm(c echo.Context) error {
 	return c.JSON(http.StatusOK, changeJSON(ch))
 }
 
-// hostsChange answers 404 unless change :id is host :name's.
-func (h *Handlers) hostsChange(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
+// hostsChange answers 404 unless change id is host :name's.
+func (h *Handlers) hostsChange(c echo.Context, id int64) error {
 	ch, err := h.DB.Change(c.Request().Context(), id)
 	if err != nil {
 		return err
