@@ -53,6 +53,7 @@ func TestHeadAnswersAsGetOnEveryGetRoute(t *testing.T) {
 				p = strings.Replace(strings.Replace(p, ":id", id, 1), "*", id, 1)
 			}
 		}
+		p = strings.Replace(p, ":name", "web-1", 1) // a host's routes answer for any name
 		if strings.ContainsAny(p, ":*") {
 			t.Errorf("route %s: no value for its parameter; add one to the test", r.Path)
 			continue
