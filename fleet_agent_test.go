@@ -40,6 +40,7 @@ type realCP struct {
 	handler  http.Handler
 	srv      *http.Server
 	replicas []*http.Server
+	freezer  agenttest.Freezer
 	refusals atomic.Int64
 }
 
@@ -59,6 +60,7 @@ func newRealCP(t *testing.T) agenttest.ControlPlane {
 	})
 	cp.srv = cp.serve(cp.sock)
 	t.Cleanup(func() {
+		cp.freezer.Thaw()
 		cp.Stop()
 		for _, r := range cp.replicas {
 			r.Close()
@@ -72,7 +74,7 @@ func (cp *realCP) serve(sock string) *http.Server {
 	if err != nil {
 		cp.t.Fatal(err)
 	}
-	srv := &http.Server{Handler: cp.handler}
+	srv := &http.Server{Handler: cp.freezer.Wrap(cp.handler)}
 	go srv.Serve(ln)
 	return srv
 }
@@ -170,3 +172,5 @@ func (cp *realCP) LastReport(host string) (agentapi.Report, bool) {
 func (cp *realCP) Refusals() int { return int(cp.refusals.Load()) }
 
 func (cp *realCP) Stop() { cp.srv.Close() }
+
+func (cp *realCP) Freeze() { cp.freezer.Freeze() }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"portpanel/agent/agenttest"
 	"portpanel/agentapi"
 )
 
@@ -28,6 +29,7 @@ type fakeCP struct {
 	mux      *http.ServeMux
 	srv      *http.Server
 	replicas []*http.Server
+	freezer  agenttest.Freezer
 
 	mu        sync.Mutex
 	tokens    map[string]bool // unused tokens
@@ -58,6 +60,7 @@ func newFakeCP(t *testing.T) *fakeCP {
 	f.mux.HandleFunc("POST "+agentapi.PathPreview, f.signed(f.preview))
 	f.srv = f.serve(f.sock)
 	t.Cleanup(func() {
+		f.freezer.Thaw()
 		f.Stop()
 		for _, r := range f.replicas {
 			r.Close()
@@ -73,7 +76,7 @@ func (f *fakeCP) serve(sock string) *http.Server {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	srv := &http.Server{Handler: f.mux}
+	srv := &http.Server{Handler: f.freezer.Wrap(f.mux)}
 	go srv.Serve(ln)
 	return srv
 }
@@ -83,6 +86,8 @@ func (f *fakeCP) Replica() string {
 	f.replicas = append(f.replicas, f.serve(sock))
 	return "unix://" + sock
 }
+
+func (f *fakeCP) Freeze() { f.freezer.Freeze() }
 
 // Stop is the control plane gone: connections refused from now on.
 func (f *fakeCP) Stop() {

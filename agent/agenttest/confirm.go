@@ -20,9 +20,13 @@ func confirmed(r string, within int) *agentapi.DesiredChange {
 	return dc
 }
 
-// The control plane stops after sending a commit-confirmed change: the
-// agent reverts on its own by the deadline.
-func revertWhenGone(t *testing.T, cp ControlPlane) {
+// The control plane stops (or hangs) after sending a commit-confirmed
+// change: the agent reverts on its own by the deadline + 2 s.
+func revertWhen(gone func(ControlPlane)) func(t *testing.T, cp ControlPlane) {
+	return func(t *testing.T, cp ControlPlane) { revertWhenGone(t, cp, gone) }
+}
+
+func revertWhenGone(t *testing.T, cp ControlPlane, gone func(ControlPlane)) {
 	h := newHost(t, cp.URL())
 	h.start(cp.Token())
 	reportAfter(t, cp, h.cfg.Name, time.Time{})
@@ -31,7 +35,7 @@ func revertWhenGone(t *testing.T, cp ControlPlane) {
 	if h.kernel() != target || res.Deadline.IsZero() {
 		t.Fatalf("kernel %v, deadline %v", h.kernel(), res.Deadline)
 	}
-	cp.Stop()
+	gone(cp)
 	// Kernel, then file, then journal: the revert is done when the
 	// journal says so.
 	eventually(t, time.Until(res.Deadline)+2*time.Second, "the revert by the deadline + 2 s", func() bool {

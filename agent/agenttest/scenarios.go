@@ -42,6 +42,9 @@ type ControlPlane interface {
 	// Stop closes the first listener (URL): connections to it are
 	// refused from now on. Replicas go on.
 	Stop()
+	// Freeze holds every request without an answer (kill -STOP), until
+	// the test ends.
+	Freeze()
 }
 
 // Scenario is one behaviour of the agent.
@@ -57,7 +60,8 @@ var Scenarios = []Scenario{
 	{"ApplyThroughThePipeline", applyThroughThePipeline},
 	{"RefusalsReportedAsFailed", refusals},
 	{"ObserveOnlyRefusesEveryChange", observeOnly},
-	{"RevertWhenTheControlPlaneIsGone", revertWhenGone},
+	{"RevertWhenTheControlPlaneIsGone", revertWhen(ControlPlane.Stop)},
+	{"RevertWhenTheControlPlaneHangs", revertWhen(ControlPlane.Freeze)},
 	{"RevertAcrossAgentRestart", revertAcrossRestart},
 	{"ConfirmKeepsTheChange", confirmKeeps},
 	{"UnauthorizedBacksOffAndKeepsTheKey", unauthorized},
