@@ -118,12 +118,18 @@ func (h *ReplicaHub) recheckLoop(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var last map[string]string
+	failing := false
 	for {
 		marks, err := h.DB.WakeMarks(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			h.report(err)
+			// Once per outage, not every few seconds of it.
+			if !failing {
+				h.report(err)
+			}
+			failing = true
 		case err == nil:
+			failing = false
 			if last != nil {
 				for name, m := range marks {
 					if last[name] != m {
