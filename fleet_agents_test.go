@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,14 +90,23 @@ func (w *fleetWorld) startAgent(t *testing.T, h *fleetHost, token, fault string)
 // kernel reads h's namespace's ip_local_port_range, as "LOW HIGH".
 func (h *fleetHost) kernel(t *testing.T) string {
 	t.Helper()
+	v, err := h.kernelErr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// kernelErr is kernel for goroutines other than the test's.
+func (h *fleetHost) kernelErr() (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), fleetWait)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(h.holder.cmd.Process.Pid), "--net", "--",
 		"cat", "/proc/sys/net/ipv4/ip_local_port_range").CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s: read the namespace's range: %v\n%s", h.name, err, out)
+		return "", fmt.Errorf("%s: read the namespace's range: %v\n%s", h.name, err, out)
 	}
-	return strings.Join(strings.Fields(string(out)), " ")
+	return strings.Join(strings.Fields(string(out)), " "), nil
 }
 
 // file reads h's managed file.
@@ -134,7 +144,7 @@ func (h *fleetHost) tempFiles(t *testing.T) []string {
 }
 
 // reported waits until h's agent has reported, since since, that its
-// runtime range is want.
+// runtime range is want ("": what its kernel reads).
 func (w *fleetWorld) reported(t *testing.T, h *fleetHost, since time.Time, within time.Duration, want string) {
 	t.Helper()
 	if err := w.reportedErr(h, since, within, want); err != nil {
@@ -152,8 +162,14 @@ func (w *fleetWorld) reportedErr(h *fleetHost, since time.Time, within time.Dura
 		if row.ReportedAt == nil || row.ReportedAt.Before(since) {
 			return "no report since then (last " + stampOf(row.ReportedAt) + ")"
 		}
-		if got := observedRange(row.Report); got != want {
-			return "reported runtime " + got
+		kernel := want
+		if kernel == "" {
+			if kernel, err = h.kernelErr(); err != nil {
+				return err.Error()
+			}
+		}
+		if got := observedRange(row.Report); got != kernel {
+			return "reported runtime " + got + ", the kernel reads " + kernel
 		}
 		return ""
 	})

@@ -126,6 +126,18 @@ func (w *fleetWorld) remoteChangeAsync(r *fleetReplica, host string, body map[st
 	return ch
 }
 
+// answeredID waits for an answer of remoteChangeAsync and returns the
+// change's id.
+func (w *fleetWorld) answeredID(t *testing.T, answered <-chan answer) int64 {
+	t.Helper()
+	r := <-answered
+	var c struct{ ID int64 }
+	if r.err != nil || (r.code != http.StatusCreated && r.code != http.StatusAccepted) || json.Unmarshal(r.body, &c) != nil || c.ID == 0 {
+		t.Fatalf("POST /api/v1/hosts/NAME/changes answered %d %v, want 201 or 202 with the change's id\n%s", r.code, r.err, r.body)
+	}
+	return c.ID
+}
+
 // newestChange is the id of host's newest change, once there is one.
 func (w *fleetWorld) newestChange(t *testing.T, r *fleetReplica, host string) int64 {
 	t.Helper()
