@@ -54,6 +54,17 @@ else
 fi
 rm -f "$pgdir.err"
 
+# Tests that restart PostgreSQL must not do it while other packages'
+# tests use the cluster: the main run skips them, and they run after it,
+# one package at a time, on the same throwaway cluster, which
+# PORTPANEL_TEST_PG_CTL names (without it they skip, failing under CI).
+serial='^(TestFleetIntegration)$'
+serial_pkgs=(.)
+
 echo "== go test -race (fuzz seed corpora included)"
-CI=${CI:-1} go test -race -count=1 -timeout 20m ./...
+CI=${CI:-1} go test -race -count=1 -timeout 20m -skip "$serial" ./...
+
+echo "== tests that restart PostgreSQL, serially (the fleet integration test)"
+if [ -n "${PORTPANEL_TEST_PG:-}" ]; then export PORTPANEL_TEST_PG_CTL=$pgdir; fi
+CI=${CI:-1} go test -count=1 -p 1 -timeout 15m -run "$serial" "${serial_pkgs[@]}"
 echo "== bench/run.sh --quick (smoke: targets printed, not enforced; see BENCHMARKS.md)"; bench/run.sh --quick
