@@ -141,26 +141,41 @@ func newCrashEnv(t *testing.T, bin string) *crashEnv {
 	})
 	// Subtests share the namespace: each starts from the default.
 	setCrashKernel(t, crashBefore)
-	e.cli(crashPassword+"\n", "user", "add", "alice", "--role", "admin", "--password-stdin", "--db", e.db)
-	e.secret = strings.TrimSpace(e.cli("", "token", "create", "--user", "alice", "--db", e.db))
-	if e.secret == "" {
+	e.secret = adminToken(t, bin, e.db)
+	return e
+}
+
+// adminToken makes alice, an admin, in database dsn with the CLI and
+// returns an API token of hers.
+func adminToken(t *testing.T, bin, dsn string) string {
+	t.Helper()
+	runCLI(t, bin, crashPassword+"\n", "user", "add", "alice", "--role", "admin", "--password-stdin", "--db", dsn)
+	secret := strings.TrimSpace(runCLI(t, bin, "", "token", "create", "--user", "alice", "--db", dsn))
+	if secret == "" {
 		t.Fatal("token create printed no secret")
 	}
-	return e
+	return secret
 }
 
 // cli runs a command of the fault binary (no fault armed) and returns its stdout.
 func (e *crashEnv) cli(stdin string, args ...string) string {
 	e.t.Helper()
+	return runCLI(e.t, e.bin, stdin, args...)
+}
+
+// runCLI runs a portpanel command of bin to its end, without PORTPANEL_*
+// variables, and returns its stdout.
+func runCLI(t *testing.T, bin, stdin string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), crashWait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = crashEnviron()
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		e.t.Fatalf("portpanel %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, &stdout, &stderr)
+		t.Fatalf("portpanel %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, &stdout, &stderr)
 	}
 	return stdout.String()
 }
@@ -272,21 +287,27 @@ func (s *crashServer) stop() {
 // call sends one API request with the token; err is the transport's (a
 // killed server gives EOF or a reset).
 func (s *crashServer) call(method, path string, body any) (int, []byte, error) {
+	return bearerCall(s.client, s.base, s.secret, method, path, body)
+}
+
+// bearerCall sends one API request to base with an API token, body (if
+// not nil) as JSON, and returns the answer's status and body.
+func bearerCall(client *http.Client, base, secret, method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			return 0, nil, err
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.base+path, r)
+	req, err := http.NewRequest(method, base+path, r)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.secret)
+	req.Header.Set("Authorization", "Bearer "+secret)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +25,7 @@ import (
 // fleet_pg_test.go.
 
 const (
-	fleetDefault = "32768 60999" // every new network namespace starts with it
-	fleetPass    = "fleet integration password"
+	fleetDefault = "32768 60999"    // every new network namespace starts with it
 	fleetWait    = 20 * time.Second // bounds a wait for a process or an answer
 	// fleetPoll is the poll interval the control plane states to agents
 	// (fleet.DefaultPollSeconds: serve has no flag for it): "within one
@@ -139,7 +135,7 @@ func newFleetWorld(t *testing.T, bin string) *fleetWorld {
 			}
 		}
 	})
-	w.cli(fleetPass+"\n", "user", "add", "alice", "--role", "admin", "--password-stdin", "--db", w.dsn)
+	w.secret = adminToken(t, bin, w.dsn)
 	// The CLI migrated the database; the test reads rows through its own
 	// handle, as any replica would.
 	d, err := db.Open(context.Background(), w.dsn)
@@ -148,27 +144,7 @@ func newFleetWorld(t *testing.T, bin string) *fleetWorld {
 	}
 	t.Cleanup(func() { d.Close() })
 	w.d = d
-	w.secret = strings.TrimSpace(w.cli("", "token", "create", "--user", "alice", "--db", w.dsn))
-	if w.secret == "" {
-		t.Fatal("token create printed no secret")
-	}
 	return w
-}
-
-// cli runs a portpanel command to its end and returns its stdout.
-func (w *fleetWorld) cli(stdin string, args ...string) string {
-	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), fleetWait)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, w.bin, args...)
-	cmd.Env = crashEnviron()
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		w.t.Fatalf("portpanel %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, &stdout, &stderr)
-	}
-	return stdout.String()
 }
 
 // fleetReplica is one portpanel serve of the control plane.
@@ -237,27 +213,7 @@ func (w *fleetWorld) servers() string {
 
 // call sends one user API request with the admin's token.
 func (r *fleetReplica) call(method, path string, body any) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, r.base+path, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+r.secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return bearerCall(r.client, r.base, r.secret, method, path, body)
 }
 
 // must sends a request, wants one of the codes and decodes the answer
