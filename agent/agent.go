@@ -38,6 +38,9 @@ type Config struct {
 	ProcSys, ProcNet, SysctlFile, ConfigRoot, BootReader string
 	// Poll is the report interval until the control plane states one.
 	Poll time.Duration
+	// RotateEvery is the age at which the host's key is replaced (0:
+	// never).
+	RotateEvery time.Duration
 	// BackoffMin and BackoffMax bound the wait after a refusal (401) or
 	// an unreachable control plane; jitter spreads a fleet's retries.
 	BackoffMin, BackoffMax time.Duration
@@ -176,6 +179,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) pollLoop(ctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
+		a.rotateIfDue(ctx)
 		a.mu.Lock()
 		after := a.acted.Generation
 		a.mu.Unlock()

@@ -121,9 +121,9 @@ func (c *Client) Current() string {
 	return c.servers[c.cur].raw
 }
 
-// call sends one request, in, as JSON (nil: no body) and decodes the
-// answer into out (nil: none expected). It tries each server once,
-// starting with the one that answered last.
+// call sends one request, in, as JSON (nil: no body), signed when the
+// client has an identity, and decodes the answer into out (nil: none
+// expected).
 func (c *Client) call(ctx context.Context, method, pathQuery string, in, out any, timeout time.Duration) error {
 	var body []byte
 	if in != nil {
@@ -132,13 +132,31 @@ func (c *Client) call(ctx context.Context, method, pathQuery string, in, out any
 			return fmt.Errorf("encode %s: %w", pathQuery, err)
 		}
 	}
+	host, key := c.identity()
+	return c.do(ctx, method, pathQuery, body, out, timeout, func(req *http.Request) error {
+		if key == nil {
+			return nil // enrollment: the token authenticates
+		}
+		return agentapi.Sign(req, body, host, key, time.Now())
+	})
+}
+
+func (c *Client) identity() (string, ed25519.PrivateKey) {
 	c.mu.Lock()
-	start, host, key := c.cur, c.host, c.key
+	defer c.mu.Unlock()
+	return c.host, c.key
+}
+
+// do sends one request, made ready by prepare, to each server once,
+// starting with the one that answered last.
+func (c *Client) do(ctx context.Context, method, pathQuery string, body []byte, out any, timeout time.Duration, prepare func(*http.Request) error) error {
+	c.mu.Lock()
+	start := c.cur
 	c.mu.Unlock()
 	var errs []error
 	for i := range c.servers {
 		n := (start + i) % len(c.servers)
-		err := c.try(ctx, c.servers[n], method, pathQuery, body, out, timeout, host, key)
+		err := c.try(ctx, c.servers[n], method, pathQuery, body, out, timeout, prepare)
 		var se *StatusError
 		if err == nil || errors.Is(err, ErrUnauthorized) || (errors.As(err, &se) && se.Code < 500) || ctx.Err() != nil {
 			// Reached a control plane: keep to it. A 4xx is its answer,
@@ -156,10 +174,14 @@ func (c *Client) call(ctx context.Context, method, pathQuery string, in, out any
 	return errors.Join(errs...)
 }
 
-func (c *Client) try(ctx context.Context, s server, method, pathQuery string, body []byte, out any, timeout time.Duration, host string, key ed25519.PrivateKey) error {
+func (c *Client) try(ctx context.Context, s server, method, pathQuery string, body []byte, out any, timeout time.Duration, prepare func(*http.Request) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.base+pathQuery, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+pathQuery, rd)
 	if err != nil {
 		return err
 	}
@@ -167,10 +189,8 @@ func (c *Client) try(ctx context.Context, s server, method, pathQuery string, bo
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "portpanel-agent/"+Version)
-	if key != nil {
-		if err := agentapi.Sign(req, body, host, key, time.Now()); err != nil {
-			return err
-		}
+	if err := prepare(req); err != nil {
+		return err
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
@@ -224,4 +244,14 @@ func (c *Client) Report(ctx context.Context, r agentapi.Report) error {
 // Preview answers a preview request.
 func (c *Client) Preview(ctx context.Context, r agentapi.PreviewResult) error {
 	return c.call(ctx, http.MethodPost, agentapi.PathPreview, r, nil, callTimeout)
+}
+
+// Rotate replaces the host's key by next: the request is signed with the
+// current key and carries next's proof (agentapi.SignRotation).
+func (c *Client) Rotate(ctx context.Context, next ed25519.PrivateKey) error {
+	host, key := c.identity()
+	return c.do(ctx, http.MethodPost, agentapi.PathRotate, nil, nil, callTimeout, func(req *http.Request) error {
+		_, err := agentapi.SignRotation(req, host, key, next, time.Now())
+		return err
+	})
 }

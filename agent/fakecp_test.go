@@ -34,6 +34,7 @@ type fakeCP struct {
 	mu        sync.Mutex
 	tokens    map[string]bool // unused tokens
 	keys      map[string]ed25519.PublicKey
+	prevKeys  map[string]ed25519.PublicKey // the key before a rotation, still good
 	revoked   map[string]bool
 	nonces    map[string]bool
 	gen       int64
@@ -50,7 +51,7 @@ type fakeCP struct {
 }
 
 func newFakeCP(t *testing.T) *fakeCP {
-	f := &fakeCP{t: t, sock: filepath.Join(t.TempDir(), "agent.sock"), tokens: map[string]bool{}, keys: map[string]ed25519.PublicKey{},
+	f := &fakeCP{t: t, sock: filepath.Join(t.TempDir(), "agent.sock"), tokens: map[string]bool{}, keys: map[string]ed25519.PublicKey{}, prevKeys: map[string]ed25519.PublicKey{},
 		revoked: map[string]bool{}, nonces: map[string]bool{}, answers: map[string]agentapi.PreviewResult{},
 		results: map[int64]agentapi.Result{}, wake: make(chan struct{}), pollSecs: 1}
 	f.mux = http.NewServeMux()
@@ -58,6 +59,7 @@ func newFakeCP(t *testing.T) *fakeCP {
 	f.mux.HandleFunc("GET "+agentapi.PathDesired, f.signed(f.desired))
 	f.mux.HandleFunc("POST "+agentapi.PathReport, f.signed(f.report))
 	f.mux.HandleFunc("POST "+agentapi.PathPreview, f.signed(f.preview))
+	f.mux.HandleFunc("POST "+agentapi.PathRotate, f.signed(f.rotate))
 	f.srv = f.serve(f.sock)
 	t.Cleanup(func() {
 		f.freezer.Thaw()
@@ -214,7 +216,7 @@ func (f *fakeCP) signed(h signedHandler) http.HandlerFunc {
 			if f.revoked[host] || f.keys[host] == nil {
 				return nil, errors.New("revoked or unknown")
 			}
-			return []ed25519.PublicKey{f.keys[host]}, nil
+			return []ed25519.PublicKey{f.keys[host], f.prevKeys[host]}, nil
 		}, func(host, nonce string, _ time.Time) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -286,5 +288,33 @@ func (f *fakeCP) preview(w http.ResponseWriter, _ *http.Request, _ string, body 
 	defer f.mu.Unlock()
 	f.answers[res.ID] = res
 	f.previews = nil
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// rotate installs a new key; the rotation must be signed with the current
+// key (not the previous one), as fleet wants.
+func (f *fakeCP) rotate(w http.ResponseWriter, r *http.Request, host string, body []byte) {
+	var rr agentapi.RotateRequest
+	if err := json.Unmarshal(body, &rr); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, err := agentapi.Parse(r.Header)
+	if err == nil {
+		_, err = s.Verify(r, body, time.Now(), f.keys[host])
+	}
+	if err != nil {
+		f.refusals++
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	pub, err := agentapi.CheckRotation(r, s, rr)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	f.prevKeys[host], f.keys[host] = f.keys[host], pub
 	w.WriteHeader(http.StatusNoContent)
 }

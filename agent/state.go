@@ -24,6 +24,7 @@ type State struct{ Dir string }
 // File names in the state directory.
 const (
 	keyFile        = "host.key"        // PKCS #8 PEM, 0600: never leaves the host
+	nextKeyFile    = "host.key.next"   // the key a rotation in progress installs
 	enrollmentFile = "enrollment.json" // who the control plane says this host is
 	generationFile = "generation.json" // the last generation acted on
 	journalFile    = "journal.db"      // the local change.Service database
@@ -59,8 +60,39 @@ func (s *State) JournalPath() string { return filepath.Join(s.Dir, journalFile) 
 
 // Key returns the host's Ed25519 key, making it on first use. The private
 // half is written once, 0600, and read back from then on.
-func (s *State) Key() (ed25519.PrivateKey, error) {
-	path := filepath.Join(s.Dir, keyFile)
+func (s *State) Key() (ed25519.PrivateKey, error) { return s.readOrMakeKey(keyFile) }
+
+// NextKey returns the key a rotation installs, making it if no rotation
+// is in progress. It is kept until the control plane has it
+// (PromoteNextKey), so a crash mid-rotation cannot lose the key the
+// control plane may already hold.
+func (s *State) NextKey() (ed25519.PrivateKey, error) { return s.readOrMakeKey(nextKeyFile) }
+
+// HasNextKey reports whether a rotation is in progress.
+func (s *State) HasNextKey() bool {
+	_, err := os.Stat(filepath.Join(s.Dir, nextKeyFile))
+	return err == nil
+}
+
+// PromoteNextKey makes the next key the host's key.
+func (s *State) PromoteNextKey() error {
+	if err := os.Rename(filepath.Join(s.Dir, nextKeyFile), filepath.Join(s.Dir, keyFile)); err != nil {
+		return fmt.Errorf("install the new host key: %w", err)
+	}
+	return syncDir(s.Dir)
+}
+
+// KeySince is when the host's key was made or installed.
+func (s *State) KeySince() (time.Time, error) {
+	fi, err := os.Stat(filepath.Join(s.Dir, keyFile))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("host key: %w", err)
+	}
+	return fi.ModTime(), nil
+}
+
+func (s *State) readOrMakeKey(name string) (ed25519.PrivateKey, error) {
+	path := filepath.Join(s.Dir, name)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		_, key, gerr := agentapi.GenerateKey()
@@ -191,6 +223,11 @@ func writeAtomic(path string, content []byte) (err error) {
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

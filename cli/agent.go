@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ import (
 type agentConfig struct {
 	cfg       agent.Config
 	servers   string
+	rotate    string
 	logFormat string
 }
 
@@ -37,6 +39,7 @@ func (c *agentConfig) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.cfg.ProcSys, "proc-sys", env("PORTPANEL_PROC_SYS", "/proc/sys"), "kernel sysctl directory (env PORTPANEL_PROC_SYS)")
 	fs.StringVar(&c.cfg.ProcNet, "proc-net", env("PORTPANEL_PROC_NET", "/proc/net"), "where /proc/net is, for the socket scan's fallback and totals (env PORTPANEL_PROC_NET)")
 	fs.StringVar(&c.cfg.BootReader, "boot-reader", env("PORTPANEL_BOOT_READER", "auto"), "what applies sysctl files at boot: auto, systemd or procps (env PORTPANEL_BOOT_READER)")
+	fs.StringVar(&c.rotate, "rotate-key-every", env("PORTPANEL_ROTATE_KEY_EVERY", "720h"), "replace the host key when it is this old, without downtime; 0 never (env PORTPANEL_ROTATE_KEY_EVERY)")
 	fs.StringVar(&c.logFormat, "log-format", env("PORTPANEL_LOG_FORMAT", "text"), "log line format on stderr: text or json (env PORTPANEL_LOG_FORMAT)")
 	return fs
 }
@@ -57,6 +60,10 @@ func parseAgent(args []string, stderr io.Writer) (agentConfig, error) {
 	}
 	if len(c.cfg.Servers) == 0 {
 		return c, usageError{"--server is required: the control plane's agent listener (https://HOST:PORT or unix:///PATH/agent.sock)"}
+	}
+	var err error
+	if c.cfg.RotateEvery, err = time.ParseDuration(c.rotate); err != nil || (c.cfg.RotateEvery != 0 && c.cfg.RotateEvery < time.Minute) {
+		return c, usageError{fmt.Sprintf("--rotate-key-every %q: give 0 (never) or a duration of at least 1m, such as 720h", c.rotate)}
 	}
 	if !filepath.IsAbs(c.cfg.SysctlFile) {
 		return c, usageError{fmt.Sprintf("--sysctl-file %q must be an absolute path", c.cfg.SysctlFile)}

@@ -21,6 +21,7 @@ func TestAgentFlags(t *testing.T) {
 		{"plain http", []string{"agent", "--server", "http://panel:8080", "--state-dir", state}, exitFailed, "use https://"},
 		{"relative sysctl file", []string{"agent", "--server", "unix:///x.sock", "--sysctl-file", "sysctl.conf"}, exitUsage, "absolute path"},
 		{"unknown boot reader", []string{"agent", "--server", "unix:///x.sock", "--boot-reader", "initrd"}, exitUsage, "auto, systemd or procps"},
+		{"rotation too often", []string{"agent", "--server", "unix:///x.sock", "--rotate-key-every", "5s"}, exitUsage, "at least 1m"},
 		{"not enrolled, no token", []string{"agent", "--server", "unix:///x.sock", "--state-dir", state}, exitFailed, "--enroll-token"},
 	} {
 		r := runMain(c.args...)

@@ -1,12 +1,15 @@
 package agenttest
 
 import (
+	"context"
+	"crypto/ed25519"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"portpanel/agent"
 	"portpanel/agentapi"
 	"portpanel/db"
 	"portpanel/sysctl"
@@ -136,4 +139,81 @@ func stateFiles(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A key old enough is replaced without a refused request, and reports go
+// on with the new one.
+func rotateKey(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h.stop()
+	keyFile := filepath.Join(h.cfg.StateDir, "host.key")
+	old, _ := os.ReadFile(keyFile)
+	ago := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(keyFile, ago, ago); err != nil {
+		t.Fatal(err)
+	}
+	refused := cp.Refusals()
+	h.cfg.RotateEvery = time.Hour
+	h.start("")
+	eventually(t, 10*time.Second, "a new host key", func() bool {
+		now, _ := os.ReadFile(keyFile)
+		return len(now) > 0 && string(now) != string(old)
+	})
+	reportAfter(t, cp, h.cfg.Name, time.Now())
+	if n := cp.Refusals() - refused; n != 0 {
+		t.Errorf("%d requests refused during the rotation", n)
+	}
+	if mode(t, keyFile) != 0o600 {
+		t.Errorf("new key file mode %o", mode(t, keyFile))
+	}
+	h.stop()
+	// Past the control plane's grace for the old key, only the new one
+	// is known: a restart must use it.
+	t0 := time.Now()
+	h.start("")
+	reportAfter(t, cp, h.cfg.Name, t0)
+}
+
+// The control plane took a rotation, and the agent died before it
+// installed the new key: at its next start it finds that the control
+// plane knows only the new key and installs it.
+func rotationInterrupted(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h.stop()
+	st, err := agent.OpenState(h.cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, _ := st.Key()
+	next, _ := st.NextKey()
+	c, err := agent.NewClient(h.cfg.Servers, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetIdentity(h.cfg.Name, current)
+	if err := c.Rotate(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	// What the control plane has now: the new key, and the old one for
+	// a grace period, which a rotation signed with it does not use.
+	h.start("")
+	eventually(t, 10*time.Second, "the new key installed", func() bool { return !st.HasNextKey() })
+	if !next.Equal(mustKey(t, st)) {
+		t.Error("the key installed is not the one the control plane took")
+	}
+	t0 := time.Now()
+	reportAfter(t, cp, h.cfg.Name, t0)
+}
+
+func mustKey(t *testing.T, st *agent.State) ed25519.PrivateKey {
+	t.Helper()
+	k, err := st.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

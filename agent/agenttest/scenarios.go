@@ -66,6 +66,8 @@ var Scenarios = []Scenario{
 	{"ConfirmKeepsTheChange", confirmKeeps},
 	{"UnauthorizedBacksOffAndKeepsTheKey", unauthorized},
 	{"FailOverToTheNextServer", failover},
+	{"RotateKeyWithoutDowntime", rotateKey},
+	{"RotationInterruptedByACrash", rotationInterrupted},
 }
 
 // Run runs every scenario as a subtest against a new control plane, each
