@@ -136,9 +136,9 @@ func TestPendingNav(t *testing.T) {
 		badge    string
 		navOrder string
 	}{
-		{"hidden without approval", false, 3, false, "", "Dashboard|Changes|History|Namespaces|Audit|Tokens"},
-		{"after Changes with a count", true, 3, true, "3", "Dashboard|Changes|Pending 3 waiting|History|Namespaces|Audit|Tokens"},
-		{"no count when nothing waits", true, 0, true, "", "Dashboard|Changes|Pending|History|Namespaces|Audit|Tokens"},
+		{"hidden without approval", false, 3, false, "", "Dashboard|Hosts|Changes|History|Namespaces|Audit|Tokens"},
+		{"after Changes with a count", true, 3, true, "3", "Dashboard|Hosts|Changes|Pending 3 waiting|History|Namespaces|Audit|Tokens"},
+		{"no count when nothing waits", true, 0, true, "", "Dashboard|Hosts|Changes|Pending|History|Namespaces|Audit|Tokens"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := chrome("pending")

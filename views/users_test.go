@@ -164,9 +164,9 @@ func TestNavForRoles(t *testing.T) {
 		role string
 		nav  string
 	}{
-		{auth.RoleViewer, "Dashboard|Changes|History|Namespaces|Audit|Tokens"},
-		{auth.RoleApprover, "Dashboard|Changes|History|Namespaces|Audit|Tokens"},
-		{auth.RoleAdmin, "Dashboard|Changes|History|Namespaces|Audit|Users|Webhooks|Tokens"},
+		{auth.RoleViewer, "Dashboard|Hosts|Changes|History|Namespaces|Audit|Tokens"},
+		{auth.RoleApprover, "Dashboard|Hosts|Changes|History|Namespaces|Audit|Tokens"},
+		{auth.RoleAdmin, "Dashboard|Hosts|Changes|History|Namespaces|Audit|Users|Webhooks|Tokens"},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
 			c := chrome("users")
