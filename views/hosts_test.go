@@ -10,7 +10,6 @@ import (
 	"portpanel/views"
 )
 
-
 // hostRows are an ok host, a stale one whose last report was fine, an
 // observe-only one that drifts, and one that never reported.
 func hostRows() []views.HostRow {
