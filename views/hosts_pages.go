@@ -39,10 +39,9 @@ type HostRow struct {
 	Boot     agentapi.Boot
 	Drift    bool
 	Risk     string // the busiest destination's level: ok, warning, critical; "" when unknown
-	// LastSeen is the host's last authenticated request; LastReport the
-	// time of its last report. nil: never.
-	LastSeen   *time.Time
-	LastReport *time.Time
+	// LastSeen is when the host's last report came (the control plane's
+	// clock); nil: never.
+	LastSeen *time.Time
 	// Generation is the desired state's; Applied the last one the host
 	// reported applied (0: none), at AppliedAt.
 	Generation  int64
@@ -231,10 +230,10 @@ func bootWhere(b agentapi.Boot) string { return where(sysctl.Location{File: b.Fi
 
 // staleFor is how long the host has not reported, in words.
 func staleFor(h HostRow, now time.Time) string {
-	if h.LastReport == nil {
+	if h.LastSeen == nil {
 		return "as long as it has been enrolled"
 	}
-	d := now.Sub(*h.LastReport)
+	d := now.Sub(*h.LastSeen)
 	switch {
 	case d < 2*time.Minute:
 		return strconv.Itoa(int(d/time.Second)) + " s"

@@ -16,10 +16,10 @@ func hostRows() []views.HostRow {
 	boot := agentapi.Boot{Range: agentapi.Range{Low: 32768, High: 60999}, Set: true, File: "/etc/sysctl.d/90-portpanel.conf", Line: 2, Reader: "systemd"}
 	return []views.HostRow{
 		{Name: "lb-01", Group: "proxies", State: views.HostOK, Reported: true, Runtime: agentapi.Range{Low: 32768, High: 60999}, Boot: boot,
-			Risk: "ok", LastSeen: tp(now.Add(-10 * time.Second)), LastReport: tp(now.Add(-10 * time.Second)), Generation: 3, Applied: 3,
+			Risk: "ok", LastSeen: tp(now.Add(-10 * time.Second)), Generation: 3, Applied: 3,
 			AppliedAt: tp(now.Add(-time.Hour)), Version: "1.9.0", PollSeconds: 30, EnrolledAt: now.Add(-48 * time.Hour)},
 		{Name: "lb-02", Group: "proxies", State: views.HostStale, Reported: true, Runtime: agentapi.Range{Low: 32768, High: 60999}, Boot: boot,
-			Risk: "ok", LastSeen: tp(now.Add(-20 * time.Minute)), LastReport: tp(now.Add(-20 * time.Minute)), Generation: 4, Applied: 3,
+			Risk: "ok", LastSeen: tp(now.Add(-20 * time.Minute)), Generation: 4, Applied: 3,
 			Version: "1.9.0", PollSeconds: 30, EnrolledAt: now.Add(-48 * time.Hour)},
 		{Name: xssName, Group: "db", State: views.HostDrift, ObserveOnly: true, Reported: true, Runtime: agentapi.Range{Low: 20000, High: 60999},
 			Boot: agentapi.Boot{Range: agentapi.Range{Low: 32768, High: 60999}, Reader: "procps"}, Drift: true, Risk: "critical",

@@ -40,7 +40,8 @@ func TestHeadAnswersAsGetOnEveryGetRoute(t *testing.T) {
 	}
 	ids := map[string]string{"/changes/:id": strconv.FormatInt(chg.ID, 10), "/api/v1/changes/:id": strconv.FormatInt(chg.ID, 10),
 		"/users/:id": strconv.FormatInt(u.ID, 10), "/webhooks/:id": strconv.FormatInt(ep.ID, 10), "/api/v1/webhooks/:id": strconv.FormatInt(ep.ID, 10),
-		"/static/*": strings.TrimPrefix(static.Path("app.css"), static.Prefix)}
+		"/static/*": strings.TrimPrefix(static.Path("app.css"), static.Prefix), "/hosts/:name": "lb-01", "/api/v1/hosts/:name": "lb-01"}
+	enrollHost(t, e.h.DB, "lb-01", "proxies")
 
 	var paths []string
 	for _, r := range web.New(e.h).Routes() {
@@ -50,7 +51,7 @@ func TestHeadAnswersAsGetOnEveryGetRoute(t *testing.T) {
 		p := r.Path
 		for pattern, id := range ids {
 			if p == pattern {
-				p = strings.Replace(strings.Replace(p, ":id", id, 1), "*", id, 1)
+				p = strings.NewReplacer(":id", id, ":name", id, "*", id).Replace(p)
 			}
 		}
 		p = strings.Replace(p, ":name", "web-1", 1) // a host's routes answer for any name

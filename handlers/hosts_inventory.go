@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"portpanel/agentapi"
+	"portpanel/db"
+	"portpanel/views"
+)
+
+// hostsPerPage is a page of the Hosts list and of GET /api/v1/hosts.
+const hostsPerPage = 100
+
+// hostScanPage is how many hosts one query of a full scan reads.
+const hostScanPage = 1000
+
+// hostView is a host as the pages and the API show it: the stored row,
+// its decoded last report and its state now.
+type hostView struct {
+	db.Host
+	Observed *agentapi.Observed
+	State    string
+}
+
+// viewHost decodes h's report and computes its state at now. A report
+// that does not decode is an error: the agent API stores only reports it
+// decoded.
+func viewHost(h db.Host, now time.Time) (hostView, error) {
+	v := hostView{Host: h}
+	if h.Report != nil {
+		var o agentapi.Observed
+		if err := json.Unmarshal(h.Report, &o); err != nil {
+			return v, fmt.Errorf("host %q: decode its last report: %w", h.Name, err)
+		}
+		v.Observed = &o
+	}
+	v.State = hostState(h, v.Observed, now)
+	return v, nil
+}
+
+// row is v as the views list it.
+func (v hostView) row() views.HostRow {
+	r := views.HostRow{Name: v.Name, Group: v.Group, State: v.State, LastSeen: v.ReportedAt,
+		Generation: v.Generation, Applied: v.Applied.Generation, AppliedAt: v.Applied.At,
+		Version: v.AgentVersion, ObserveOnly: v.ObserveOnly, PollSeconds: v.PollSeconds, EnrolledAt: v.EnrolledAt}
+	if v.Applied.State != agentapi.ResultApplied && v.Applied.State != agentapi.ResultConfirmed && v.Applied.State != agentapi.ResultUnconfirmed {
+		// Only a generation that took effect counts as applied; a failed
+		// or reverted one is the state column's to say.
+		r.Applied, r.AppliedAt = 0, nil
+	}
+	if o := v.Observed; o != nil {
+		r.Reported, r.Runtime, r.Boot, r.Drift = true, o.Runtime, o.Boot, o.Drift
+		if o.Usage != nil {
+			r.Risk = o.Usage.Risk
+		}
+	}
+	return r
+}
+
+// inventory is one pass over the hosts: the page asked for, the count per
+// state and the groups, all as of one clock reading.
+type inventory struct {
+	Hosts  []hostView
+	Next   string // the name the next page starts after; "" at the end
+	Counts map[string]int
+	Total  int
+	Groups []string
+}
+
+// hostInventory reads every host once: states are computed from each
+// report's time, so neither the counts nor a state filter can be left to
+// SQL. Hosts come by name, hostScanPage at a time, so memory holds the
+// page asked for and the counts, never the fleet.
+func (h *Handlers) hostInventory(ctx context.Context, group, state, after string, limit int) (inventory, error) {
+	inv := inventory{Counts: map[string]int{}}
+	now := h.Now()
+	groups := map[string]bool{}
+	for from := ""; ; {
+		list, err := h.DB.Hosts(ctx, db.HostQuery{After: from, Limit: hostScanPage})
+		if err != nil {
+			return inv, err
+		}
+		for _, row := range list {
+			groups[row.Group] = true
+			if group != "" && row.Group != group {
+				continue
+			}
+			v, err := viewHost(row, now)
+			if err != nil {
+				return inv, err
+			}
+			inv.Counts[v.State]++
+			inv.Total++
+			if (state != "" && v.State != state) || v.Name <= after {
+				continue
+			}
+			if len(inv.Hosts) < limit {
+				inv.Hosts = append(inv.Hosts, v)
+			} else if inv.Next == "" {
+				inv.Next = inv.Hosts[len(inv.Hosts)-1].Name
+			}
+		}
+		if len(list) < hostScanPage {
+			break
+		}
+		from = list[len(list)-1].Name
+	}
+	for g := range groups {
+		inv.Groups = append(inv.Groups, g)
+	}
+	slices.Sort(inv.Groups)
+	return inv, nil
+}
+
+// stateCounts lists every state with its count, zeros included.
+func stateCounts(counts map[string]int) []views.StateCount {
+	out := make([]views.StateCount, 0, len(views.HostStates))
+	for _, s := range views.HostStates {
+		out = append(out, views.StateCount{State: s, Count: counts[s]})
+	}
+	return out
+}
