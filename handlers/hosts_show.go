@@ -198,4 +198,3 @@ func setBy(marks []db.ChangeMark, low, high int, at time.Time) bool {
 type reasonBody struct {
 	Reason string `json:"reason"`
 }
-

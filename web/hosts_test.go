@@ -45,7 +45,7 @@ func report(t testing.TB, d *db.DB, h db.Host, at time.Time, low, high int) {
 		Boot:          agentapi.Boot{Range: agentapi.Range{Low: 32768, High: 60999}, Set: true, File: "/etc/sysctl.d/90-portpanel.conf", Line: 2, Reader: "systemd"},
 		Drift:         low != 32768 || high != 60999,
 		ReservedPorts: "", UnprivilegedPortStart: 1024, File: "/etc/sysctl.d/90-portpanel.conf",
-		Usage: &agentapi.Usage{At: at, Total: 12, ByState: map[string]int{"established": 12}, Risk: "ok"},
+		Usage:     &agentapi.Usage{At: at, Total: 12, ByState: map[string]int{"established": 12}, Risk: "ok"},
 		Listeners: []agentapi.Listener{{Port: 40000, Proto: "tcp", Process: "haproxy"}},
 	}
 	b, err := json.Marshal(o)
@@ -71,8 +71,8 @@ func fleet(t *testing.T, e *env) {
 type hostsOut struct {
 	Hosts []struct {
 		Name, Group, State string
-		LastSeen          *time.Time `json:"last_seen"`
-		Runtime           *struct{ Low, High int }
+		LastSeen           *time.Time `json:"last_seen"`
+		Runtime            *struct{ Low, High int }
 	} `json:"hosts"`
 	Counts map[string]int `json:"counts"`
 	Total  int            `json:"total"`
@@ -262,7 +262,7 @@ func TestEnrollmentAPI(t *testing.T) {
 		t.Errorf("created = %+v", created)
 	}
 	for payload, want := range map[string]int{
-		`{"group":"proxies","ttl":"25h"}`:  http.StatusUnprocessableEntity,
+		`{"group":"proxies","ttl":"25h"}`:   http.StatusUnprocessableEntity,
 		`{"group":"a b"}`:                   http.StatusUnprocessableEntity,
 		`{"group":"proxies","ttl":"often"}`: http.StatusUnprocessableEntity,
 		`{"group":"proxies","role":"x"}`:    http.StatusBadRequest,
