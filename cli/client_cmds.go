@@ -14,7 +14,7 @@ import (
 // the panel's API, nothing read or written on this host.
 func clientCommands() []*cobra.Command {
 	return []*cobra.Command{statusCommand(), changeCommand(), confirmCommand(), approveCommand(), rejectCommand(),
-		rollbackCommand(), changesCommand(), showCommand(), auditCommand(), usageCommand(), historyCommand()}
+		rollbackCommand(), changesCommand(), showCommand(), auditCommand(), usageCommand(), historyCommand(), hostsCommand()}
 }
 
 // clientRun is a client command's body, given its connection and terminal.

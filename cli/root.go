@@ -47,6 +47,7 @@ database directly, as root on the host.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return commandUsage{err.Error()} })
 	root.AddCommand(clientCommands()...)
 	root.AddCommand(adminCommands()...)
+	root.AddCommand(enrollCommands())
 	root.AddCommand(completionCommand(), manCommand())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
@@ -72,7 +73,7 @@ database directly, as root on the host.`,
 // they were added.
 func leaves(c *cobra.Command) []*cobra.Command {
 	var out []*cobra.Command
-	if c.Runnable() && c.HasParent() && !c.HasAvailableSubCommands() || c.Name() == "audit" {
+	if c.Runnable() && c.HasParent() && !c.HasAvailableSubCommands() || c.Name() == "audit" || c.Name() == "hosts" {
 		out = append(out, c)
 	}
 	for _, s := range c.Commands() {

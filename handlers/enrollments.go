@@ -10,7 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portpanel/change"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/views"
 )
 
@@ -59,7 +61,7 @@ func (h *Handlers) CreateEnrollment(c echo.Context) error {
 		return h.enrollmentsPage(c, http.StatusUnprocessableEntity, form)
 	}
 	me, _ := CurrentUser(c)
-	t, secret, err := CreateEnrollment(c.Request().Context(), h.DB, me.Name, form.Group, ttl, "", h.Now())
+	secret, t, err := h.createEnrollment(c, me.Name, form.Group, ttl)
 	if field, msg, ok := invalidField(err); ok {
 		form.Errors[field] = msg
 		return h.enrollmentsPage(c, http.StatusUnprocessableEntity, form)
@@ -76,7 +78,7 @@ func (h *Handlers) CreateEnrollment(c echo.Context) error {
 
 // RevokeEnrollment is a token's Revoke button.
 func (h *Handlers) RevokeEnrollment(c echo.Context) error {
-	t, err := h.revokeEnrollment(c, c.FormValue("reason"))
+	t, err := h.revokeEnrollment(c)
 	if err != nil {
 		return err
 	}
@@ -84,14 +86,14 @@ func (h *Handlers) RevokeEnrollment(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/enrollments")
 }
 
-func (h *Handlers) revokeEnrollment(c echo.Context, reason string) (db.EnrollmentToken, error) {
+func (h *Handlers) revokeEnrollment(c echo.Context) (db.EnrollmentToken, error) {
 	noSuch := echo.NewHTTPError(http.StatusNotFound, "No such enrollment token.")
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return db.EnrollmentToken{}, noSuch
 	}
 	me, _ := CurrentUser(c)
-	t, err := RevokeEnrollment(c.Request().Context(), h.DB, me.Name, id, reason, h.Now())
+	t, err := h.Fleet.RevokeEnrollment(c.Request().Context(), me.Name, id)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return t, noSuch
@@ -146,23 +148,22 @@ func (h *Handlers) APIEnrollments(c echo.Context) error {
 // shown.
 func (h *Handlers) APICreateEnrollment(c echo.Context) error {
 	var body struct {
-		Group  string `json:"group"`
-		TTL    string `json:"ttl"` // a Go duration: 15m, 1h, 24h; "" is 1h
-		Reason string `json:"reason"`
+		Group string `json:"group"`
+		TTL   string `json:"ttl"` // a Go duration: 15m, 1h, 24h; "" is 1h
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	ttl := DefaultEnrollmentTTL
+	ttl := fleet.DefaultEnrollTTL
 	if body.TTL != "" {
 		d, err := time.ParseDuration(body.TTL)
 		if err != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(`"ttl" must be a duration such as 15m, 1h or 24h, not %q.`, body.TTL))
+			return &change.InvalidError{Field: "ttl", Message: fmt.Sprintf(`"ttl" must be a duration such as 15m, 1h or 24h, not %q.`, body.TTL)}
 		}
 		ttl = d
 	}
 	me, _ := CurrentUser(c)
-	t, secret, err := CreateEnrollment(c.Request().Context(), h.DB, me.Name, strings.TrimSpace(body.Group), ttl, body.Reason, h.Now())
+	secret, t, err := h.createEnrollment(c, me.Name, strings.TrimSpace(body.Group), ttl)
 	if err != nil {
 		return err
 	}
@@ -170,16 +171,29 @@ func (h *Handlers) APICreateEnrollment(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"id": t.ID, "token": secret, "group": t.Group, "expires_at": t.ExpiresAt.UTC()})
 }
 
-// APIRevokeEnrollment is POST /api/v1/enrollments/ID/revoke with an
-// optional {"reason"}.
+// APIRevokeEnrollment is POST /api/v1/enrollments/ID/revoke; it takes
+// no body but an empty object.
 func (h *Handlers) APIRevokeEnrollment(c echo.Context) error {
-	var body reasonBody
-	if err := decodeOptionalJSON(c, &body); err != nil {
+	if err := decodeOptionalJSON(c, &struct{}{}); err != nil {
 		return err
 	}
-	t, err := h.revokeEnrollment(c, body.Reason)
+	t, err := h.revokeEnrollment(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toEnrollmentJSON(t))
+}
+
+// createEnrollment checks group and ttl, with messages that name the
+// field, and has fleet make the token.
+func (h *Handlers) createEnrollment(c echo.Context, by, group string, ttl time.Duration) (string, db.EnrollmentToken, error) {
+	if fleet.CheckGroup(group) != nil {
+		return "", db.EnrollmentToken{}, &change.InvalidError{Field: "group",
+			Message: "Name the group with 1 to 64 letters, digits, dots, dashes or underscores."}
+	}
+	if ttl < time.Minute || ttl > fleet.MaxEnrollTTL {
+		return "", db.EnrollmentToken{}, &change.InvalidError{Field: "ttl",
+			Message: fmt.Sprintf("A token's lifetime is 1m to 24h, not %s.", ttl)}
+	}
+	return h.Fleet.CreateEnrollment(c.Request().Context(), by, group, ttl)
 }

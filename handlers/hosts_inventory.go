@@ -2,13 +2,12 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
 	"portpanel/agentapi"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/views"
 )
 
@@ -19,32 +18,18 @@ const hostsPerPage = 100
 const hostScanPage = 1000
 
 // hostView is a host as the pages and the API show it: the stored row,
-// its decoded last report and its state now.
-type hostView struct {
-	db.Host
-	Observed *agentapi.Observed
-	State    string
-}
+// its decoded documents and its state now.
+type hostView struct{ fleet.View }
 
-// viewHost decodes h's report and computes its state at now. A report
-// that does not decode is an error: the agent API stores only reports it
-// decoded.
+// viewHost decodes h and computes its state at now.
 func viewHost(h db.Host, now time.Time) (hostView, error) {
-	v := hostView{Host: h}
-	if h.Report != nil {
-		var o agentapi.Observed
-		if err := json.Unmarshal(h.Report, &o); err != nil {
-			return v, fmt.Errorf("host %q: decode its last report: %w", h.Name, err)
-		}
-		v.Observed = &o
-	}
-	v.State = hostState(h, v.Observed, now)
-	return v, nil
+	v, err := fleet.NewView(h, now)
+	return hostView{v}, err
 }
 
 // row is v as the views list it.
 func (v hostView) row() views.HostRow {
-	r := views.HostRow{Name: v.Name, Group: v.Group, State: v.State, LastSeen: v.ReportedAt,
+	r := views.HostRow{Name: v.Name, Group: v.Group, State: string(v.State), Why: v.Reason, LastSeen: v.ReportedAt,
 		Generation: v.Generation, Applied: v.Applied.Generation, AppliedAt: v.Applied.At,
 		Version: v.AgentVersion, ObserveOnly: v.ObserveOnly, PollSeconds: v.PollSeconds, EnrolledAt: v.EnrolledAt}
 	if v.Applied.State != agentapi.ResultApplied && v.Applied.State != agentapi.ResultConfirmed && v.Applied.State != agentapi.ResultUnconfirmed {
@@ -93,9 +78,9 @@ func (h *Handlers) hostInventory(ctx context.Context, group, state, after string
 			if err != nil {
 				return inv, err
 			}
-			inv.Counts[v.State]++
+			inv.Counts[string(v.State)]++
 			inv.Total++
-			if (state != "" && v.State != state) || v.Name <= after {
+			if (state != "" && string(v.State) != state) || v.Name <= after {
 				continue
 			}
 			if len(inv.Hosts) < limit {

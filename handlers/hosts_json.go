@@ -15,6 +15,7 @@ type hostJSON struct {
 	Name              string      `json:"name"`
 	Group             string      `json:"group"`
 	State             string      `json:"state"`
+	StateReason       string      `json:"state_reason"`
 	ObserveOnly       bool        `json:"observe_only"`
 	Runtime           *rangeJSON  `json:"runtime"`
 	Boot              *hostBoot   `json:"boot"`
@@ -53,7 +54,7 @@ type hostResult struct {
 
 func (v hostView) json() hostJSON {
 	r := v.row()
-	out := hostJSON{Name: v.Name, Group: v.Group, State: v.State, ObserveOnly: v.ObserveOnly, LastSeen: utc(v.ReportedAt),
+	out := hostJSON{Name: v.Name, Group: v.Group, State: string(v.State), StateReason: v.Reason, ObserveOnly: v.ObserveOnly, LastSeen: utc(v.ReportedAt),
 		Generation: v.Generation, AppliedGeneration: r.Applied, AppliedAt: utc(r.AppliedAt), AgentVersion: v.AgentVersion,
 		PollSeconds: v.PollSeconds, EnrolledAt: v.EnrolledAt.UTC(), RevokedAt: utc(v.RevokedAt)}
 	if a := v.Applied; a.State != "" {

@@ -104,7 +104,7 @@ func (h *Handlers) APIHost(c echo.Context) error {
 
 // RevokeHost is the host page's Revoke button.
 func (h *Handlers) RevokeHost(c echo.Context) error {
-	v, err := h.revokeHost(c, c.FormValue("reason"))
+	v, err := h.revokeHost(c)
 	if err != nil {
 		return err
 	}
@@ -112,14 +112,13 @@ func (h *Handlers) RevokeHost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, views.HostURL(v.Name))
 }
 
-// APIRevokeHost is POST /api/v1/hosts/NAME/revoke with an optional
-// {"reason"}.
+// APIRevokeHost is POST /api/v1/hosts/NAME/revoke; it takes no body but
+// an empty object.
 func (h *Handlers) APIRevokeHost(c echo.Context) error {
-	var body reasonBody
-	if err := decodeOptionalJSON(c, &body); err != nil {
+	if err := decodeOptionalJSON(c, &struct{}{}); err != nil {
 		return err
 	}
-	v, err := h.revokeHost(c, body.Reason)
+	v, err := h.revokeHost(c)
 	if err != nil {
 		return err
 	}
@@ -127,14 +126,11 @@ func (h *Handlers) APIRevokeHost(c echo.Context) error {
 }
 
 // revokeHost revokes the :name host, with its audit event: its next
-// request is refused (the agent API checks revoked_at on every one).
-func (h *Handlers) revokeHost(c echo.Context, reason string) (hostView, error) {
+// request is refused, and a long poll it holds ends now.
+func (h *Handlers) revokeHost(c echo.Context) (hostView, error) {
 	me, _ := CurrentUser(c)
 	name := c.Param("name")
-	row, err := h.DB.RevokeHost(c.Request().Context(), name, h.Now(), func(r db.Host) db.AuditEvent {
-		return db.AuditEvent{User: me.Name, Action: "host.revoked",
-			Detail: fmt.Sprintf("host %q of group %q revoked: its agent needs a new enrollment token to come back%s", r.Name, r.Group, because(reason))}
-	})
+	row, err := h.Fleet.RevokeHost(c.Request().Context(), me.Name, name)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		return hostView{}, echo.NewHTTPError(http.StatusNotFound, "No such host: see the Hosts page for the enrolled ones.")
@@ -194,7 +190,3 @@ func setBy(marks []db.ChangeMark, low, high int, at time.Time) bool {
 	return false
 }
 
-// reasonBody is the optional body of the API's revocations.
-type reasonBody struct {
-	Reason string `json:"reason"`
-}

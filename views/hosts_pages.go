@@ -9,29 +9,38 @@ import (
 
 	"portpanel/agentapi"
 	"portpanel/db"
+	"portpanel/fleet"
 	"portpanel/sysctl"
 )
 
-// Host states, in the order the Hosts page counts them. fleet computes
-// a host's state; the views only name and colour it.
+// Host states: fleet computes a host's state; the views only name and
+// colour it.
 const (
-	HostOK          = "ok"
-	HostDrift       = "drift"
-	HostApplying    = "applying"
-	HostFailed      = "failed"
-	HostStale       = "stale"
-	HostObserveOnly = "observe-only"
-	HostRevoked     = "revoked"
+	HostOK          = string(fleet.StateOK)
+	HostDrift       = string(fleet.StateDrift)
+	HostApplying    = string(fleet.StateApplying)
+	HostFailed      = string(fleet.StateFailed)
+	HostStale       = string(fleet.StateStale)
+	HostObserveOnly = string(fleet.StateObserveOnly)
+	HostRevoked     = string(fleet.StateRevoked)
 )
 
 // HostStates are every state a host can be in, in the order of the
-// counts on top of the Hosts page.
-var HostStates = []string{HostOK, HostDrift, HostApplying, HostFailed, HostStale, HostObserveOnly, HostRevoked}
+// counts on top of the Hosts page (fleet.States).
+var HostStates = func() []string {
+	out := make([]string, 0, len(fleet.States))
+	for _, s := range fleet.States {
+		out = append(out, string(s))
+	}
+	return out
+}()
 
 // HostRow is one host as the Hosts page lists it and the host page heads
 // it: its last report's figures, and what the control plane knows.
 type HostRow struct {
 	Name, Group, State string
+	// Why is why State, in a sentence ("" for ok).
+	Why string
 	// Reported is false until the host's first report: the figures below
 	// it are then unknown, not zero.
 	Reported bool

@@ -20,6 +20,7 @@ import (
 	"portpanel/change"
 	"portpanel/db"
 	"portpanel/db/dbtest"
+	"portpanel/fleet"
 	"portpanel/handlers"
 	"portpanel/handlers/openapitest"
 	"portpanel/handlers/throttle"
@@ -60,7 +61,8 @@ func newEnvDB(t testing.TB, procSys string, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	h := &handlers.Handlers{DB: d, Changes: svc, Sessions: web.NewSessions(d, web.SessionConfig{}), Setup: setup,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now, Throttle: throttle.New(throttle.Config{Store: throttle.DBStore{DB: d}})}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Host: "testhost", Now: time.Now, Throttle: throttle.New(throttle.Config{Store: throttle.DBStore{DB: d}}),
+		Fleet: &fleet.Service{DB: d}}
 	srv := httptest.NewServer(web.New(h))
 	t.Cleanup(srv.Close)
 	return &env{srv: srv, h: h, file: file}
@@ -72,7 +74,7 @@ func (e *env) handlersCopy() *handlers.Handlers {
 	o := e.h
 	return &handlers.Handlers{DB: o.DB, Changes: o.Changes, Sessions: o.Sessions, Setup: o.Setup, Throttle: o.Throttle,
 		Log: o.Log, RequestLog: o.RequestLog, Host: o.Host, Netns: o.Netns, Namespaces: o.Namespaces, Now: o.Now, MetricsToken: o.MetricsToken, Risk: o.Risk,
-		TrustedProxies: o.TrustedProxies, AuthHeader: o.AuthHeader}
+		TrustedProxies: o.TrustedProxies, AuthHeader: o.AuthHeader, Fleet: o.Fleet}
 }
 
 // client is a browser-like client that does not follow redirects.

@@ -41,7 +41,7 @@ func TestHeadAnswersAsGetOnEveryGetRoute(t *testing.T) {
 	ids := map[string]string{"/changes/:id": strconv.FormatInt(chg.ID, 10), "/api/v1/changes/:id": strconv.FormatInt(chg.ID, 10),
 		"/users/:id": strconv.FormatInt(u.ID, 10), "/webhooks/:id": strconv.FormatInt(ep.ID, 10), "/api/v1/webhooks/:id": strconv.FormatInt(ep.ID, 10),
 		"/static/*": strings.TrimPrefix(static.Path("app.css"), static.Prefix), "/hosts/:name": "lb-01", "/api/v1/hosts/:name": "lb-01"}
-	enrollHost(t, e.h.DB, "lb-01", "proxies")
+	enrollHost(t, e, "lb-01", "proxies")
 
 	var paths []string
 	for _, r := range web.New(e.h).Routes() {

@@ -14,23 +14,23 @@ import (
 	"portpanel/agentapi"
 	"portpanel/auth"
 	"portpanel/db"
-	"portpanel/handlers"
 	"portpanel/sysctl/sysctltest"
 )
 
 // enrollHost enrolls host name into group the way the agent API does:
-// a token made as the API makes it, spent once. It returns the host.
-func enrollHost(t testing.TB, d *db.DB, name, group string) db.Host {
+// a token from fleet, spent once with a key made for the host.
+func enrollHost(t testing.TB, e *env, name, group string) db.Host {
 	t.Helper()
 	ctx := context.Background()
-	_, secret, err := handlers.CreateEnrollment(ctx, d, "admin1", group, time.Hour, "", time.Now())
+	token, _, err := e.h.Fleet.CreateEnrollment(ctx, "admin1", group, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := d.Enroll(ctx, db.Enrollment{TokenHash: auth.HashToken(secret), Name: name, PublicKey: "key-" + name, Version: "1.9.0"},
-		func(h db.Host) db.AuditEvent {
-			return db.AuditEvent{User: "", Action: "host.enrolled", Detail: fmt.Sprintf("host %q enrolled into group %q", h.Name, h.Group)}
-		})
+	pub, _, err := agentapi.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.h.Fleet.Enroll(ctx, agentapi.EnrollRequest{Token: token, Name: name, PublicKey: agentapi.EncodePublicKey(pub), Version: "1.9.0"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +58,14 @@ func report(t testing.TB, d *db.DB, h db.Host, at time.Time, low, high int) {
 	}
 }
 
-// fleet enrolls lb-01 (reports now, ok), lb-02 (last report 5 minutes
+// addFleet enrolls lb-01 (reports now, ok), lb-02 (last report 5 minutes
 // ago with a 30 s poll: stale) and db-01 (drifts).
-func fleet(t *testing.T, e *env) {
+func addFleet(t *testing.T, e *env) {
 	d := e.h.DB
 	now := time.Now()
-	report(t, d, enrollHost(t, d, "lb-01", "proxies"), now, 32768, 60999)
-	report(t, d, enrollHost(t, d, "lb-02", "proxies"), now.Add(-5*time.Minute), 32768, 60999)
-	report(t, d, enrollHost(t, d, "db-01", "db"), now, 20000, 60999)
+	report(t, d, enrollHost(t, e, "lb-01", "proxies"), now, 32768, 60999)
+	report(t, d, enrollHost(t, e, "lb-02", "proxies"), now.Add(-5*time.Minute), 32768, 60999)
+	report(t, d, enrollHost(t, e, "db-01", "db"), now, 20000, 60999)
 }
 
 type hostsOut struct {
@@ -81,7 +81,7 @@ type hostsOut struct {
 
 func TestHostsListAndFilters(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	fleet(t, e)
+	addFleet(t, e)
 	hdr := e.bearer(t, "reader", auth.RoleViewer)
 	c := e.client(t)
 	all := decode[hostsOut](t, c.do(http.MethodGet, "/api/v1/hosts", hdr.Clone(), nil))
@@ -114,7 +114,7 @@ func TestHostsPaging(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
 	const n = 205
 	for i := range n {
-		enrollHost(t, e.h.DB, fmt.Sprintf("h-%03d", i), "bulk")
+		enrollHost(t, e, fmt.Sprintf("h-%03d", i), "bulk")
 	}
 	hdr := e.bearer(t, "reader", auth.RoleViewer)
 	c := e.client(t)
@@ -147,7 +147,7 @@ func TestHostsPaging(t *testing.T) {
 
 func TestHostDetail(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	fleet(t, e)
+	addFleet(t, e)
 	c := e.login(t, auth.RoleViewer)
 	type detail struct {
 		Name     string
@@ -185,7 +185,7 @@ func TestHostDetail(t *testing.T) {
 // nothing changes.
 func TestFleetWritesAreAdminOnly(t *testing.T) {
 	e := newEnv(t, sysctltest.ProcSys())
-	fleet(t, e)
+	addFleet(t, e)
 	tok, err := e.h.DB.EnrollmentTokens(context.Background(), 10, 0)
 	if err != nil || len(tok) == 0 {
 		t.Fatal(err)
@@ -272,7 +272,11 @@ func TestEnrollmentAPI(t *testing.T) {
 		}
 	}
 	// The agent API spends it: the list says when and by whom.
-	if _, err := e.h.DB.Enroll(context.Background(), db.Enrollment{TokenHash: auth.HashToken(created.Token), Name: "lb-07", PublicKey: "k"}, nil); err != nil {
+	pub, _, err := agentapi.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.h.Fleet.Enroll(context.Background(), agentapi.EnrollRequest{Token: created.Token, Name: "lb-07", PublicKey: agentapi.EncodePublicKey(pub)}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	list := decode[struct {
@@ -329,7 +333,7 @@ func TestEnrollmentPages(t *testing.T) {
 		t.Fatalf("create: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
 	token := hiddenValue(page, "enroll-token")
-	if !strings.HasPrefix(token, "pp_") {
+	if !strings.HasPrefix(token, "ppe_") {
 		t.Fatalf("the page shows no token:\n%s", page)
 	}
 	if strings.Contains(body(c.get("/enrollments")), token) {
@@ -346,7 +350,7 @@ func TestEnrollmentPages(t *testing.T) {
 	if !strings.Contains(body(c.get("/enrollments")), "revoked") {
 		t.Error("the list does not show the token revoked")
 	}
-	enrollHost(t, e.h.DB, "lb-01", "proxies")
+	enrollHost(t, e, "lb-01", "proxies")
 	if !strings.Contains(body(c.get("/hosts/lb-01")), `data-testid="revoke-host"`) {
 		t.Error("an admin is not offered to revoke the host")
 	}
