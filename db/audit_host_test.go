@@ -17,8 +17,14 @@ func TestAuditForHost(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A remote change's events name the host unquoted: they are found
+		// by their change.
+		if _, _, err := d.RecordChange(t.Context(), db.Change{Status: db.StatusApplied, Low: 20000, High: 60999, User: "root", Host: "lb-1"},
+			db.AuditEvent{User: "root", Action: "change.applied", Detail: "20000 – 60999 on host lb-1"}, nil); err != nil {
+			t.Fatal(err)
+		}
 		for name, want := range map[string][]string{
-			"lb-1": {`host "lb-1" revoked`, `host "lb-1" enrolled`},
+			"lb-1": {"20000 – 60999 on host lb-1", `host "lb-1" revoked`, `host "lb-1" enrolled`},
 			"lb_1": nil,
 			"lb%":  nil,
 		} {

@@ -58,47 +58,54 @@ type inventory struct {
 
 // hostInventory reads every host once: states are computed from each
 // report's time, so neither the counts nor a state filter can be left to
-// SQL. Hosts come by name, hostScanPage at a time, so memory holds the
-// page asked for and the counts, never the fleet.
+// SQL. Memory holds the page asked for and the counts, never the fleet.
 func (h *Handlers) hostInventory(ctx context.Context, group, state, after string, limit int) (inventory, error) {
 	inv := inventory{Counts: map[string]int{}}
-	now := h.Now()
 	groups := map[string]bool{}
-	for from := ""; ; {
-		list, err := h.DB.Hosts(ctx, db.HostQuery{After: from, Limit: hostScanPage})
-		if err != nil {
-			return inv, err
+	err := h.eachHost(ctx, func(v hostView) {
+		groups[v.Group] = true
+		if group != "" && v.Group != group {
+			return
 		}
-		for _, row := range list {
-			groups[row.Group] = true
-			if group != "" && row.Group != group {
-				continue
-			}
-			v, err := viewHost(row, now)
-			if err != nil {
-				return inv, err
-			}
-			inv.Counts[string(v.State)]++
-			inv.Total++
-			if (state != "" && string(v.State) != state) || v.Name <= after {
-				continue
-			}
-			if len(inv.Hosts) < limit {
-				inv.Hosts = append(inv.Hosts, v)
-			} else if inv.Next == "" {
-				inv.Next = inv.Hosts[len(inv.Hosts)-1].Name
-			}
+		inv.Counts[string(v.State)]++
+		inv.Total++
+		if (state != "" && string(v.State) != state) || v.Name <= after {
+			return
 		}
-		if len(list) < hostScanPage {
-			break
+		if len(inv.Hosts) < limit {
+			inv.Hosts = append(inv.Hosts, v)
+		} else if inv.Next == "" {
+			inv.Next = inv.Hosts[len(inv.Hosts)-1].Name
 		}
-		from = list[len(list)-1].Name
-	}
+	})
 	for g := range groups {
 		inv.Groups = append(inv.Groups, g)
 	}
 	slices.Sort(inv.Groups)
-	return inv, nil
+	return inv, err
+}
+
+// eachHost gives fn every host by name with its state as of one clock
+// reading, reading hostScanPage hosts at a time.
+func (h *Handlers) eachHost(ctx context.Context, fn func(hostView)) error {
+	now := h.Now()
+	for from := ""; ; {
+		list, err := h.DB.Hosts(ctx, db.HostQuery{After: from, Limit: hostScanPage})
+		if err != nil {
+			return err
+		}
+		for _, row := range list {
+			v, err := viewHost(row, now)
+			if err != nil {
+				return err
+			}
+			fn(v)
+		}
+		if len(list) < hostScanPage {
+			return nil
+		}
+		from = list[len(list)-1].Name
+	}
 }
 
 // stateCounts lists every state with its count, zeros included.

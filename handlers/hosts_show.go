@@ -43,15 +43,16 @@ func (h *Handlers) ShowHost(c echo.Context) error {
 	window := c.QueryParam("window")
 	span, ok := windows[window]
 	if !ok {
-		window, span = "24h", windows["24h"]
+		window, span = hostWindow(h.Now().Sub(v.EnrolledAt))
 	}
 	ctx := c.Request().Context()
 	ch, err := h.chrome(c, v.Name, "hosts")
 	if err != nil {
 		return err
 	}
-	// The top bar says which host the page is about.
-	ch.Host = v.Name
+	// The top bar says which host the page is about; the panel's own
+	// network namespace is not that host's.
+	ch.Host, ch.Netns = v.Name, ""
 	now := ch.Now.UTC()
 	from := now.Add(-span)
 	changes, err := h.hostChangeList(ctx, v.Name)
@@ -142,10 +143,9 @@ func (h *Handlers) revokeHost(c echo.Context) (hostView, error) {
 	return viewHost(row, h.Now())
 }
 
-// hostChangeList is the host's newest changes. Remote changes (issue 19
-// point 5) are not stored yet: until they are, a host has none.
+// hostChangeList is the host's newest changes.
 func (h *Handlers) hostChangeList(ctx context.Context, name string) ([]db.Change, error) {
-	return nil, nil
+	return h.DB.HostChanges(ctx, name, hostChanges, 0)
 }
 
 // changeMarks are what the chart reads of changes.
@@ -190,3 +190,14 @@ func setBy(marks []db.ChangeMark, low, high int, at time.Time) bool {
 	return false
 }
 
+// hostWindow is the smallest history window that holds a host enrolled
+// age ago, so a new host's chart is not a dot at the right edge of 30
+// days.
+func hostWindow(age time.Duration) (string, time.Duration) {
+	for _, w := range []string{"1h", "24h", "7d"} {
+		if age <= windows[w] {
+			return w, windows[w]
+		}
+	}
+	return "30d", windows["30d"]
+}

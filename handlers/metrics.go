@@ -30,6 +30,7 @@ func (h *Handlers) Metrics() echo.HandlerFunc {
 		panelCollector{h},
 		webhookCollector{h},
 		namespaceCollector{h},
+		hostCollector{h},
 	)
 	// A family that fails is left out (the collector logs why); the rest
 	// of the scrape is still served. Uncompressed, as the pages are: the

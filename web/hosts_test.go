@@ -378,3 +378,40 @@ func hiddenValue(page, id string) string {
 	rest := tag[v+len(`value="`):]
 	return rest[:strings.IndexByte(rest, '"')]
 }
+
+// /metrics counts hosts by state, every state listed, and gives each
+// host not revoked its range, drift, risk and report time under the
+// labels host and group only.
+func TestHostMetrics(t *testing.T) {
+	e := newEnv(t, sysctltest.ProcSys())
+	addFleet(t, e)
+	enrollHost(t, e, "gone-01", "db")
+	if _, err := e.h.Fleet.RevokeHost(context.Background(), "root", "gone-01"); err != nil {
+		t.Fatal(err)
+	}
+	fams := scrape(t, e.login(t, auth.RoleViewer), nil)
+	for state, want := range map[string]float64{"ok": 1, "drift": 1, "stale": 1, "revoked": 1, "applying": 0, "failed": 0, "observe-only": 0} {
+		if got, ok := sample(fams, "portpanel_hosts", "state", state); !ok || got != want {
+			t.Errorf("portpanel_hosts{state=%q} = %v (%v), want %v", state, got, ok, want)
+		}
+	}
+	for _, c := range []struct {
+		name, host, group string
+		want              float64
+	}{
+		{"portpanel_host_port_range_low", "db-01", "db", 20000},
+		{"portpanel_host_port_range_high", "db-01", "db", 60999},
+		{"portpanel_host_drift", "db-01", "db", 1},
+		{"portpanel_host_drift", "lb-01", "proxies", 0},
+		{"portpanel_host_risk_level", "lb-01", "proxies", 0},
+		{"portpanel_host_up", "lb-01", "proxies", 1},
+		{"portpanel_host_up", "lb-02", "proxies", 0},
+	} {
+		if got, ok := sample(fams, c.name, "host", c.host, "group", c.group); !ok || got != c.want {
+			t.Errorf("%s{host=%q} = %v (%v), want %v", c.name, c.host, got, ok, c.want)
+		}
+	}
+	if _, ok := sample(fams, "portpanel_host_up", "host", "gone-01", "group", "db"); ok {
+		t.Error("a revoked host still has series of its own")
+	}
+}
