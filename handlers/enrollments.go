@@ -25,11 +25,7 @@ func (h *Handlers) ListEnrollments(c echo.Context) error {
 }
 
 func (h *Handlers) enrollmentsPage(c echo.Context, status int, form views.EnrollmentForm) error {
-	before, err := cursor(c)
-	if err != nil {
-		return err
-	}
-	list, err := h.DB.EnrollmentTokens(c.Request().Context(), enrollmentsPerPage, before)
+	list, next, err := h.enrollments(c)
 	if err != nil {
 		return err
 	}
@@ -37,17 +33,18 @@ func (h *Handlers) enrollmentsPage(c echo.Context, status int, form views.Enroll
 	if err != nil {
 		return err
 	}
-	p := views.EnrollmentsPage{Chrome: ch, Form: form,
-		Next: nextCursor(len(list), enrollmentsPerPage, func(i int) int64 { return list[i].ID })}
-	for _, t := range list {
-		p.Enrollments = append(p.Enrollments, enrollmentRow(t))
-	}
-	return render(c, status, views.Enrollments(p))
+	return render(c, status, views.Enrollments(views.EnrollmentsPage{Chrome: ch, Form: form, Enrollments: list, Next: next}))
 }
 
-func enrollmentRow(t db.EnrollmentToken) views.EnrollmentRow {
-	return views.EnrollmentRow{ID: t.ID, Group: t.Group, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
-		UsedAt: t.UsedAt, UsedBy: t.UsedBy, RevokedAt: t.RevokedAt}
+// enrollments is the page of tokens ?before= asks for, newest first, and
+// the cursor of the next.
+func (h *Handlers) enrollments(c echo.Context) ([]db.EnrollmentToken, int64, error) {
+	before, err := cursor(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := h.DB.EnrollmentTokens(c.Request().Context(), enrollmentsPerPage, before)
+	return list, nextCursor(len(list), enrollmentsPerPage, func(i int) int64 { return list[i].ID }), err
 }
 
 // CreateEnrollment handles the form: the token is shown on the page it
@@ -73,7 +70,7 @@ func (h *Handlers) CreateEnrollment(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, http.StatusCreated, views.EnrollmentCreated(views.EnrollmentCreatedPage{Chrome: ch, Enrollment: enrollmentRow(t), Token: secret}))
+	return render(c, http.StatusCreated, views.EnrollmentCreated(views.EnrollmentCreatedPage{Chrome: ch, Enrollment: t, Token: secret}))
 }
 
 // RevokeEnrollment is a token's Revoke button.
@@ -128,11 +125,7 @@ func toEnrollmentJSON(t db.EnrollmentToken) enrollmentJSON {
 // APIEnrollments is GET /api/v1/enrollments, newest first, paged by
 // ?before=ID.
 func (h *Handlers) APIEnrollments(c echo.Context) error {
-	before, err := cursor(c)
-	if err != nil {
-		return err
-	}
-	list, err := h.DB.EnrollmentTokens(c.Request().Context(), enrollmentsPerPage, before)
+	list, _, err := h.enrollments(c)
 	if err != nil {
 		return err
 	}

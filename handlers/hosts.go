@@ -25,14 +25,20 @@ func hostQuery(c echo.Context) (views.HostFilter, string, error) {
 	return f, c.QueryParam("after"), nil
 }
 
+// queriedHosts is the inventory with the page the query asks for.
+func (h *Handlers) queriedHosts(c echo.Context) (views.HostFilter, inventory, error) {
+	f, after, err := hostQuery(c)
+	if err != nil {
+		return f, inventory{}, err
+	}
+	inv, err := h.hostInventory(c.Request().Context(), f.Group, f.State, after, hostsPerPage)
+	return f, inv, err
+}
+
 // ListHosts is the Hosts page: the count per state on top, then a page
 // of hosts by name.
 func (h *Handlers) ListHosts(c echo.Context) error {
-	f, after, err := hostQuery(c)
-	if err != nil {
-		return err
-	}
-	inv, err := h.hostInventory(c.Request().Context(), f.Group, f.State, after, hostsPerPage)
+	f, inv, err := h.queriedHosts(c)
 	if err != nil {
 		return err
 	}
@@ -52,11 +58,7 @@ func (h *Handlers) ListHosts(c echo.Context) error {
 // APIHosts is GET /api/v1/hosts: ?group=, ?state=, paged by ?after=NAME
 // (the answer's next).
 func (h *Handlers) APIHosts(c echo.Context) error {
-	f, after, err := hostQuery(c)
-	if err != nil {
-		return err
-	}
-	inv, err := h.hostInventory(c.Request().Context(), f.Group, f.State, after, hostsPerPage)
+	_, inv, err := h.queriedHosts(c)
 	if err != nil {
 		return err
 	}

@@ -148,24 +148,9 @@ type HostPage struct {
 // hostWindowURL is the host page over window.
 func hostWindowURL(name, window string) string { return HostURL(name) + "?window=" + window }
 
-// EnrollmentRow is one enrollment token as the list shows it: never the
-// token itself, which is shown once when it is made.
-type EnrollmentRow struct {
-	ID        int64
-	Group     string
-	CreatedBy string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	// UsedAt and UsedBy say when and by which host it was used; RevokedAt
-	// when an admin revoked it. nil / "": not (yet).
-	UsedAt    *time.Time
-	UsedBy    string
-	RevokedAt *time.Time
-}
-
 // enrollmentState is a token's state in words: used, revoked, expired or
 // valid.
-func enrollmentState(e EnrollmentRow, now time.Time) string {
+func enrollmentState(e db.EnrollmentToken, now time.Time) string {
 	switch {
 	case e.UsedAt != nil:
 		return "used"
@@ -196,8 +181,10 @@ const DefaultEnrollmentTTL = "1h"
 // for a new one.
 type EnrollmentsPage struct {
 	Chrome
-	Form        EnrollmentForm
-	Enrollments []EnrollmentRow
+	Form EnrollmentForm
+	// Enrollments never hold the tokens themselves: only their hashes
+	// are stored.
+	Enrollments []db.EnrollmentToken
 	// Next is the cursor of the next (older) page; 0 when none.
 	Next int64
 }
@@ -206,7 +193,7 @@ type EnrollmentsPage struct {
 // shown, with the command that uses it.
 type EnrollmentCreatedPage struct {
 	Chrome
-	Enrollment EnrollmentRow
+	Enrollment db.EnrollmentToken
 	Token      string
 	// Server is the agent listener's URL when serve knows it ("" when
 	// not): the command shown uses it.

@@ -65,7 +65,7 @@ func hostPage() views.HostPage {
 
 func enrollmentsPage() views.EnrollmentsPage {
 	return views.EnrollmentsPage{Chrome: chrome("hosts"), Form: views.EnrollmentForm{TTL: "1h"}, Next: 1,
-		Enrollments: []views.EnrollmentRow{
+		Enrollments: []db.EnrollmentToken{
 			{ID: 5, Group: "proxies", CreatedBy: "alice", CreatedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)},
 			{ID: 4, Group: "proxies", CreatedBy: "alice", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour),
 				UsedAt: tp(now.Add(-90 * time.Minute)), UsedBy: "lb-01"},
