@@ -21,7 +21,7 @@ import (
 // Helpers of TestFleetIntegration: the control plane (two portpanel serve
 // replicas on one PostgreSQL database), the test's own handle on that
 // database to read the control plane's rows, and the user API. The agents
-// and their namespaces are in fleet_agents_test.go, PostgreSQL's restart in
+// and their namespaces are in fleet_hosts_test.go, PostgreSQL's restart in
 // fleet_pg_test.go.
 
 const (
