@@ -221,6 +221,8 @@ func agentStatus(err error) (int, string) {
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, context.Canceled):
 		return 499, "client went away"
+	case db.IsUnavailable(err):
+		return http.StatusServiceUnavailable, "database unavailable; retry"
 	}
 	return http.StatusInternalServerError, "internal error"
 }

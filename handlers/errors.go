@@ -20,8 +20,14 @@ func (h *Handlers) Error(err error, c echo.Context) {
 		return
 	}
 	status, msg := classify(err)
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		h.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	case http.StatusServiceUnavailable:
+		c.Response().Header().Set("Retry-After", RetryAfterUnavailable)
+		if db.IsUnavailable(err) {
+			h.Log.Warn("request failed: database unavailable", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		}
 	}
 	var failed *change.FailedError
 	if IsAPI(c) {
@@ -81,9 +87,19 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, err.Error()
 	case errors.Is(err, db.ErrNotFound):
 		return http.StatusNotFound, "Not found."
+	case db.IsUnavailable(err):
+		return http.StatusServiceUnavailable, unavailableMessage
 	}
 	return http.StatusInternalServerError, "Internal error: the details are in portpanel's log."
 }
+
+// While the database cannot be reached (PostgreSQL restarting), requests
+// answer 503 with this message and Retry-After, and work again once it is
+// back, without restarting portpanel.
+const (
+	unavailableMessage    = "The database is unavailable; try again shortly."
+	RetryAfterUnavailable = "5" // seconds
+)
 
 func (h *Handlers) errorPage(c echo.Context, status int, msg string, lastAdmin bool) error {
 	ch, err := h.chrome(c, http.StatusText(status), "")

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,6 +63,7 @@ func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	// a wrapper of ours: it hashes on every path to the store (find,
 	// commit, delete, renew).
 	sm.HashTokenInStore = true
+	sm.ErrorFunc = sessionError
 	sm.Codec = &reusingCodec{}
 	sm.Lifetime = cmp.Or(cfg.Lifetime, 12*time.Hour)
 	sm.Cookie.Name = SessionCookie
@@ -84,6 +86,19 @@ func NewSessions(d *db.DB, cfg SessionConfig) *handlers.Sessions {
 	// sessions itself now (handlers.Sessions).
 	sm.Cookie.Persist = false
 	return &handlers.Sessions{SessionManager: sm, Idle: cmp.Or(cfg.Idle, 30*time.Minute)}
+}
+
+// sessionError answers a request whose session could not be saved: 503
+// while the database cannot be reached (it may come back: a PostgreSQL
+// restart), else scs's own answer, a logged 500.
+func sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	if db.IsUnavailable(err) {
+		w.Header().Set("Retry-After", handlers.RetryAfterUnavailable)
+		http.Error(w, "The database is unavailable; try again shortly.", http.StatusServiceUnavailable)
+		return
+	}
+	log.Output(2, err.Error())
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
 // New returns the server with every route of Routes registered.

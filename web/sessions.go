@@ -9,6 +9,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
+
+	"portpanel/db"
 )
 
 // errUndecodable marks a stored session that scs's codec cannot read.
@@ -80,6 +82,14 @@ func loadAndSave(sm *scs.SessionManager) echo.MiddlewareFunc {
 				}
 				if err == nil {
 					c.SetRequest(r.WithContext(ctx))
+				} else if db.IsUnavailable(err) {
+					// 503 from the error handler, not scs's 500. Its page
+					// needs a session in the context: an empty one, which
+					// touches no store and is never saved.
+					if ctx, lerr := sm.Load(r.Context(), ""); lerr == nil {
+						c.SetRequest(r.WithContext(ctx))
+					}
+					return err
 				}
 			}
 			return withSession(c)

@@ -5,14 +5,15 @@
 #                            user, start it listening on a Unix socket in DIR
 #                            only (no TCP), fsync off; print its URL
 #   pgcluster.sh stop DIR    stop it and remove DIR
-#   pgcluster.sh restart DIR stop and start the server again, data kept
+#   pgcluster.sh halt DIR    stop the server, keeping its data
+#   pgcluster.sh resume DIR  start the halted server again
 # DIR must be new or empty; it is made owned by postgres. Run as root
-# (runuser). Used by test.sh and by tests that restart PostgreSQL
-# (db/dbtest/pgtest.Cluster).
+# (runuser). Used by test.sh and by tests that stop PostgreSQL under a
+# running portpanel (db/dbtest/pgtest.NewCluster).
 set -euo pipefail
 
-cmd=${1:?usage: pgcluster.sh start|stop|restart DIR}
-dir=${2:?usage: pgcluster.sh start|stop|restart DIR}
+cmd=${1:?usage: pgcluster.sh start|stop|halt|resume DIR}
+dir=${2:?usage: pgcluster.sh start|stop|halt|resume DIR}
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -39,9 +40,11 @@ start)
   start_server || { cat "$dir/log" >&2; exit 1; }
   echo "postgres:///postgres?host=$dir&user=postgres"
   ;;
-restart)
+halt)
   as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
-  start_server
+  ;;
+resume)
+  start_server || { cat "$dir/log" >&2; exit 1; }
   ;;
 stop)
   if [ -f "$dir/data/postmaster.pid" ]; then

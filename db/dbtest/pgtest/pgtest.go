@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -55,11 +54,11 @@ func Database(t testing.TB) string {
 	Skip(t)
 	admin := os.Getenv(Env)
 	name := "pp_test_" + strings.ToLower(rand.Text()[:16])
-	if err := exec(admin, `CREATE SCHEMA `+name); err != nil {
+	if err := execSQL(admin, `CREATE SCHEMA `+name); err != nil {
 		t.Fatalf("create test schema in %s: %v", Env, err)
 	}
 	t.Cleanup(func() {
-		if err := exec(admin, `DROP SCHEMA `+name+` CASCADE`); err != nil {
+		if err := execSQL(admin, `DROP SCHEMA `+name+` CASCADE`); err != nil {
 			t.Errorf("drop test schema %s: %v", name, err)
 		}
 	})
@@ -73,20 +72,9 @@ func Database(t testing.TB) string {
 	return u.String()
 }
 
-// WithDatabase returns the URL u with its database replaced by name.
-func WithDatabase(u, name string) (string, error) {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "", fmt.Errorf("parse %s: %w", Env, err)
-	}
-	p.Path = "/" + name
-	p.RawPath = ""
-	return p.String(), nil
-}
-
-// exec runs one statement on the database u names, on a connection of
+// execSQL runs one statement on the database u names, on a connection of
 // its own (CREATE and DROP DATABASE refuse to run in a transaction).
-func exec(u, stmt string) error {
+func execSQL(u, stmt string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := sql.Open("pgx", u)
