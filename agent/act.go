@@ -31,6 +31,12 @@ func (a *Agent) handle(ctx context.Context, d agentapi.Desired) bool {
 	a.mu.Lock()
 	acted := a.acted.Generation
 	a.mu.Unlock()
+	if d.Generation < acted {
+		// Generations only grow: this control plane's store is not the
+		// one this host acted on (restored, replaced). Nothing is done
+		// until it passes what this host has seen.
+		a.log.Warn("the control plane's generation is behind the last one this host acted on", "generation", d.Generation, "acted", acted)
+	}
 	// Only the current generation: after being away the agent applies
 	// what is wanted now, never the ones it missed.
 	if d.Generation > acted {

@@ -58,6 +58,7 @@ type Scenario struct {
 var Scenarios = []Scenario{
 	{"EnrollThenRestartWithoutToken", enrollThenRestart},
 	{"ApplyThroughThePipeline", applyThroughThePipeline},
+	{"RollbackByteForByte", rollbackByteForByte},
 	{"RefusalsReportedAsFailed", refusals},
 	{"ObserveOnlyRefusesEveryChange", observeOnly},
 	{"RevertWhenTheControlPlaneIsGone", revertWhen(ControlPlane.Stop)},
@@ -250,4 +251,31 @@ func failover(t *testing.T, cp ControlPlane) {
 	}
 	t0 := time.Now()
 	reportAfter(t, cp, h.cfg.Name, t0)
+}
+
+// A set of both keys, then its rollback as a later generation: the
+// kernel gets both values back and the file its bytes.
+func rollbackByteForByte(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	dc := setRange("20000 40001", "INC-6: room, and a listener kept out")
+	dc.Keys[agentapi.KeyReserved] = "20080,30000-30009"
+	gen := cp.Set(h.cfg.Name, dc)
+	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultApplied, 10*time.Second)
+	k := sysctl.Kernel{ProcSys: h.cfg.ProcSys}
+	if reserved, err := k.ReadReserved(); err != nil || reserved != "20080,30000-30009" || h.kernel() != (sysctl.Range{Low: 20000, High: 40001}) {
+		t.Fatalf("kernel %v, reserved %q (%v)", h.kernel(), reserved, err)
+	}
+	back := cp.Set(h.cfg.Name, &agentapi.DesiredChange{Operation: agentapi.OpRollback, RollbackOf: gen, Reason: "INC-6 done", Author: "bob"})
+	resultOf(t, cp, h.cfg.Name, back, agentapi.ResultApplied, 10*time.Second)
+	if reserved, _ := k.ReadReserved(); reserved != "" || h.kernel() != defaultRange {
+		t.Errorf("after the rollback: kernel %v, reserved %q", h.kernel(), reserved)
+	}
+	if got := h.fileText(); got != baseConf {
+		t.Errorf("file after the rollback = %q, want it byte for byte as before", got)
+	}
+	// Rolled back already: a second rollback of it is refused.
+	again := cp.Set(h.cfg.Name, &agentapi.DesiredChange{Operation: agentapi.OpRollback, RollbackOf: gen, Reason: "twice"})
+	resultOf(t, cp, h.cfg.Name, again, agentapi.ResultFailed, 10*time.Second)
 }
