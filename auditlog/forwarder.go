@@ -153,6 +153,21 @@ func (f *Forwarder) Poll(ctx context.Context) error {
 	}
 }
 
+// Cursor is the id of the last event read.
+func (f *Forwarder) Cursor() int64 {
+	f.pollMu.Lock()
+	defer f.pollMu.Unlock()
+	return f.cursor
+}
+
+// SkipTo makes the next Poll read after event id, if that is further than
+// it got: another replica of the control plane has sent those (serve).
+func (f *Forwarder) SkipTo(id int64) {
+	f.pollMu.Lock()
+	defer f.pollMu.Unlock()
+	f.cursor = max(f.cursor, id)
+}
+
 // run is the sender: it takes messages from the queue and sends each,
 // connecting (again) as needed, with a growing wait after each failure.
 // A message is dropped only when Close gives up on it.

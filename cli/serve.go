@@ -177,11 +177,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := d.ReleaseClaims(ctx); err != nil {
 		return err
 	}
+	jobRunner, err := newRunner(d, log)
+	if err != nil {
+		return err
+	}
 	syslog, err := startSyslog(ctx, cfg.syslog, d, host)
 	if err != nil {
 		return err
 	}
-	defer stopSyslog(syslog, log) // after the stop event, before the database closes
+	defer stopSyslog(syslog, d, jobRunner.holder, log) // after the stop event, before the database closes
 
 	conf := sysctl.Config{Root: cfg.configRoot}
 	reader := conf.DetectReader()
@@ -261,13 +265,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// Background work stops with ctx, and shutdown waits for it, so the
 	// stop event is the last thing written.
-	jobRunner, err := newRunner(d, log)
-	if err != nil {
-		return err
-	}
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	jobRunner.start(bg, &wg, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog)...)...)
+	jobRunner.start(bg, &wg, append(jobs(cfg, svc, d, hooks, log, requests.Flush), syslogJobs(syslog, d)...)...)
 	jobRunner.start(bg, &wg, namespaceScan(cfg, h.Namespaces))
 	jobRunner.start(bg, &wg, fleetJobs(cfg, fl, d)...)
 	wg.Go(func() { runHub(bg) })

@@ -56,3 +56,25 @@ func (d *DB) FinishJob(ctx context.Context, job, holder string, started time.Tim
 	}
 	return nil
 }
+
+// JobCursor returns how far job got in the log it reads (0 if it never
+// said), and the replica that holds the job now.
+func (d *DB) JobCursor(ctx context.Context, job string) (cursor int64, holder string, err error) {
+	err = d.sql.QueryRowContext(ctx, `SELECT read_to, holder FROM job_leases WHERE name = $1`, job).Scan(&cursor, &holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read the cursor of job %q: %w", job, err)
+	}
+	return cursor, holder, nil
+}
+
+// AdvanceJobCursor moves job's cursor to cursor, never back: a replica
+// that read less than another must not make the next one read it again.
+func (d *DB) AdvanceJobCursor(ctx context.Context, job string, cursor int64) error {
+	if _, err := d.sql.ExecContext(ctx, `UPDATE job_leases SET read_to = $1 WHERE name = $2 AND read_to < $1`, cursor, job); err != nil {
+		return fmt.Errorf("advance the cursor of job %q: %w", job, err)
+	}
+	return nil
+}

@@ -132,3 +132,24 @@ func TestClaimJobRace(t *testing.T) {
 		}
 	})
 }
+
+// A job's cursor says how far its last runner read; it never goes back.
+func TestJobCursor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if c, h, err := d.JobCursor(ctx, "read"); err != nil || c != 0 || h != "" {
+			t.Fatalf("cursor of a job never run: %d, %q, %v; want 0", c, h, err)
+		}
+		if ok, err := d.ClaimJob(ctx, claim("read", "a", time.Now())); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		for _, to := range []int64{7, 5} {
+			if err := d.AdvanceJobCursor(ctx, "read", to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c, h, err := d.JobCursor(ctx, "read"); err != nil || c != 7 || h != "a" {
+			t.Errorf("cursor after 7 then 5: %d, held by %q, %v; want 7, a", c, h, err)
+		}
+	})
+}

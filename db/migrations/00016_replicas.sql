@@ -12,7 +12,9 @@
 -- job_leases says which replica runs a periodic job now and when it last
 -- started, so that a job runs once per period across replicas (cli/jobs.go).
 -- running_until is 0 when no run holds the job; a run that dies holds it
--- until then at most.
+-- until then at most. read_to is how far a job that reads a log got (the
+-- syslog forwarder: the last audit event id read), so the replica that
+-- takes the job over goes on from there.
 
 -- +goose Up
 CREATE TABLE login_throttle (
@@ -27,7 +29,8 @@ CREATE TABLE job_leases (
     name          TEXT PRIMARY KEY,
     holder        TEXT NOT NULL,
     started_at    BIGINT NOT NULL,
-    running_until BIGINT NOT NULL
+    running_until BIGINT NOT NULL,
+    read_to       BIGINT NOT NULL DEFAULT 0
 );
 
 -- +goose Down
