@@ -2,25 +2,11 @@
 # tests (steps 1, 2, 4 and 5 of run.sh) against servers on this namespace's
 # loopback. Appends target lines to $W/results and prints details.
 
-# pid 1's namespace, or (pid 1 hidden) the initial one's fixed inode.
-own=$(readlink /proc/self/ns/net)
-if [ "$own" = "$(readlink /proc/1/ns/net 2>/dev/null)" ] || [ "$own" = "net:[4026531833]" ]; then
-  echo "bench/netns.sh: not in a private network namespace" >&2
-  exit 1
-fi
-ip link set lo up
+source bench/lib.sh
 
 started=()
 trap 'for p in "${started[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
-wait_port() { # PORT
-  for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "bench: nothing listens on port $1; see $W/*.log" >&2
-  return 1
-}
 # serve DB PORT: portpanel on DB (in $W), its pid in $server. The kernel
 # it reads is this namespace's; the config tree is a temp copy.
 serve() {
@@ -31,7 +17,6 @@ serve() {
   started+=("$server")
   wait_port "$2"
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 load() { "$W/bin/load" "$@"; }
 rss_kb() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
 ratio() { # A/B with about three significant digits, never in e-notation
@@ -39,15 +24,9 @@ ratio() { # A/B with about three significant digits, never in e-notation
     printf (r < 0.01 ? "%.4f" : r < 1 ? "%.3f" : r < 100 ? "%.2f" : "%.0f"), r }'
 }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-human() { # 1000 -> 1k, 1000000 -> 1M
-  if [ $(($1 % 1000000)) = 0 ]; then echo "$(($1 / 1000000))M"
-  elif [ $(($1 % 1000)) = 0 ]; then echo "$(($1 / 1000))k"
-  else echo "$1"; fi
-}
 BENCH_TOKEN=$(cat "$W/load.token")
 export BENCH_TOKEN
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 floor() { # PORT [hello flags]: the floor, its pid in $floor_pid
   local port=$1
   shift
