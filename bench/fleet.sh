@@ -71,9 +71,12 @@ server=$!
 started+=("$server")
 wait_port 18085
 
+# PostgreSQL's CPU is shown (not judged) when the cluster is ours alone.
+pgpid=""
+if [ -n "$pgdir" ]; then pgpid=$(head -n1 "$pgdir/data/postmaster.pid"); fi
 "$W/bin/fleetsim" -server "unix://$W/agent.sock" -api http://127.0.0.1:18085 -token-env FLEET_TOKEN \
   -hosts "$FLEET_HOSTS" -poll "$FLEET_POLL" -round "$FLEET_ROUND" -rounds "$FLEET_ROUNDS" \
-  -changes "$FLEET_CHANGES" -pid "$server" -hold >"$W/fleetsim.out" 2>&1 &
+  -changes "$FLEET_CHANGES" -pid "$server" ${pgpid:+-pg-pid "$pgpid"} -hold >"$W/fleetsim.out" 2>&1 &
 sim=$!
 started+=("$sim")
 # Enrollment, one poll interval of starts, the rounds and the changes.

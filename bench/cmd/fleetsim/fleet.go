@@ -91,9 +91,9 @@ func (s *sim) start(ctx context.Context, agents []*agent) {
 
 // round is one measurement window.
 type round struct {
-	cpu, self, machine, reportsPS, pollsPS float64
-	rssKB                            int
-	reportP50, reportP99             time.Duration
+	cpu, self, pg, machine, reportsPS, pollsPS float64
+	rssKB                                      int
+	reportP50, reportP99                       time.Duration
 }
 
 // measure runs the rounds, then times the changes, and prints the
@@ -107,8 +107,8 @@ func (s *sim) measure(ctx context.Context, agents []*agent) bool {
 		if !ok {
 			return false
 		}
-		fmt.Fprintf(s.out, "# round %d, %s: control plane %.3f cores, RSS %.1f MB; fleetsim %.3f cores, machine %.2f cores busy; %.1f reports/s, %.1f polls/s; report p50 %.1f ms p99 %.1f ms\n",
-			i+1, s.o.round, r.cpu, float64(r.rssKB)/1024, r.self, r.machine, r.reportsPS, r.pollsPS, ms(r.reportP50), ms(r.reportP99))
+		fmt.Fprintf(s.out, "# round %d, %s: control plane %.3f cores, RSS %.1f MB; PostgreSQL %.3f cores; fleetsim %.3f cores, machine %.2f cores busy; %.1f reports/s, %.1f polls/s; report p50 %.1f ms p99 %.1f ms\n",
+			i+1, s.o.round, r.cpu, float64(r.rssKB)/1024, r.pg, r.self, r.machine, r.reportsPS, r.pollsPS, ms(r.reportP50), ms(r.reportP99))
 		rounds = append(rounds, r)
 	}
 	applied, wakes, failed := s.timeChanges(ctx, agents)
@@ -128,8 +128,8 @@ func (s *sim) measure(ctx context.Context, agents []*agent) bool {
 		rss = max(rss, r.rssKB)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "hosts=%d cpu_cores=%.3f rss_mb=%.1f reports_per_s=%.1f report_p99_ms=%.1f",
-		len(agents), med(func(r round) float64 { return r.cpu }), float64(rss)/1024,
+	fmt.Fprintf(&b, "hosts=%d cpu_cores=%.3f pg_cores=%.3f rss_mb=%.1f reports_per_s=%.1f report_p99_ms=%.1f",
+		len(agents), med(func(r round) float64 { return r.cpu }), med(func(r round) float64 { return r.pg }), float64(rss)/1024,
 		med(func(r round) float64 { return r.reportsPS }), med(func(r round) float64 { return ms(r.reportP99) }))
 	if len(applied) > 0 {
 		fmt.Fprintf(&b, " applied_p50_ms=%.1f applied_max_ms=%.1f wake_p50_ms=%.1f", ms(pct(applied, 50)), ms(applied[len(applied)-1]), ms(pct(wakes, 50)))
@@ -149,6 +149,10 @@ func (s *sim) round(ctx context.Context) (round, bool) {
 		fmt.Fprintf(s.out, "# no CPU figures for pid %s: %v\n", s.o.pid, err)
 	}
 	self0, _ := cpuSeconds("self")
+	var pg0 float64
+	if s.o.pgPID != "" {
+		pg0 = treeCPUSeconds(s.o.pgPID)
+	}
 	m0, rep0, pol0, t0 := busyCPUs(), s.reports.Load(), s.polls.Load(), time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -168,6 +172,9 @@ func (s *sim) round(ctx context.Context) (round, bool) {
 	}
 	self1, _ := cpuSeconds("self")
 	r.self = (self1 - self0) / el
+	if s.o.pgPID != "" {
+		r.pg = (treeCPUSeconds(s.o.pgPID) - pg0) / el
+	}
 	r.machine = (busyCPUs() - m0) / el
 	r.reportsPS = float64(s.reports.Load()-rep0) / el
 	r.pollsPS = float64(s.polls.Load()-pol0) / el

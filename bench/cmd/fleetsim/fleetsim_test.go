@@ -168,7 +168,7 @@ func TestFleetsimAgainstAFakeControlPlane(t *testing.T) {
 
 	t.Setenv("FLEETSIM_TEST_TOKEN", "admin-token")
 	o := options{server: "unix://" + sock, api: "http://" + tcp.Addr().String(), tokenEnv: "FLEETSIM_TEST_TOKEN",
-		group: "sim", prefix: "t-", pid: strconv.Itoa(os.Getpid()), hosts: 40, enrollC: 4, rounds: 2,
+		group: "sim", prefix: "t-", pid: strconv.Itoa(os.Getpid()), pgPID: strconv.Itoa(os.Getppid()), hosts: 40, enrollC: 4, rounds: 2,
 		changes: 3, poll: time.Second, round: 500 * time.Millisecond, warm: 200 * time.Millisecond, gap: 10 * time.Millisecond}
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -177,7 +177,7 @@ func TestFleetsimAgainstAFakeControlPlane(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	t.Log(out.String())
-	for _, want := range []string{`^# enrolled 40 of 40 hosts`, `(?m)^hosts=40 cpu_cores=\S+ rss_mb=[1-9]`,
+	for _, want := range []string{`^# enrolled 40 of 40 hosts`, `(?m)^hosts=40 cpu_cores=\S+ pg_cores=\S+ rss_mb=[1-9]`,
 		`applied_p50_ms=\S+`, `changes=3 changes_failed=0 unauthorized=0 errors=0`} {
 		if !regexp.MustCompile(want).MatchString(out.String()) {
 			t.Errorf("output does not match %s", want)

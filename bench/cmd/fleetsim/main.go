@@ -34,6 +34,7 @@ import (
 
 type options struct {
 	server, api, tokenEnv, group, prefix, pid string
+	pgPID                                     string
 	tokensFile                                string
 	hosts, enrollC, rounds, changes, confirm  int
 	poll, round, warm, gap                    time.Duration
@@ -64,6 +65,7 @@ func main() {
 	flag.StringVar(&o.group, "group", "sim", "group the hosts enroll into")
 	flag.StringVar(&o.prefix, "prefix", "sim-", "host names are this prefix and a number")
 	flag.StringVar(&o.pid, "pid", "", "the control plane's process id, for its CPU and RSS")
+	flag.StringVar(&o.pgPID, "pg-pid", "", "PostgreSQL's postmaster process id: its and its backends' CPU is shown beside the control plane's")
 	flag.IntVar(&o.hosts, "hosts", 1000, "virtual agents")
 	flag.IntVar(&o.enrollC, "enroll-c", 8, "enrollments at once")
 	flag.IntVar(&o.rounds, "rounds", 3, "measurement rounds")

@@ -70,3 +70,29 @@ func busyCPUs() float64 {
 	}
 	return busy / clockTicks
 }
+
+// treeCPUSeconds is the CPU time of pid and its children: a PostgreSQL
+// postmaster and its backends. A backend that exited since the last call
+// takes its time with it; the pool's connections live long, so over a
+// round the difference is close.
+func treeCPUSeconds(pid string) float64 {
+	total, _ := cpuSeconds(pid)
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[1] == pid { // ppid, field 4
+			if c, err := cpuSeconds(d.Name()); err == nil {
+				total += c
+			}
+		}
+	}
+	return total
+}
