@@ -35,10 +35,12 @@ with_db() { sed -E "s|^(postgres(ql)?://[^/?]*)/?[^?]*|\1/$2|" <<<"$1"; }
 store=""
 pgurl=${PORTPANEL_BENCH_PG:-${PORTPANEL_TEST_PG:-}}
 if [ -z "$pgurl" ]; then
-  pgdir="$W/pg"
+  # Not under $W: the postgres user cannot enter root's 0700 temp dir.
+  pgdir=$(mktemp -d /tmp/portpanel-bench-pg.XXXXXX)
   if pgurl=$(bash db/dbtest/pgcluster.sh start "$pgdir" 2>"$W/pgcluster.log"); then
     echo "# fleet: a throwaway PostgreSQL cluster in $pgdir"
   else
+    rm -rf "$pgdir"
     pgurl="" pgdir=""
     echo "# fleet: PostgreSQL did not start: $(tail -n 3 "$W/pgcluster.log" | tr '\n' ' ')"
   fi
