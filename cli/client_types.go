@@ -98,6 +98,10 @@ type apiPreview struct {
 	ReserveFix       string        `json:"reserve_fix"`
 	ReservedBefore   *string       `json:"reserved_ports_before"`
 	ReservedAfter    *string       `json:"reserved_ports"`
+	// Host and Generation come with a remote host's dry run: the
+	// generation goes back as base.generation.
+	Host       string `json:"host"`
+	Generation *int64 `json:"generation"`
 }
 
 // apiListener is a port a service listens on inside a proposed range.
@@ -139,6 +143,8 @@ type changeAnswer struct {
 	Acknowledged   []string   `json:"acknowledged"`
 	ReservedPorts  *string    `json:"reserved_ports"` // null: the change left them alone
 	ReservedBefore *string    `json:"reserved_ports_before"`
+	Host           string     `json:"host"` // "": the panel's own host
+	AgentResult    string     `json:"agent_result"`
 }
 
 func (c changeAnswer) after() apiRange { return apiRange{c.Low, c.High} }

@@ -18,7 +18,8 @@ type changeOpts struct {
 	confirmWithin    time.Duration
 	ack              []string
 	dryRun, yes      bool
-	reservedSet      bool // --reserved-ports was given, maybe empty
+	reservedSet      bool   // --reserved-ports was given, maybe empty
+	host             string // --host: an enrolled host's change
 }
 
 func changeCommand() *cobra.Command {
@@ -38,12 +39,17 @@ reverts it unless "portpanel confirm ID" comes in time. When the server
 requires approval, the change becomes a proposal: portpanel prints its ID
 and the command an approver runs, and exits 3. A hazardous change (too few
 ports, a listening port inside the range, ...) is refused until each hazard
-is acknowledged with --ack CODE (exit 5 names them).`,
+is acknowledged with --ack CODE (exit 5 names them).
+
+With --host NAME the change is for that enrolled host: its agent computes the
+diff of its file and its hazards, the same approval applies, and the command
+waits for the agent's result (exit 3 if it has not reported in time).`,
 		Example: `  portpanel change 20000 60999 --reason "INC-4711: bursts to the DB proxy exhaust the range"
   portpanel change 20000 60999 --reason "INC-4711" --confirm-within 5m
   portpanel change 20000 60999 --reason "INC-4711" --dry-run -o json
   portpanel change 1024 65000 --reason "widen" --reserved-ports 5432,6379,8443 --yes
-  portpanel change 15000 15500 --reason "lab" --ack small-range --yes`,
+  portpanel change 15000 15500 --reason "lab" --ack small-range --yes
+  portpanel change 20000 60999 --reason "INC-4711" --host web-3 --confirm-within 5m`,
 		Args: args("LOW", "HIGH"),
 	}, "change the range", func(ctx context.Context, c *apiClient, t *term, a []string) error {
 		o.reservedSet = cmd.Flags().Changed("reserved-ports")
@@ -74,6 +80,7 @@ is acknowledged with --ack CODE (exit 5 names them).`,
 	f.StringArrayVar(&o.ack, "ack", nil, "acknowledge a hazard by its code (repeat for each)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "only print the preview; change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "apply without asking (needed without a terminal)")
+	hostFlag(cmd, &o.host)
 	_ = cmd.MarkFlagRequired("reason")
 	_ = cmd.RegisterFlagCompletionFunc("confirm-within", cobra.FixedCompletions([]string{"2m", "5m", "15m", "60m"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -82,7 +89,7 @@ is acknowledged with --ack CODE (exit 5 names them).`,
 // runChange previews req, asks, and applies what was previewed.
 func runChange(ctx context.Context, c *apiClient, t *term, req map[string]any, o changeOpts) error {
 	req["dry_run"] = true
-	dry, err := c.call(ctx, http.MethodPost, "/api/v1/changes", req)
+	dry, err := c.call(ctx, http.MethodPost, changesPath(o.host), req)
 	if err != nil {
 		return err
 	}
@@ -113,8 +120,11 @@ func runChange(ctx context.Context, c *apiClient, t *term, req map[string]any, o
 	if pv.ReservedBefore != nil { // a server that manages reserved ports checks them too
 		base["reserved_ports"] = *pv.ReservedBefore
 	}
+	if pv.Generation != nil { // a remote host: its desired state must not have moved either
+		base["generation"] = *pv.Generation
+	}
 	req["base"] = base
-	a, err := c.call(ctx, http.MethodPost, "/api/v1/changes", req)
+	a, err := c.call(ctx, http.MethodPost, changesPath(o.host), req)
 	if err != nil {
 		return err
 	}
@@ -224,16 +234,37 @@ func reportChange(t *term, a answer, done string) error {
 		t.raw(a.body)
 	}
 	w := t.talk()
-	if a.status == http.StatusAccepted {
-		fmt.Fprintf(w, "%s: change #%d (%s → %s) is a proposal.\nAn approver or admin applies it with:\n  portpanel approve %d\n",
-			t.paint(yellow, "Waiting for approval"), ch.ID, ch.Before, ch.after(), ch.ID)
+	if ch.Status == "applying" {
+		fmt.Fprintf(w, "%s: change #%d (%s → %s) was sent to host %s, whose agent has not reported on it yet.\nFollow it with:\n  portpanel show %d --host %s\n",
+			t.paint(yellow, "Sent"), ch.ID, ch.Before, ch.after(), ch.Host, ch.ID, ch.Host)
 		return &exitError{code: exitWaiting}
 	}
-	fmt.Fprintf(w, "%s change #%d: %s → %s.\n", t.paint(green, done), ch.ID, ch.Before, ch.after())
+	if a.status == http.StatusAccepted {
+		fmt.Fprintf(w, "%s: change #%d (%s → %s%s) is a proposal.\nAn approver or admin applies it with:\n  portpanel approve %d%s\n",
+			t.paint(yellow, "Waiting for approval"), ch.ID, ch.Before, ch.after(), onHostWords(ch.Host), ch.ID, hostArg(ch.Host))
+		return &exitError{code: exitWaiting}
+	}
+	fmt.Fprintf(w, "%s change #%d: %s → %s%s.\n", t.paint(green, done), ch.ID, ch.Before, ch.after(), onHostWords(ch.Host))
 	if ch.ConfirmBy != nil {
-		fmt.Fprintf(w, "It is reverted at %s unless confirmed:\n  portpanel confirm %d\n", when(*ch.ConfirmBy), ch.ID)
+		fmt.Fprintf(w, "It is reverted at %s unless confirmed:\n  portpanel confirm %d%s\n", when(*ch.ConfirmBy), ch.ID, hostArg(ch.Host))
 	} else {
-		fmt.Fprintf(w, "To undo it:\n  portpanel rollback %d --reason TEXT\n", ch.ID)
+		fmt.Fprintf(w, "To undo it:\n  portpanel rollback %d --reason TEXT%s\n", ch.ID, hostArg(ch.Host))
 	}
 	return nil
+}
+
+// onHostWords names a remote change's host after its range.
+func onHostWords(host string) string {
+	if host == "" {
+		return ""
+	}
+	return " on host " + host
+}
+
+// hostArg is the --host argument that follow-up commands need.
+func hostArg(host string) string {
+	if host == "" {
+		return ""
+	}
+	return " --host " + host
 }

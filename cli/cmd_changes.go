@@ -16,7 +16,7 @@ import (
 var changeStatuses = []string{"proposed", "approved", "rejected", "applying", "applied", "failed", "reverted", "confirmed"}
 
 func changesCommand() *cobra.Command {
-	var status, user string
+	var status, user, host string
 	var limit int
 	cmd := clientCommand(&cobra.Command{
 		Use:   "changes",
@@ -37,11 +37,11 @@ change as the API gives it.`,
 			return cmdUsage("--limit %d: give at least 1", limit)
 		}
 		q := url.Values{}
-		if user != "" {
+		if user != "" && host == "" { // a host's list is filtered here
 			q.Set("user", user)
 		}
-		list, raws, err := collect(ctx, c, "/api/v1/changes", "changes", q, limit, func(ch changeAnswer) bool {
-			return status == "" || ch.Status == status
+		list, raws, err := collect(ctx, c, changesPath(host), "changes", q, limit, func(ch changeAnswer) bool {
+			return (status == "" || ch.Status == status) && (user == "" || ch.User == user)
 		})
 		if err != nil {
 			return err
@@ -65,6 +65,7 @@ change as the API gives it.`,
 	f.StringVar(&status, "status", "", "only changes in this status: proposed, applied, confirmed, reverted, ...")
 	f.StringVar(&user, "user", "", "only changes by this user")
 	f.IntVar(&limit, "limit", 20, "at most this many changes")
+	hostFlag(cmd, &host)
 	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(changeStatuses, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -128,7 +129,8 @@ func nonNilRaw(r []json.RawMessage) []json.RawMessage {
 }
 
 func showCommand() *cobra.Command {
-	return clientCommand(&cobra.Command{
+	var host string
+	cmd := clientCommand(&cobra.Command{
 		Use:               "show ID",
 		Short:             "one change in full, with its diff",
 		Example:           "  portpanel show 42\n  portpanel show 42 -o json | jq -r .diff",
@@ -139,8 +141,7 @@ func showCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var ch changeAnswer
-		ans, err := c.get(ctx, fmt.Sprintf("/api/v1/changes/%d", id), &ch)
+		ch, ans, err := hostChange(ctx, c, id, host)
 		if err != nil {
 			return err
 		}
@@ -151,12 +152,14 @@ func showCommand() *cobra.Command {
 		printChange(t, ch)
 		return nil
 	})
+	hostFlag(cmd, &host)
+	return cmd
 }
 
 func printChange(t *term, ch changeAnswer) {
 	row := func(k, v string) []string { return []string{t.paint(bold, k), v} }
 	rows := [][]string{
-		row("Change", fmt.Sprintf("#%d  %s", ch.ID, t.level(ch.Status))),
+		row("Change", fmt.Sprintf("#%d  %s", ch.ID, t.level(ch.Status))+onHostWords(ch.Host)),
 		row("Range", ch.Before.String()+" → "+ch.after().String()+fmt.Sprintf("  (%s → %s)", ports(ch.Before.size()), ports(ch.after().size()))),
 	}
 	if ch.ReservedPorts != nil {

@@ -15,19 +15,25 @@ import (
 )
 
 func confirmCommand() *cobra.Command {
-	return clientCommand(&cobra.Command{
-		Use:               "confirm ID",
-		Short:             "keep a commit-confirmed change before its deadline reverts it",
-		Example:           `  portpanel confirm 42`,
+	var host string
+	cmd := clientCommand(&cobra.Command{
+		Use:   "confirm ID",
+		Short: "keep a commit-confirmed change before its deadline reverts it",
+		Long: `Keeps a change made with --confirm-within. With --host NAME the confirmation
+goes to that host's agent, which holds the revert timer; the command waits for
+it to report the change confirmed (exit 3 if it has not in time).`,
+		Example:           "  portpanel confirm 42\n  portpanel confirm 42 --host web-3",
 		Args:              args("ID"),
 		ValidArgsFunction: completeIDs("applied"),
 	}, "confirm changes", func(ctx context.Context, c *apiClient, t *term, a []string) error {
-		return decide(ctx, c, t, a[0], "confirm", nil, "Confirmed")
+		return decide(ctx, c, t, a[0], host, "confirm", nil, "Confirmed")
 	})
+	hostFlag(cmd, &host)
+	return cmd
 }
 
 func approveCommand() *cobra.Command {
-	var reason string
+	var reason, host string
 	var ack []string
 	cmd := clientCommand(&cobra.Command{
 		Use:   "approve ID",
@@ -44,15 +50,16 @@ since it was proposed needs --ack CODE (exit 5 names it).`,
 		if len(ack) > 0 {
 			body["acknowledge"] = ack
 		}
-		return decide(ctx, c, t, a[0], "approve", body, "Approved and applied")
+		return decide(ctx, c, t, a[0], host, "approve", body, "Approved and applied")
 	})
+	hostFlag(cmd, &host)
 	cmd.Flags().StringVar(&reason, "reason", "", "a comment, recorded with the approval")
 	cmd.Flags().StringArrayVar(&ack, "ack", nil, "acknowledge a hazard that appeared since the proposal, by its code (repeat for each)")
 	return cmd
 }
 
 func rejectCommand() *cobra.Command {
-	var reason string
+	var reason, host string
 	cmd := clientCommand(&cobra.Command{
 		Use:               "reject ID --reason TEXT",
 		Short:             "reject someone else's proposal, saying why",
@@ -60,23 +67,30 @@ func rejectCommand() *cobra.Command {
 		Args:              args("ID"),
 		ValidArgsFunction: completeIDs("proposed"),
 	}, "reject changes", func(ctx context.Context, c *apiClient, t *term, a []string) error {
-		return decide(ctx, c, t, a[0], "reject", map[string]any{"reason": reason}, "Rejected")
+		return decide(ctx, c, t, a[0], host, "reject", map[string]any{"reason": reason}, "Rejected")
 	})
+	hostFlag(cmd, &host)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
 	_ = cmd.MarkFlagRequired("reason")
 	return cmd
 }
 
-// decide posts action on the change named by arg and reports the result.
-func decide(ctx context.Context, c *apiClient, t *term, arg, action string, body map[string]any, done string) error {
+// decide posts action on the change named by arg, which must be host's
+// when --host names one, and reports the result.
+func decide(ctx context.Context, c *apiClient, t *term, arg, host, action string, body map[string]any, done string) error {
 	id, err := changeID(arg)
 	if err != nil {
 		return err
 	}
+	if host != "" {
+		if _, _, err := hostChange(ctx, c, id, host); err != nil {
+			return err
+		}
+	}
 	if body == nil {
 		body = map[string]any{}
 	}
-	a, err := c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/changes/%d/%s", id, action), body)
+	a, err := c.call(ctx, http.MethodPost, changeActionPath(host, id, action), body)
 	if err != nil {
 		return err
 	}
@@ -88,7 +102,12 @@ func decide(ctx context.Context, c *apiClient, t *term, arg, action string, body
 	if err := json.Unmarshal(a.body, &ch); err != nil {
 		return fmt.Errorf("read the change: %w", err)
 	}
-	t.printf("%s change #%d (%s → %s); it is %s now.\n", t.paint(green, done), ch.ID, ch.Before, ch.after(), t.level(ch.Status))
+	if a.status == http.StatusAccepted || ch.Status == "applying" {
+		t.printf("%s: change #%d was sent to host %s, whose agent has not reported on it yet (it is %s).\nFollow it with:\n  portpanel show %d --host %s\n",
+			t.paint(yellow, "Sent"), ch.ID, ch.Host, t.level(ch.Status), ch.ID, ch.Host)
+		return &exitError{code: exitWaiting}
+	}
+	t.printf("%s change #%d (%s → %s%s); it is %s now.\n", t.paint(green, done), ch.ID, ch.Before, ch.after(), onHostWords(ch.Host), t.level(ch.Status))
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 func rollbackCommand() *cobra.Command {
-	var reason string
+	var reason, host string
 	var yes, dryRun bool
 	cmd := clientCommand(&cobra.Command{
 		Use:   "rollback ID --reason TEXT",
@@ -21,7 +21,8 @@ counts, the file restored) and asks "Apply? [y/N]" as change does. The server
 restores the file byte for byte if nothing touched it since the change, and
 otherwise sets only the key back. An approver or admin's rollback applies at
 once (an emergency in the audit log); an operator's becomes a proposal (exit 3).
-Rolling back a change that awaits confirmation is allowed.`,
+Rolling back a change that awaits confirmation is allowed. With --host NAME
+the change must be that host's: its agent restores the file byte for byte.`,
 		Example: `  portpanel rollback 42 --reason "INC-4711: made it worse"
   portpanel rollback 42 --reason "revert" --yes`,
 		Args:              args("ID"),
@@ -31,13 +32,20 @@ Rolling back a change that awaits confirmation is allowed.`,
 		if err != nil {
 			return err
 		}
-		var orig changeAnswer
-		if _, err := c.get(ctx, fmt.Sprintf("/api/v1/changes/%d", id), &orig); err != nil {
+		orig, _, err := hostChange(ctx, c, id, host)
+		if err != nil {
 			return err
 		}
+		host = orig.Host // a remote change is rolled back on its host, --host or not
 		var st apiStatus
-		if _, err := c.get(ctx, "/api/v1/range", &st); err != nil {
-			return err
+		if host == "" {
+			if _, err := c.get(ctx, "/api/v1/range", &st); err != nil {
+				return err
+			}
+		} else {
+			// The host's agent checks its own kernel; the preview shows
+			// the change's own after value as what is undone.
+			st.Runtime, st.Size = orig.after(), orig.after().size()
 		}
 		printRollbackPreview(t, orig, st)
 		if dryRun {
@@ -46,7 +54,7 @@ Rolling back a change that awaits confirmation is allowed.`,
 		if err := confirmAsk(t, yes, "Apply?"); err != nil {
 			return err
 		}
-		res, err := c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/changes/%d/rollback", id), map[string]any{"reason": reason})
+		res, err := c.call(ctx, http.MethodPost, changeActionPath(host, id, "rollback"), map[string]any{"reason": reason})
 		if err != nil {
 			return err
 		}
@@ -56,6 +64,7 @@ Rolling back a change that awaits confirmation is allowed.`,
 	f.StringVar(&reason, "reason", "", "why: recorded with the rollback and in the audit log (required)")
 	f.BoolVar(&dryRun, "dry-run", false, "only print the preview; change nothing")
 	f.BoolVarP(&yes, "yes", "y", false, "roll back without asking (needed without a terminal)")
+	hostFlag(cmd, &host)
 	_ = cmd.MarkFlagRequired("reason")
 	return cmd
 }
