@@ -12,58 +12,27 @@ import (
 
 	"portpanel/agentapi"
 	"portpanel/db"
-	"portpanel/fleet"
 )
 
 // The user API and agent API calls of TestFleetIntegration.
 
 // enrollToken makes a one-time enrollment token for group with POST
-// /api/v1/enrollments. Where that route is missing, the test fails, says
-// so once, and makes the token with package fleet on the same database,
-// so that the steps after enrollment still run.
+// /api/v1/enrollments.
 func (w *fleetWorld) enrollToken(t *testing.T, r *fleetReplica, group string) string {
 	t.Helper()
-	code, body, err := r.call(http.MethodPost, "/api/v1/enrollments", map[string]any{"group": group})
-	if err != nil {
-		t.Fatalf("POST /api/v1/enrollments on %s: %v", r.name, err)
-	}
-	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
-		if !w.noEnrollAPI {
-			t.Errorf("POST /api/v1/enrollments answered %d: the enrollment API is missing; tokens are made through package fleet instead\n%s", code, body)
-			w.noEnrollAPI = true
-		}
-		token, _, err := (&fleet.Service{DB: w.d}).CreateEnrollment(context.Background(), "alice", group, time.Hour)
-		if err != nil {
-			t.Fatalf("create an enrollment token: %v", err)
-		}
-		return token
-	}
-	var tok struct {
-		Token, Group string
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || (code != http.StatusCreated && code != http.StatusOK) || tok.Token == "" || tok.Group != group {
-		t.Fatalf("POST /api/v1/enrollments answered %d (%v), want 201 with a token for group %s\n%s", code, err, group, body)
+	var tok struct{ Token, Group string }
+	r.must(t, http.MethodPost, "/api/v1/enrollments", map[string]any{"group": group}, &tok, http.StatusCreated)
+	if tok.Token == "" || tok.Group != group {
+		t.Fatalf("POST /api/v1/enrollments made token %q for group %q, want one for %q", tok.Token, tok.Group, group)
 	}
 	return tok.Token
 }
 
 // revoke revokes host name with POST /api/v1/hosts/NAME/revoke and
-// returns its row; as enrollToken, it fails and goes through package
-// fleet when the route is missing.
+// returns its row.
 func (w *fleetWorld) revoke(t *testing.T, r *fleetReplica, name string) db.Host {
 	t.Helper()
-	code, body, err := r.call(http.MethodPost, "/api/v1/hosts/"+name+"/revoke", nil)
-	switch {
-	case err != nil:
-		t.Fatalf("POST /api/v1/hosts/%s/revoke on %s: %v", name, r.name, err)
-	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
-		t.Errorf("POST /api/v1/hosts/%s/revoke answered %d: the revocation API is missing; revoking through package fleet instead\n%s", name, code, body)
-		if _, err := (&fleet.Service{DB: w.d}).RevokeHost(context.Background(), "alice", name); err != nil {
-			t.Fatalf("revoke %s: %v", name, err)
-		}
-	case code != http.StatusOK:
-		t.Fatalf("POST /api/v1/hosts/%s/revoke answered %d, want 200\n%s", name, code, body)
-	}
+	r.must(t, http.MethodPost, "/api/v1/hosts/"+name+"/revoke", nil, nil, http.StatusOK)
 	return w.host(t, name)
 }
 
@@ -158,12 +127,17 @@ func (w *fleetWorld) newestChange(t *testing.T, r *fleetReplica, host string) in
 func (w *fleetWorld) wantStatus(t *testing.T, r *fleetReplica, id int64, want string, within time.Duration) {
 	t.Helper()
 	eventually(t, within, fmt.Sprintf("change %d is %s", id, want), func() string {
-		var c struct{ Status, Error string }
-		r.must(t, http.MethodGet, fmt.Sprintf("/api/v1/changes/%d", id), nil, &c, http.StatusOK)
-		if c.Status != want {
-			return fmt.Sprintf("it is %s (error %q)", c.Status, c.Error)
+		var c struct{ Status, Host string }
+		path := fmt.Sprintf("/api/v1/changes/%d", id)
+		r.must(t, http.MethodGet, path, nil, &c, http.StatusOK)
+		if c.Status == want {
+			return ""
 		}
-		return ""
+		// All the control plane knows of it, for the failure message.
+		_, body, _ := r.call(http.MethodGet, path, nil)
+		row, err := w.d.HostByName(context.Background(), c.Host)
+		return fmt.Sprintf("it is %s: %s\nits host's row: generation %d, last result %+v, reported at %s (%v)",
+			c.Status, body, row.Generation, row.Applied, stampOf(row.ReportedAt), err)
 	})
 }
 

@@ -44,8 +44,6 @@ type fleetWorld struct {
 	replicas [2]*fleetReplica
 	hosts    map[string]*fleetHost
 	procs    []*fleetProc // every process started, for the failure log
-	// noEnrollAPI: the missing enrollment API was reported once.
-	noEnrollAPI bool
 }
 
 // fleetProc is one process the test started, in its own process group so
@@ -150,10 +148,12 @@ func newFleetWorld(t *testing.T, bin string) *fleetWorld {
 // fleetReplica is one portpanel serve of the control plane.
 type fleetReplica struct {
 	name, base, sock string
-	root             string // its own config tree: its local host is not under test
-	proc             *fleetProc
-	client           *http.Client
-	secret           string
+	// Its own config tree and a stand-in /proc/sys: its local host is
+	// not under test.
+	root, procSys string
+	proc          *fleetProc
+	client        *http.Client
+	secret        string
 }
 
 // startReplica runs replica i (0 or 1) and waits until it answers
@@ -165,7 +165,10 @@ func (w *fleetWorld) startReplica(t *testing.T, i int) *fleetReplica {
 	r := w.replicas[i]
 	if r == nil {
 		r = &fleetReplica{name: name, sock: filepath.Join(w.dir, name+".sock"), root: filepath.Join(w.dir, name), secret: w.secret,
-			client: &http.Client{Timeout: 2 * fleetWait, Transport: &http.Transport{DisableKeepAlives: true}}}
+			// The whole test's, not the step's: a replica started again
+			// in a later step still reads it.
+			procSys: sysctltest.FakeProcSys(w.t),
+			client:  &http.Client{Timeout: 2 * fleetWait, Transport: &http.Transport{DisableKeepAlives: true}}}
 		if err := os.MkdirAll(filepath.Join(r.root, "etc", "sysctl.d"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +187,7 @@ func (w *fleetWorld) startReplica(t *testing.T, i int) *fleetReplica {
 	cmd := exec.Command(w.bin, "serve", "--addr", addr, "--db", w.dsn, "--agent-listen", "unix:"+r.sock,
 		"--sysctl-file", filepath.Join(r.root, "etc", "sysctl.conf"), "--config-root", r.root,
 		// Its own local host reads a stand-in: only the agents' kernels are under test.
-		"--proc-sys", sysctltest.FakeProcSys(t), "--boot-reader", "procps")
+		"--proc-sys", r.procSys, "--boot-reader", "procps")
 	cmd.Env = crashEnviron()
 	r.proc = w.start(t, name, cmd)
 	deadline := time.Now().Add(fleetWait)
