@@ -26,8 +26,10 @@ const auditCheckAfterStart = 5 * time.Second
 //   - once: what changes shared rows and must happen one time: reverting
 //     unconfirmed changes (two replicas would both start the revert; the
 //     loser writes the kernel, then fails to record it and puts it back,
-//     leaving a failed change in the history), sending webhooks (two
-//     senders could post a delivery twice), and the prunes (harmless twice,
+//     leaving a failed change in the history), sending webhooks (one sender
+//     is enough; each delivery is claimed on its own too, so a second
+//     sender, while a holder is stuck in slow POSTs, posts none twice),
+//     syslog's reader (cli/serve_syslog.go) and the prunes (harmless twice,
 //     but one is enough);
 //   - everywhere: what reads this machine or keeps this process's memory:
 //     sampling the range (read-only but for a change it sees, judged
@@ -68,9 +70,7 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 		// Deliveries are committed with their events; this sends them
 		// within a second, retries with backoff, and after a crash picks
 		// up what was never sent.
-		// A run waits for its slowest POST: hold for two (as a claimed
-		// delivery is held), so no other replica starts meanwhile.
-		{name: "send webhooks", first: 0, every: time.Second, once: true, hold: 2 * webhook.Timeout, run: func(ctx context.Context) error {
+		{name: "send webhooks", first: 0, every: time.Second, once: true, run: func(ctx context.Context) error {
 			_, err := hooks.Run(ctx)
 			return err
 		}},

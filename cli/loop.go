@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,19 +23,23 @@ type loop struct {
 	first, every time.Duration
 	run          func(context.Context) error
 	// once makes the job run once per period across the replicas of the
-	// control plane sharing one database: each run takes the job's lease
-	// (db.ClaimJob), and a replica that does not get it skips that run.
+	// control plane sharing one database: a replica runs it only while it
+	// holds the job's lease (db.ClaimJob), and the others skip their runs.
 	once bool
-	// hold bounds a once job's run, when that can be longer than every:
-	// no other replica starts the job until the run ends or hold passes.
-	hold time.Duration
 }
 
 // leaser is what once jobs need of the database.
 type leaser interface {
 	ClaimJob(context.Context, db.JobClaim) (bool, error)
-	FinishJob(ctx context.Context, job, holder string, started time.Time) error
+	ReleaseJob(ctx context.Context, job, holder string) error
 }
+
+// defaultBeat is how often, at most, a once job's holder renews its lease:
+// a job run every second renews every 5 s, so an idle panel does not
+// commit (an fsync on SQLite, and every cached page made stale) each
+// second per job. A holder that dies leaves the job for a beat at most;
+// one that stops releases it.
+const defaultBeat = 5 * time.Second
 
 // runner runs serve's loops. holder names this process to the other
 // replicas (host name, process id and a random part, so that a restarted
@@ -45,6 +49,7 @@ type runner struct {
 	holder string
 	log    *slog.Logger
 	now    func() time.Time
+	beat   time.Duration // defaultBeat if 0
 }
 
 func newRunner(leases leaser, log *slog.Logger) (*runner, error) {
@@ -66,37 +71,51 @@ func runLoops(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, loops .
 // name; one that comes from ctx ending is not a failure.
 func (r *runner) start(ctx context.Context, wg *sync.WaitGroup, loops ...loop) {
 	for _, l := range loops {
-		if l.once && r.leases != nil {
-			l.run = r.leased(l)
+		if !l.once || r.leases == nil {
+			wg.Go(func() { l.runUntil(ctx, r.log) })
+			continue
 		}
-		wg.Go(func() { l.runUntil(ctx, r.log) })
+		run, release := r.leased(l)
+		l.run = run
+		wg.Go(func() {
+			l.runUntil(ctx, r.log)
+			if err := release(); err != nil {
+				r.log.Error("background job failed", "job", l.name, "err", err)
+			}
+		})
 	}
 }
 
-// leased runs l's job only when this replica gets the run's lease. A
-// holder that stays alive keeps the job, so its log tells its story; when
-// it stops, another replica takes the job within about a period (the
-// slack, a tenth of it at most a minute, absorbs ticks that come early or
-// late).
-func (r *runner) leased(l loop) func(context.Context) error {
-	slack := min(l.every/10, time.Minute)
-	hold := max(l.hold, l.every)
-	return func(ctx context.Context) error {
+// leased runs l's job only while this replica holds its lease. The holder
+// renews it once a beat (its period, or defaultBeat when that is longer):
+// a live holder keeps the job, so its log tells its story; when it stops,
+// release lets another replica take the job at its next tick, and when it
+// dies, another takes it a beat (and a tenth) after its last renewal.
+func (r *runner) leased(l loop) (run func(context.Context) error, release func() error) {
+	beat := max(l.every, cmp.Or(r.beat, defaultBeat))
+	slack := min(beat/10, time.Minute)
+	var held time.Time // until when the lease is ours; only l's goroutine uses it
+	run = func(ctx context.Context) error {
 		now := r.now()
-		mine, err := r.leases.ClaimJob(ctx, db.JobClaim{Job: l.name, Holder: r.holder, Now: now, Every: l.every, Slack: slack, Hold: hold})
-		if err != nil || !mine {
-			return err
+		if now.After(held.Add(-slack)) {
+			mine, err := r.leases.ClaimJob(ctx, db.JobClaim{Job: l.name, Holder: r.holder, Now: now, Every: beat, Slack: slack, Hold: beat})
+			if err != nil || !mine {
+				held = time.Time{}
+				return err
+			}
+			held = now.Add(beat)
 		}
-		err = l.run(ctx)
-		if hold > l.every {
-			// Even when ctx ended during the run: the next replica need
-			// not wait for the hold.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			err = errors.Join(err, r.leases.FinishJob(fctx, l.name, r.holder, now))
-		}
-		return err
+		return l.run(ctx)
 	}
+	release = func() error {
+		if held.IsZero() {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return r.leases.ReleaseJob(ctx, l.name, r.holder)
+	}
+	return run, release
 }
 
 func (l loop) runUntil(ctx context.Context, log *slog.Logger) {

@@ -135,3 +135,40 @@ func checkGaps(t *testing.T, runs []run, every time.Duration) {
 		}
 	}
 }
+
+// countingLeases counts the claims that reach the database.
+type countingLeases struct {
+	leaser
+	mu     sync.Mutex
+	claims int
+}
+
+func (c *countingLeases) ClaimJob(ctx context.Context, claim db.JobClaim) (bool, error) {
+	c.mu.Lock()
+	c.claims++
+	c.mu.Unlock()
+	return c.leaser.ClaimJob(ctx, claim)
+}
+
+// A job run more often than the beat renews its lease once a beat, not at
+// every run: an idle panel's once-a-second jobs do not commit every second.
+func TestOnceJobsRenewOncePerBeat(t *testing.T) {
+	d := dbtest.Open(t)
+	leases := &countingLeases{leaser: d}
+	r, err := newRunner(leases, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.beat = 500 * time.Millisecond
+	log := runLog{claimed: map[string]time.Time{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	r.start(ctx, &wg, log.job("a", 20*time.Millisecond))
+	time.Sleep(time.Second)
+	cancel()
+	wg.Wait()
+	runs := len(log.since(time.Time{}))
+	if runs < 25 || leases.claims > 4 {
+		t.Errorf("%d runs took %d claims in 1 s with a beat of 500 ms, want about 50 runs and 2 or 3 claims", runs, leases.claims)
+	}
+}

@@ -45,14 +45,12 @@ func (d *DB) ClaimJob(ctx context.Context, c JobClaim) (bool, error) {
 	return true, nil
 }
 
-// FinishJob ends holder's run of job that started at started, so that
-// another replica need not wait for its hold to pass. A job whose hold is
-// no longer than its period need not call it: the period keeps others
-// out longer than the hold does.
-func (d *DB) FinishJob(ctx context.Context, job, holder string, started time.Time) error {
-	if _, err := d.sql.ExecContext(ctx, `UPDATE job_leases SET running_until = 0
-		WHERE name = $1 AND holder = $2 AND started_at = $3`, job, holder, toMS(started)); err != nil {
-		return fmt.Errorf("finish job %q: %w", job, err)
+// ReleaseJob gives up holder's lease of job, so that another replica
+// takes it at its next tick rather than when the lease runs out.
+func (d *DB) ReleaseJob(ctx context.Context, job, holder string) error {
+	if _, err := d.sql.ExecContext(ctx, `UPDATE job_leases SET started_at = 0, running_until = 0
+		WHERE name = $1 AND holder = $2`, job, holder); err != nil {
+		return fmt.Errorf("release job %q: %w", job, err)
 	}
 	return nil
 }

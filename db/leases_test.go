@@ -18,28 +18,27 @@ func TestClaimJob(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	type step struct {
-		holder string
-		at     time.Duration // after t0
-		finish bool          // finish the run it claims
-		want   bool
+		holder  string
+		at      time.Duration // after t0
+		release bool          // release the job it claims
+		want    bool
 	}
 	tests := []struct {
 		name  string
 		steps []step
 	}{
-		{"the first claim wins", []step{{"a", 0, true, true}}},
-		{"another replica is refused within the period", []step{{"a", 0, true, true}, {"b", 30 * time.Second, true, false}}},
-		{"the holder runs again a period later", []step{{"a", 0, true, true}, {"a", time.Minute, true, true}}},
-		{"the holder may run a little early", []step{{"a", 0, true, true}, {"a", 56 * time.Second, true, true}}},
-		{"the holder may not run twice in a period", []step{{"a", 0, true, true}, {"a", 50 * time.Second, true, false}}},
+		{"the first claim wins", []step{{"a", 0, false, true}}},
+		{"another replica is refused within the period", []step{{"a", 0, false, true}, {"b", 30 * time.Second, false, false}}},
+		{"the holder runs again a period later", []step{{"a", 0, false, true}, {"a", time.Minute, false, true}}},
+		{"the holder may run a little early", []step{{"a", 0, false, true}, {"a", 56 * time.Second, false, true}}},
+		{"the holder may not run twice in a period", []step{{"a", 0, false, true}, {"a", 50 * time.Second, false, false}}},
 		{"another replica is refused at the period while the holder may still come",
-			[]step{{"a", 0, true, true}, {"b", time.Minute, true, false}}},
-		{"another replica takes a job its holder missed", []step{{"a", 0, true, true}, {"b", 66 * time.Second, true, true}}},
+			[]step{{"a", 0, false, true}, {"b", time.Minute, false, false}}},
+		{"another replica takes a job its holder missed", []step{{"a", 0, false, true}, {"b", 66 * time.Second, false, true}}},
 		{"after a takeover the old holder is the other one",
-			[]step{{"a", 0, true, true}, {"b", 66 * time.Second, true, true}, {"a", 2 * time.Minute, true, false}}},
-		// A hold longer than the period is the case this matters for: the
-		// fixture's period is longer, so the run is one that died.
-		{"a run that died holds it until its hold ends, then the period counts", []step{{"a", 0, false, true}, {"b", 11 * time.Second, false, false}, {"b", 66 * time.Second, true, true}}},
+			[]step{{"a", 0, false, true}, {"b", 66 * time.Second, false, true}, {"a", 2 * time.Minute, false, false}}},
+		{"a released job goes to another replica at once", []step{{"a", 0, true, true}, {"b", time.Second, false, true}}},
+		{"a release by another replica does nothing", []step{{"a", 0, false, true}, {"b", time.Second, true, false}, {"b", 2 * time.Second, false, false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,8 +52,8 @@ func TestClaimJob(t *testing.T) {
 					if got != s.want {
 						t.Fatalf("step %d: %s at +%v: claimed %v, want %v", i+1, s.holder, s.at, got, s.want)
 					}
-					if got && s.finish {
-						if err := d.FinishJob(ctx, "prune", s.holder, now); err != nil {
+					if s.release {
+						if err := d.ReleaseJob(ctx, "prune", s.holder); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -64,8 +63,8 @@ func TestClaimJob(t *testing.T) {
 	}
 }
 
-// A run that takes longer than its period holds the job from other
-// replicas until it finishes (its holder's next run comes after it anyway).
+// A hold longer than the period keeps the job from other replicas until
+// it passes or the holder releases the job.
 func TestClaimJobHeldByALongRun(t *testing.T) {
 	ctx := context.Background()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -83,11 +82,11 @@ func TestClaimJobHeldByALongRun(t *testing.T) {
 				t.Fatalf("claim %d (%s): %v, %v; want %v", i+1, s.c.Holder, got, err, s.want)
 			}
 		}
-		if err := d.FinishJob(ctx, "verify", "a", t0); err != nil {
+		if err := d.ReleaseJob(ctx, "verify", "a"); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := d.ClaimJob(ctx, long("b", 2*time.Minute)); err != nil || !got {
-			t.Fatalf("after the run finished: %v, %v; want the claim", got, err)
+			t.Fatalf("after the release: %v, %v; want the claim", got, err)
 		}
 	})
 }
