@@ -23,6 +23,9 @@ func (a *Agent) handle(ctx context.Context, d agentapi.Desired) bool {
 		a.setPoll(d.PollSeconds)
 	}
 	did := a.answerPreviews(ctx, d.Previews)
+	// An apply or a confirmation that has begun finishes, and is
+	// recorded, even when SIGTERM comes meanwhile: its steps are short.
+	ctx = context.WithoutCancel(ctx)
 	for _, g := range d.Confirm {
 		if a.confirm(ctx, g) {
 			did = true

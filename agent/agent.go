@@ -158,17 +158,22 @@ func (a *Agent) Service() *change.Service { return a.svc }
 // credential later never does (the key and the state stay, and the agent
 // retries, backing off).
 func (a *Agent) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	bg, stop := context.WithCancel(ctx)
+	defer func() { stop(); wg.Wait() }()
+	// Deadlines are kept whatever the control plane does, also while an
+	// enrollment waits for it to answer.
+	wg.Go(func() { a.revertLoop(bg) })
 	if err := a.enroll(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while enrolling
+		}
 		return err
 	}
 	// A failed scan must not keep the agent from working: usage is advice.
 	if _, err := a.svc.SampleUsage(ctx); err != nil {
 		a.log.Error("sample port usage", "err", err)
 	}
-	var wg sync.WaitGroup
-	bg, stop := context.WithCancel(ctx)
-	defer func() { stop(); wg.Wait() }()
-	wg.Go(func() { a.revertLoop(bg) })
 	wg.Go(func() { a.reportLoop(bg) })
 	wg.Go(func() { a.sampleLoop(bg) })
 	a.pollLoop(ctx)

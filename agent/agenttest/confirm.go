@@ -71,6 +71,23 @@ func revertAcrossRestart(t *testing.T, cp ControlPlane) {
 	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultReverted, 10*time.Second)
 }
 
+// The agent restarts with a new enrollment token while the control plane
+// is gone: its enrollment waits, its deadline does not.
+func revertWhileEnrolling(t *testing.T, cp ControlPlane) {
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
+	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h.stop()
+	token := cp.Token()
+	cp.Stop()
+	h.start(token)
+	eventually(t, time.Until(res.Deadline)+2*time.Second, "the revert by the deadline + 2 s", func() bool {
+		return h.kernel() == defaultRange
+	})
+}
+
 // A confirmation in time keeps the change.
 func confirmKeeps(t *testing.T, cp ControlPlane) {
 	h := newHost(t, cp.URL())

@@ -64,6 +64,7 @@ var Scenarios = []Scenario{
 	{"RevertWhenTheControlPlaneIsGone", revertWhen(ControlPlane.Stop)},
 	{"RevertWhenTheControlPlaneHangs", revertWhen(ControlPlane.Freeze)},
 	{"RevertAcrossAgentRestart", revertAcrossRestart},
+	{"RevertWhileEnrolling", revertWhileEnrolling},
 	{"ConfirmKeepsTheChange", confirmKeeps},
 	{"UnauthorizedBacksOffAndKeepsTheKey", unauthorized},
 	{"FailOverToTheNextServer", failover},
