@@ -88,6 +88,7 @@ type pageMemos struct {
 	changesPage    versionCache[changesKey, views.Prerendered]
 	auditPage      versionCache[auditKey, views.Prerendered]
 	apiJSON        versionCache[string, []byte] // by route and query
+	hosts          hostScan                     // every host, for the Hosts list, its API and /metrics
 	renders        gate
 }
 

@@ -14,7 +14,7 @@ import (
 // hostsPerPage is a page of the Hosts list and of GET /api/v1/hosts.
 const hostsPerPage = 100
 
-// hostScanPage is how many hosts one query of a full scan reads.
+// hostScanPage is how many hosts one query of a full read reads.
 const hostScanPage = 1000
 
 // hostView is a host as the pages and the API show it: the stored row,
@@ -83,29 +83,6 @@ func (h *Handlers) hostInventory(ctx context.Context, group, state, after string
 	}
 	slices.Sort(inv.Groups)
 	return inv, err
-}
-
-// eachHost gives fn every host by name with its state as of one clock
-// reading, reading hostScanPage hosts at a time.
-func (h *Handlers) eachHost(ctx context.Context, fn func(hostView)) error {
-	now := h.Now()
-	for from := ""; ; {
-		list, err := h.DB.Hosts(ctx, db.HostQuery{After: from, Limit: hostScanPage})
-		if err != nil {
-			return err
-		}
-		for _, row := range list {
-			v, err := viewHost(row, now)
-			if err != nil {
-				return err
-			}
-			fn(v)
-		}
-		if len(list) < hostScanPage {
-			return nil
-		}
-		from = list[len(list)-1].Name
-	}
 }
 
 // stateCounts lists every state with its count, zeros included.
