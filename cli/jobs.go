@@ -92,7 +92,7 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 		// the table to the clients of the last hour.
 		{name: "prune sign-in counts", first: 5 * time.Minute, every: 5 * time.Minute, once: true, run: func(ctx context.Context) error {
 			now := svc.Now()
-			_, err := d.PruneThrottle(ctx, now.Add(-throttleForget), now)
+			_, err := d.PruneThrottle(ctx, now.Add(-throttleForget), now, throttleKeep)
 			return err
 		}},
 		// Page views verify only the audit events added since the last
@@ -113,5 +113,10 @@ func jobs(cfg serveConfig, svc *change.Service, d *db.DB, hooks *webhook.Sender,
 
 const requestLogFlush = 200 * time.Millisecond
 
-// throttleForget is the limiter's Forget, which serve leaves at its default.
-const throttleForget = time.Hour
+// throttleForget is the limiter's Forget, which serve leaves at its
+// default; throttleKeep bounds the counts kept, ten times the memory
+// store's default (rows are cheaper than a process's memory).
+const (
+	throttleForget = time.Hour
+	throttleKeep   = 100_000
+)

@@ -79,13 +79,23 @@ func (d *DB) UpdateThrottle(ctx context.Context, keys []string, fn func([]Thrott
 }
 
 // PruneThrottle deletes the counts last seen before idle whose wait is
-// over at now: they would start over at the next attempt anyway.
-func (d *DB) PruneThrottle(ctx context.Context, idle, now time.Time) (int64, error) {
+// over at now (they would start over at the next attempt anyway), then,
+// beyond keep counts, the least recently seen: the bound the memory store
+// has, so that a client with many addresses cannot grow the table without
+// end (a dropped count starts over, as in memory).
+func (d *DB) PruneThrottle(ctx context.Context, idle, now time.Time, keep int) (int64, error) {
 	res, err := d.sql.ExecContext(ctx, `DELETE FROM login_throttle WHERE seen_at < $1 AND until_at <= $2`, toMS(idle), toMS(now))
 	if err != nil {
 		return 0, fmt.Errorf("prune sign-in counts: %w", err)
 	}
-	return res.RowsAffected()
+	n, _ := res.RowsAffected()
+	res, err = d.sql.ExecContext(ctx, `DELETE FROM login_throttle WHERE seen_at <
+		(SELECT seen_at FROM login_throttle ORDER BY seen_at DESC LIMIT 1 OFFSET $1)`, max(keep, 1)-1)
+	if err != nil {
+		return n, fmt.Errorf("prune sign-in counts beyond %d: %w", keep, err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
 }
 
 // CountThrottle is the number of counts stored.

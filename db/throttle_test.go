@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,14 +47,36 @@ func TestThrottleCounts(t *testing.T) {
 		if n, err := d.CountThrottle(ctx); err != nil || n != 1 {
 			t.Errorf("%d counts stored after one was cleared, %v; want 1", n, err)
 		}
-		if n, err := d.PruneThrottle(ctx, now, now.Add(time.Second)); err != nil || n != 0 {
+		if n, err := d.PruneThrottle(ctx, now, now.Add(time.Second), 100); err != nil || n != 0 {
 			t.Errorf("pruned %d counts seen at the bound, %v; want none", n, err)
 		}
-		if n, err := d.PruneThrottle(ctx, now.Add(time.Millisecond), now); err != nil || n != 0 {
+		if n, err := d.PruneThrottle(ctx, now.Add(time.Millisecond), now, 100); err != nil || n != 0 {
 			t.Errorf("pruned %d counts whose wait runs on, %v; want none", n, err)
 		}
-		if n, err := d.PruneThrottle(ctx, now.Add(time.Millisecond), now.Add(time.Second)); err != nil || n != 1 {
+		if n, err := d.PruneThrottle(ctx, now.Add(time.Millisecond), now.Add(time.Second), 100); err != nil || n != 1 {
 			t.Errorf("pruned %d idle counts, %v; want 1", n, err)
+		}
+	})
+}
+
+// Beyond the bound, the least recently seen counts go first.
+func TestThrottleCountsAreBounded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		t0 := time.Now().UTC().Truncate(time.Millisecond)
+		for i := range 5 {
+			if err := d.UpdateThrottle(ctx, []string{strconv.Itoa(i)}, func(cs []db.ThrottleCount) {
+				cs[0] = db.ThrottleCount{Fails: 1, Until: t0.Add(time.Hour), Seen: t0.Add(time.Duration(i) * time.Second)}
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := d.PruneThrottle(ctx, t0.Add(-time.Hour), t0, 3); err != nil || n != 2 {
+			t.Fatalf("pruned %d counts beyond 3 of 5, %v; want 2", n, err)
+		}
+		var oldest int64
+		if err := d.SQL().QueryRow(`SELECT MIN(seen_at) FROM login_throttle`).Scan(&oldest); err != nil || oldest != t0.Add(2*time.Second).UnixMilli() {
+			t.Errorf("the oldest count kept was seen at %d, %v; want the third (%d)", oldest, err, t0.Add(2*time.Second).UnixMilli())
 		}
 	})
 }
