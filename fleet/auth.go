@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -39,37 +38,51 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte
 	if d := now.Sub(time.Unix(signed.Timestamp, 0)); d > agentapi.MaxClockSkew || d < -agentapi.MaxClockSkew {
 		return Agent{}, fmt.Errorf("%w: %w", ErrUnauthorized, agentapi.ErrClockSkew)
 	}
-	k, err := s.DB.HostKeyByName(ctx, signed.Host)
-	if errors.Is(err, db.ErrNotFound) {
-		return Agent{}, fmt.Errorf("%w: unknown host %q", ErrUnauthorized, signed.Host)
+	k, cached := s.keys.get(signed.Host)
+	if !cached {
+		if k, err = s.loadKeys(ctx, signed.Host); err != nil {
+			return Agent{}, err
+		}
 	}
-	if err != nil {
-		return Agent{}, err
+	for {
+		i, err := signed.Verify(r, body, now, k.verifying(now)...)
+		if err != nil && cached {
+			// The copy may predate a rotation: read the keys again.
+			if k, err = s.loadKeys(ctx, signed.Host); err != nil {
+				return Agent{}, err
+			}
+			cached = false
+			continue
+		}
+		if err != nil {
+			return Agent{}, fmt.Errorf("%w: host %q: %w", ErrUnauthorized, k.Name, err)
+		}
+		// After the signature, so only the host itself (or a replay of
+		// it) is told apart as revoked, and junk never reaches the audit
+		// log.
+		if k.RevokedAt != nil {
+			s.auditRevokedRequest(ctx, now, k.Name)
+			return Agent{}, fmt.Errorf("%w: host %q is revoked", ErrUnauthorized, k.Name)
+		}
+		// Only a verified request spends its nonce, so junk cannot fill
+		// the store nor burn a real request's nonce.
+		fresh, err := s.DB.SpendNonce(ctx, k.HostKey, signed.Nonce, now)
+		if err != nil {
+			return Agent{}, err
+		}
+		if fresh {
+			return Agent{Host: k.HostKey, Signed: signed, Current: i == 0}, nil
+		}
+		if !cached {
+			return Agent{}, fmt.Errorf("%w: host %q: nonce replayed (or the host's key changed meanwhile)", ErrUnauthorized, k.Name)
+		}
+		// A replay, or the host was revoked or its key changed since it
+		// was cached: the keys read again tell.
+		if k, err = s.loadKeys(ctx, signed.Host); err != nil {
+			return Agent{}, err
+		}
+		cached = false
 	}
-	keys := []ed25519.PublicKey{mustKey(k.PublicKey), nil}
-	if k.PrevKeyUntil != nil && now.Before(*k.PrevKeyUntil) {
-		keys[1] = mustKey(k.PrevPublicKey)
-	}
-	i, err := signed.Verify(r, body, now, keys...)
-	if err != nil {
-		return Agent{}, fmt.Errorf("%w: host %q: %w", ErrUnauthorized, k.Name, err)
-	}
-	// After the signature, so only the host itself (or a replay of it)
-	// is told apart as revoked, and junk never reaches the audit log.
-	if k.RevokedAt != nil {
-		s.auditRevokedRequest(ctx, now, k.Name)
-		return Agent{}, fmt.Errorf("%w: host %q is revoked", ErrUnauthorized, k.Name)
-	}
-	// Only a verified request spends its nonce, so junk cannot fill the
-	// store nor burn a real request's nonce.
-	fresh, err := s.DB.UseNonce(ctx, k.ID, signed.Nonce, now)
-	if err != nil {
-		return Agent{}, err
-	}
-	if !fresh {
-		return Agent{}, fmt.Errorf("%w: host %q: nonce replayed", ErrUnauthorized, k.Name)
-	}
-	return Agent{Host: k, Signed: signed, Current: i == 0}, nil
 }
 
 // mustKey decodes a stored key; a key that does not decode verifies
@@ -158,11 +171,17 @@ func (s *Service) Rotate(ctx context.Context, a Agent, r *http.Request, rr agent
 	if err != nil {
 		return db.Host{}, fmt.Errorf("%w: host %q: %w", ErrInvalid, a.Host.Name, err)
 	}
-	return s.DB.RotateHostKey(ctx, a.Host.Name, a.Host.PublicKey, agentapi.EncodePublicKey(pub), now.Add(KeyGrace),
+	h, err := s.DB.RotateHostKey(ctx, a.Host.Name, a.Host.PublicKey, agentapi.EncodePublicKey(pub), now.Add(KeyGrace),
 		func(h db.Host) db.AuditEvent {
 			return db.AuditEvent{At: now, Action: "host.rotated",
 				Detail: fmt.Sprintf("host %q rotated its key; the old one verifies until %s", h.Name, h.PrevKeyUntil.Format(time.RFC3339))}
 		})
+	if err == nil {
+		// This replica drops its copy now; the others find out at the
+		// next request (SpendNonce).
+		s.keys.drop(h.Name)
+	}
+	return h, err
 }
 
 // RevokeHost revokes host name (admin by): its next request is refused,
@@ -174,6 +193,7 @@ func (s *Service) RevokeHost(ctx context.Context, by, name string) (db.Host, err
 		return db.AuditEvent{At: now, User: by, Action: "host.revoked", Detail: fmt.Sprintf("host %q revoked", h.Name)}
 	})
 	if err == nil {
+		s.keys.drop(name)
 		s.Hub.Wake(hostKey(name))
 	}
 	return h, err

@@ -89,6 +89,9 @@ func (s *Service) Confirm(ctx context.Context, name string, gen int64) (db.Host,
 func (s *Service) Desired(ctx context.Context, a Agent, after int64, wait time.Duration) (agentapi.Desired, error) {
 	s.init()
 	wait = min(max(wait, 0), agentapi.MaxWait)
+	if err := s.pacer.wait(ctx, a.Host.ID, s.PollFloor); err != nil {
+		return agentapi.Desired{}, err
+	}
 	// Subscribed before the first read, so a wake-up in between is kept.
 	woken, cancel := s.Hub.Subscribe(hostKey(a.Host.Name))
 	defer cancel()
@@ -108,14 +111,24 @@ func (s *Service) Desired(ctx context.Context, a Agent, after int64, wait time.D
 	}
 }
 
-// desired reads host name's desired state; ready says whether it is news
-// for an agent that has seen generation after.
+// PreviewAgain is how long a preview handed to an agent waits before it
+// is offered again: an agent that cannot answer one (its answer refused
+// as too large, say) must not find it in every poll, each answered at
+// once, until the requester gives up. Within PreviewWait it is offered
+// at most four times.
+const PreviewAgain = 10 * time.Second
+
+// desired reads host id's desired state; ready says whether it is news
+// for an agent that has seen generation after. It reads only what the
+// answer needs (db.HostPollState), and previews only when one is due.
 func (s *Service) desired(ctx context.Context, name string, id, after int64) (agentapi.Desired, bool, error) {
-	h, err := s.DB.HostByName(ctx, name)
+	now := s.now()
+	offer := db.PreviewOffer{Since: now.Add(-PreviewWait), Again: now.Add(-PreviewAgain)}
+	h, err := s.DB.HostPollState(ctx, id, offer)
 	if err != nil {
 		return agentapi.Desired{}, false, err
 	}
-	if h.RevokedAt != nil {
+	if h.Revoked {
 		return agentapi.Desired{}, false, fmt.Errorf("%w: host %q is revoked", ErrUnauthorized, name)
 	}
 	d := agentapi.Desired{Generation: h.Generation, Confirm: h.Confirm, PollSeconds: s.PollSeconds}
@@ -125,16 +138,18 @@ func (s *Service) desired(ctx context.Context, name string, id, after int64) (ag
 			return agentapi.Desired{}, false, fmt.Errorf("host %q: decode desired change: %w", name, err)
 		}
 	}
-	pending, err := s.DB.PendingPreviews(ctx, id, s.now().Add(-PreviewWait))
-	if err != nil {
-		return agentapi.Desired{}, false, err
-	}
-	for _, p := range pending {
-		pr := agentapi.PreviewRequest{ID: p.ID}
-		if err := json.Unmarshal(p.Keys, &pr.Keys); err != nil {
-			return agentapi.Desired{}, false, fmt.Errorf("host %q: decode preview %s: %w", name, p.ID, err)
+	if h.PreviewDue {
+		offered, err := s.DB.OfferPreviews(ctx, id, offer, now)
+		if err != nil {
+			return agentapi.Desired{}, false, err
 		}
-		d.Previews = append(d.Previews, pr)
+		for _, p := range offered {
+			pr := agentapi.PreviewRequest{ID: p.ID}
+			if err := json.Unmarshal(p.Keys, &pr.Keys); err != nil {
+				return agentapi.Desired{}, false, fmt.Errorf("host %q: decode preview %s: %w", name, p.ID, err)
+			}
+			d.Previews = append(d.Previews, pr)
+		}
 	}
 	return d, h.Generation > after || len(d.Previews) > 0, nil
 }

@@ -92,6 +92,7 @@ func (s *Service) Enroll(ctx context.Context, req agentapi.EnrollRequest, from s
 	if err != nil {
 		return db.Host{}, err
 	}
+	s.keys.drop(h.Name)
 	s.Hub.Wake(hostKey(h.Name))
 	return h, nil
 }

@@ -70,6 +70,9 @@ type Service struct {
 	// Reports bounds how often one host may report; zero means
 	// DefaultReportLimit.
 	Reports ReportLimit
+	// PollFloor is the least time between two answers to one host's
+	// polls (DefaultPollFloor if 0).
+	PollFloor time.Duration
 	// Results, if set, is told the results of every accepted report,
 	// with the host its signature names: serve sets it to the change
 	// service's RecordRemoteResults, so a remote change's row follows
@@ -77,8 +80,9 @@ type Service struct {
 	Results func(ctx context.Context, host string, results []agentapi.Result) error
 
 	once     sync.Once
-	limiters limiters
 	refusals refusals
+	keys     keyCache
+	pacer    pacer
 }
 
 func (s *Service) init() {
@@ -97,6 +101,9 @@ func (s *Service) init() {
 		}
 		if s.SampleEvery <= 0 {
 			s.SampleEvery = 30 * time.Second
+		}
+		if s.PollFloor <= 0 {
+			s.PollFloor = DefaultPollFloor
 		}
 		if s.Reports.Every <= 0 {
 			s.Reports = DefaultReportLimit

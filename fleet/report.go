@@ -3,48 +3,36 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"portpanel/agentapi"
 	"portpanel/db"
 )
 
 // ReportLimit bounds how often one host may report: Every on average,
-// Burst at once (a result right after a poll's report).
-type ReportLimit struct {
-	Every time.Duration
-	Burst int
-}
+// Burst at once (a result right after a poll's report). The database
+// keeps its state in the host's row, so it holds across replicas.
+type ReportLimit = db.ReportLimit
 
 // DefaultReportLimit lets an agent report after every poll and every
 // result, and stops one that loops.
 var DefaultReportLimit = ReportLimit{Every: 2 * time.Second, Burst: 5}
 
-// limiters holds a token bucket per host (golang.org/x/time/rate, the
-// Go team's limiter, rather than a hand-made one). Per process: with
-// replicas a host gets each one's allowance, which still bounds it.
-type limiters struct {
-	mu sync.Mutex
-	m  map[int64]*rate.Limiter
+// TooManyError is a report refused for coming faster than the service's
+// ReportLimit allows (it is ErrTooMany). RetryAfter is when a report will
+// be accepted again: one Every of the limit, a report's worth.
+type TooManyError struct {
+	Host       string
+	RetryAfter time.Duration
 }
 
-func (s *Service) allowReport(id int64, now time.Time) bool {
-	s.limiters.mu.Lock()
-	defer s.limiters.mu.Unlock()
-	if s.limiters.m == nil {
-		s.limiters.m = map[int64]*rate.Limiter{}
-	}
-	l := s.limiters.m[id]
-	if l == nil {
-		l = rate.NewLimiter(rate.Every(s.Reports.Every), s.Reports.Burst)
-		s.limiters.m[id] = l
-	}
-	return l.AllowN(now, 1)
+func (e *TooManyError) Error() string {
+	return fmt.Sprintf("host %q: %s: retry after %s", e.Host, ErrTooMany, e.RetryAfter)
 }
+
+func (e *TooManyError) Unwrap() error { return ErrTooMany }
 
 // maxPollSeconds bounds the poll interval an agent may state, so a host
 // cannot stay "not stale" for days by claiming a long interval.
@@ -56,9 +44,6 @@ const maxPollSeconds = 3600
 // stamps its own clock as the report's time.
 func (s *Service) RecordReport(ctx context.Context, a Agent, rep agentapi.Report) (db.Host, error) {
 	now := s.now()
-	if !s.allowReport(a.Host.ID, now) {
-		return db.Host{}, fmt.Errorf("host %q: %w", a.Host.Name, ErrTooMany)
-	}
 	if rep.PollSeconds < 1 || rep.PollSeconds > maxPollSeconds {
 		return db.Host{}, fmt.Errorf("%w: poll_seconds %d: give 1 to %d", ErrInvalid, rep.PollSeconds, maxPollSeconds)
 	}
@@ -67,7 +52,7 @@ func (s *Service) RecordReport(ctx context.Context, a Agent, rep agentapi.Report
 		return db.Host{}, fmt.Errorf("encode observed state of host %q: %w", a.Host.Name, err)
 	}
 	r := db.HostReport{At: now, Version: clip(rep.Version, 64), PollSeconds: rep.PollSeconds,
-		ObserveOnly: rep.ObserveOnly, Observed: observed, SampleEvery: s.SampleEvery}
+		ObserveOnly: rep.ObserveOnly, Observed: observed, SampleEvery: s.SampleEvery, Limit: s.Reports}
 	for _, res := range rep.Results {
 		if res.State != agentapi.ResultUnconfirmed {
 			r.Settled = append(r.Settled, res.Generation)
@@ -85,6 +70,9 @@ func (s *Service) RecordReport(ctx context.Context, a Agent, rep agentapi.Report
 		}
 	}
 	h, err := s.DB.RecordHostReport(ctx, a.Host.ID, r)
+	if errors.Is(err, db.ErrRateLimited) {
+		return db.Host{}, &TooManyError{Host: a.Host.Name, RetryAfter: s.Reports.Every}
+	}
 	if err != nil || s.Results == nil || len(rep.Results) == 0 {
 		return h, err
 	}

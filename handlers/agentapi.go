@@ -193,8 +193,10 @@ func (a *AgentAPI) error(err error, c echo.Context) {
 	case status == http.StatusUnauthorized:
 		a.Log.Warn("agent request refused", "path", r.URL.Path, "remote", peer(c), "reason", err.Error())
 	}
-	if status == http.StatusTooManyRequests {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(fleet.DefaultReportLimit.Every/time.Second)))
+	if tm := (*fleet.TooManyError)(nil); errors.As(err, &tm) {
+		// Whole seconds, rounded up: 0 would invite the busy retry the
+		// limit is there to stop.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int((tm.RetryAfter+time.Second-1)/time.Second))))
 	}
 	if err := c.JSON(status, map[string]string{"error": msg}); err != nil {
 		a.Log.Error("write agent error response", "err", err)

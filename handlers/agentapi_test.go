@@ -273,3 +273,25 @@ func TestAgentRotatesItsKey(t *testing.T) {
 		}
 	})
 }
+
+// The 429's Retry-After is the service's own limit, rounded up to whole
+// seconds, not the default's.
+func TestAgentReportRetryAfterIsTheServiceLimit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newAgentEnv(t, d)
+		e.fleet.Reports = fleet.ReportLimit{Every: 6500 * time.Millisecond, Burst: 1}
+		web1 := newTestAgent("web1")
+		e.enroll(web1)
+		if code, body := e.do(e.signed(web1, "POST", agentapi.PathReport, reportBody(20000), time.Time{})); code != http.StatusNoContent {
+			t.Fatalf("first report: %d %s", code, body)
+		}
+		resp, err := http.DefaultClient.Do(e.signed(web1, "POST", agentapi.PathReport, reportBody(20000), time.Time{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "7" {
+			t.Errorf("second report: %d, Retry-After %q; want 429, 7", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+}
