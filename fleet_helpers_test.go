@@ -44,6 +44,8 @@ type fleetWorld struct {
 	replicas [2]*fleetReplica
 	hosts    map[string]*fleetHost
 	procs    []*fleetProc // every process started, for the failure log
+	// serveArgs are more flags for every replica (--require-approval).
+	serveArgs []string
 }
 
 // fleetProc is one process the test started, in its own process group so
@@ -119,7 +121,14 @@ func (p *fleetProc) wait(t *testing.T, want string) *os.ProcessState {
 
 func newFleetWorld(t *testing.T, bin string) *fleetWorld {
 	t.Helper()
-	w := &fleetWorld{t: t, bin: bin, dir: t.TempDir(), dsn: pgtest.Database(t), hosts: map[string]*fleetHost{}}
+	return newFleetWorldOn(t, bin, pgtest.Database(t))
+}
+
+// newFleetWorldOn is newFleetWorld on the database dsn (a SQLite file
+// serves one replica).
+func newFleetWorldOn(t *testing.T, bin, dsn string) *fleetWorld {
+	t.Helper()
+	w := &fleetWorld{t: t, bin: bin, dir: t.TempDir(), dsn: dsn, hosts: map[string]*fleetHost{}}
 	// Registered before any process, so it runs after every kill: what
 	// each process said, in start order.
 	t.Cleanup(func() {
@@ -188,6 +197,7 @@ func (w *fleetWorld) startReplica(t *testing.T, i int) *fleetReplica {
 		"--sysctl-file", filepath.Join(r.root, "etc", "sysctl.conf"), "--config-root", r.root,
 		// Its own local host reads a stand-in: only the agents' kernels are under test.
 		"--proc-sys", r.procSys, "--boot-reader", "procps")
+	cmd.Args = append(cmd.Args, w.serveArgs...)
 	cmd.Env = crashEnviron()
 	r.proc = w.start(t, name, cmd)
 	deadline := time.Now().Add(fleetWait)
@@ -209,9 +219,13 @@ func (w *fleetWorld) startReplica(t *testing.T, i int) *fleetReplica {
 	}
 }
 
-// servers is the agents' --server: both replicas' sockets.
+// servers is the agents' --server: the replicas' sockets.
 func (w *fleetWorld) servers() string {
-	return "unix://" + w.replicas[0].sock + ",unix://" + w.replicas[1].sock
+	s := "unix://" + w.replicas[0].sock
+	if w.replicas[1] != nil {
+		s += ",unix://" + w.replicas[1].sock
+	}
+	return s
 }
 
 // call sends one user API request with the admin's token.

@@ -57,8 +57,10 @@ type RemoteHost struct {
 
 // DefaultRemoteWait is how long a request waits for an agent's preview,
 // or for its result of a remote change, when Service.RemoteWait is not
-// set: one long poll and a little more.
-const DefaultRemoteWait = 35 * time.Second
+// set. An agent long-polling is woken at once, so the answer takes about
+// a round trip; the bound is for an agent that is away, and stays under
+// the terminal client's default 30 s timeout so that it hears why.
+const DefaultRemoteWait = 25 * time.Second
 
 // NoAnswerError says a host's agent did not answer in time: nothing was
 // changed.
