@@ -17,6 +17,15 @@ import (
 
 var target = sysctl.Range{Low: 20000, High: 40000}
 
+// unconfirmed is an enrolled host with 20000 40000 applied, to be
+// confirmed within seconds: the generation and its reported result.
+func unconfirmed(t *testing.T, cp ControlPlane, within int) (*Host, int64, agentapi.Result) {
+	t.Helper()
+	h := enrolledHost(t, cp)
+	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", within))
+	return h, gen, resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+}
+
 func confirmed(r string, within int) *agentapi.DesiredChange {
 	dc := setRange(r, "INC-3: try it")
 	dc.ConfirmWithin = within
@@ -30,11 +39,7 @@ func revertWhen(gone func(ControlPlane)) func(t *testing.T, cp ControlPlane) {
 }
 
 func revertWhenGone(t *testing.T, cp ControlPlane, gone func(ControlPlane)) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
-	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
-	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h, _, res := unconfirmed(t, cp, 2)
 	if h.kernel() != target || res.Deadline.IsZero() {
 		t.Fatalf("kernel %v, deadline %v", h.kernel(), res.Deadline)
 	}
@@ -56,11 +61,7 @@ func revertWhenGone(t *testing.T, cp ControlPlane, gone func(ControlPlane)) {
 // The agent is down when the deadline passes: it reverts at its next
 // start, before talking to anyone, and reports reverted.
 func revertAcrossRestart(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
-	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
-	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h, gen, res := unconfirmed(t, cp, 2)
 	h.stop()
 	time.Sleep(time.Until(res.Deadline) + 200*time.Millisecond)
 	if h.kernel() != target {
@@ -74,11 +75,7 @@ func revertAcrossRestart(t *testing.T, cp ControlPlane) {
 // The agent restarts with a new enrollment token while the control plane
 // is gone: its enrollment waits, its deadline does not.
 func revertWhileEnrolling(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
-	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 2))
-	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h, _, res := unconfirmed(t, cp, 2)
 	h.stop()
 	token := cp.Token()
 	cp.Stop()
@@ -90,11 +87,7 @@ func revertWhileEnrolling(t *testing.T, cp ControlPlane) {
 
 // A confirmation in time keeps the change.
 func confirmKeeps(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
-	gen := cp.Set(h.cfg.Name, confirmed("20000 40000", 3))
-	res := resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultUnconfirmed, 10*time.Second)
+	h, gen, res := unconfirmed(t, cp, 3)
 	cp.Confirm(h.cfg.Name, gen)
 	resultOf(t, cp, h.cfg.Name, gen, agentapi.ResultConfirmed, 10*time.Second)
 	time.Sleep(time.Until(res.Deadline) + 1500*time.Millisecond)
@@ -106,9 +99,7 @@ func confirmKeeps(t *testing.T, cp ControlPlane) {
 // A revoked host keeps its key and state, backs off, and comes back with
 // a new token and the same key.
 func unauthorized(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 	files := stateFiles(t, h.cfg.StateDir)
 	cp.Revoke(h.cfg.Name)
 	before := cp.Refusals()
@@ -161,9 +152,7 @@ func stateFiles(t *testing.T, dir string) map[string]string {
 // A key old enough is replaced without a refused request, and reports go
 // on with the new one.
 func rotateKey(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 	h.stop()
 	keyFile := filepath.Join(h.cfg.StateDir, "host.key")
 	old, _ := os.ReadFile(keyFile)
@@ -197,9 +186,7 @@ func rotateKey(t *testing.T, cp ControlPlane) {
 // installed the new key: at its next start it finds that the control
 // plane knows only the new key and installs it.
 func rotationInterrupted(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 	h.stop()
 	st, err := agent.OpenState(h.cfg.StateDir)
 	if err != nil {

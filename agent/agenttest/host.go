@@ -60,6 +60,15 @@ func newHost(t *testing.T, server string) *Host {
 	return h
 }
 
+// enrolledHost is a host whose agent runs and has reported once.
+func enrolledHost(t *testing.T, cp ControlPlane) *Host {
+	t.Helper()
+	h := newHost(t, cp.URL())
+	h.start(cp.Token())
+	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	return h
+}
+
 // start runs the agent with token (may be "") until stop.
 func (h *Host) start(token string) {
 	h.t.Helper()

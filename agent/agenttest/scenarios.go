@@ -133,9 +133,7 @@ func enrollThenRestart(t *testing.T, cp ControlPlane) {
 }
 
 func applyThroughThePipeline(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 
 	pv := cp.Preview(h.cfg.Name, map[string]string{agentapi.KeyRange: "20000 40000"})
 	if pv.Error != "" || pv.File != h.file || !strings.Contains(pv.Diff, "+"+rangeLine("20000 40000")) {
@@ -173,9 +171,7 @@ func applyThroughThePipeline(t *testing.T, cp ControlPlane) {
 }
 
 func refusals(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 	for _, c := range []struct {
 		name string
 		dc   *agentapi.DesiredChange
@@ -257,9 +253,7 @@ func failover(t *testing.T, cp ControlPlane) {
 // A set of both keys, then its rollback as a later generation: the
 // kernel gets both values back and the file its bytes.
 func rollbackByteForByte(t *testing.T, cp ControlPlane) {
-	h := newHost(t, cp.URL())
-	h.start(cp.Token())
-	reportAfter(t, cp, h.cfg.Name, time.Time{})
+	h := enrolledHost(t, cp)
 	dc := setRange("20000 40001", "INC-6: room, and a listener kept out")
 	dc.Keys[agentapi.KeyReserved] = "20080,30000-30009"
 	gen := cp.Set(h.cfg.Name, dc)
