@@ -18,7 +18,7 @@ import (
 
 // adminOpts are the admin commands' flag values.
 type adminOpts struct {
-	db, role, user, name, expires *string
+	db, role, user, name, expires, to *string
 	fromStdin                     *bool
 }
 
@@ -42,6 +42,8 @@ func adminFlags(cmd string, stderr io.Writer) (*flag.FlagSet, adminOpts) {
 		o.expires = fs.String("expires", "never", "never, a number of days (90d) or a date (YYYY-MM-DD, from 00:00 UTC)")
 	case "token list":
 		o.user = fs.String("user", "", "list only this user's tokens")
+	case "db copy":
+		o.to = fs.String("to", "", "the empty database to copy into: a postgres:// URL (required)")
 	}
 	return fs, o
 }
@@ -127,7 +129,7 @@ func adminCommands() []*cobra.Command {
 	return []*cobra.Command{
 		adminCommand("serve [flags]", "start the web panel", "  PORTPANEL_SYSCTL_FILE=/etc/sysctl.d/90-portpanel.conf portpanel serve --require-approval",
 			serveFlags, func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) error { return serve(ctx, a, o, e) }),
-		user, token, agentCommand(),
+		user, token, dbCommand(), agentCommand(),
 		adminCommand("version", "print the version, commit and Go release", "", nil,
 			func(_ context.Context, _ []string, _ io.Reader, o, _ io.Writer) error { return version(o) }),
 	}

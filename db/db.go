@@ -112,7 +112,7 @@ func (d *DB) setUp(ctx context.Context) error {
 
 // migrate applies the pending migrations.
 func (d *DB) migrate(ctx context.Context) error {
-	p, err := newMigrator(d.sql, d.dialect)
+	p, err := newMigrator(ctx, d.sql, d.dialect)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (d *DB) migrate(ctx context.Context) error {
 // migrations and, on SQLite, the Go one (rolesMigration; PostgreSQL's
 // version 3 is SQL): no global goose state, and no output unless
 // WithVerbose, which we leave off.
-func newMigrator(sqlDB *sql.DB, dialect Dialect) (*goose.Provider, error) {
+func newMigrator(ctx context.Context, sqlDB *sql.DB, dialect Dialect) (*goose.Provider, error) {
 	fsys, err := migrationsFor(dialect)
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func newMigrator(sqlDB *sql.DB, dialect Dialect) (*goose.Provider, error) {
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	if dialect == Postgres {
 		gooseDialect = goose.DialectPostgres
-		locker, err := pgMigrationLocker()
+		locker, err := pgMigrationLocker(ctx, sqlDB)
 		if err != nil {
 			return nil, fmt.Errorf("set up migrations: %w", err)
 		}

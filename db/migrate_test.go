@@ -43,7 +43,7 @@ func eachAt(t *testing.T, version int64, fn func(t *testing.T, d *DB, p *goose.P
 func migratedTo(t *testing.T, sqlDB *sql.DB, dialect Dialect, version int64) (*DB, *goose.Provider) {
 	t.Helper()
 	t.Cleanup(func() { sqlDB.Close() })
-	p, err := newMigrator(sqlDB, dialect)
+	p, err := newMigrator(context.Background(), sqlDB, dialect)
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
 	}

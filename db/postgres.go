@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -78,8 +79,18 @@ func Describe(dsn string) string {
 
 // pgMigrationLocker makes goose take a PostgreSQL advisory lock while it
 // migrates, so two replicas starting at once do not both apply a version.
-func pgMigrationLocker() (lock.SessionLocker, error) {
-	return lock.NewPostgresSessionLocker()
+// The lock is the schema's, not goose's one id for every database:
+// portpanel's tables live in the connection's schema, and installations
+// (or tests) in other schemas of the same database have nothing to wait
+// for. Retried every second, not goose's five, for at most five minutes.
+func pgMigrationLocker(ctx context.Context, sqlDB *sql.DB) (lock.SessionLocker, error) {
+	var schema string
+	if err := sqlDB.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return nil, fmt.Errorf("read the current schema: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("portpanel migrations\x00" + schema))
+	return lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
 }
 
 // registerBoolInts lets a Go bool be the argument for an integer column:
