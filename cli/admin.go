@@ -19,7 +19,7 @@ import (
 // adminOpts are the admin commands' flag values.
 type adminOpts struct {
 	db, role, user, name, expires, to *string
-	fromStdin                     *bool
+	fromStdin                         *bool
 }
 
 // adminFlags defines the flags of the admin command cmd ("user add", "token
