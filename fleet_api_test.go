@@ -48,11 +48,10 @@ func (r *fleetReplica) auditEvents(t *testing.T) []auditEvent {
 
 // enrollStatus sends an enrollment request with token, as host name with
 // a fresh key, straight to the agent socket, and returns the status.
-func enrollStatus(t *testing.T, sock, token, name string) int {
-	t.Helper()
+func enrollStatus(sock, token, name string) (int, error) {
 	pub, _, err := agentapi.GenerateKey()
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	body, _ := json.Marshal(agentapi.EnrollRequest{Token: token, Name: name, PublicKey: agentapi.EncodePublicKey(pub)})
 	hc := &http.Client{Timeout: fleetWait, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -60,10 +59,10 @@ func enrollStatus(t *testing.T, sock, token, name string) int {
 	}}}
 	resp, err := hc.Post("http://agent.sock"+agentapi.PathEnroll, "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("POST %s on %s: %v", agentapi.PathEnroll, sock, err)
+		return 0, fmt.Errorf("POST %s on %s: %w", agentapi.PathEnroll, sock, err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 // remoteChange posts a change for host and returns its id: 201 when the

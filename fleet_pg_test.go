@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,21 @@ func pgCtl(t *testing.T, data string, args ...string) {
 func pgStop(t *testing.T, data string) { pgCtl(t, data, "-m", "fast", "stop") }
 func pgStart(t *testing.T, data string) {
 	pgCtl(t, data, "-l", filepath.Join(filepath.Dir(data), "log"), "restart")
+}
+
+// answering waits until every replica answers the user API again, as it
+// must once PostgreSQL is back.
+func (w *fleetWorld) answering(t *testing.T) {
+	t.Helper()
+	for _, r := range w.replicas {
+		eventually(t, fleetWait, r.name+" answers again once PostgreSQL is back", func() string {
+			code, body, err := r.call(http.MethodGet, "/api/v1/changes", nil)
+			if err != nil || code != http.StatusOK {
+				return fmt.Sprintf("%d %v %s", code, err, body)
+			}
+			return ""
+		})
+	}
 }
 
 // observedRange is the runtime range in a stored report, as "LOW HIGH".
