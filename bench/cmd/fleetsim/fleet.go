@@ -209,6 +209,9 @@ func (s *sim) timeChanges(ctx context.Context, agents []*agent) (applied, wakes 
 				fmt.Fprintf(s.out, "# change %d on %s: the agent refused it\n", i+1, a.name)
 			} else {
 				applied = append(applied, d)
+				if d > time.Second {
+					fmt.Fprintf(s.out, "# change %d on %s: applied after %.0f ms\n", i+1, a.name, ms(d))
+				}
 			}
 		case <-time.After(agentapi.MaxWait + 10*time.Second):
 			s.untrack(a.name)

@@ -105,7 +105,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &sim{o: o, out: out, ctx: ctx, agentClient: &http.Client{Transport: tr}, agentBase: base,
-		api:     &userAPI{c: &http.Client{Timeout: 30 * time.Second}, base: o.api, token: token},
+		// A remote change answers once its host applied it, after a preview
+		// round trip: up to fleet.PreviewWait and a poll; two minutes bound both.
+		api:     &userAPI{c: &http.Client{Timeout: 2 * time.Minute}, base: o.api, token: token},
 		tracked: map[string]*tracked{}}
 
 	agents, err := s.enrollAll(ctx)
