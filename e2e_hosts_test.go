@@ -117,6 +117,7 @@ func TestBrowserHosts(t *testing.T) {
 	if !strings.HasPrefix(token, "ppe_") {
 		b.fatalf("the page shows the token %q", token)
 	}
+	b.wantText(`[data-testid="enroll-command"]`, "portpanel agent --server unix://"+sock+" --enroll-token TOKEN --state-dir /var/lib/portpanel-agent")
 	b.screenshot("enrollment-created")
 
 	lb := newAgent(t, sock, "lb-01")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -265,4 +266,23 @@ func decodeAnswer(a answer, v any) error {
 		return fmt.Errorf("read the panel's answer: %w", err)
 	}
 	return nil
+}
+
+// agentURL is --agent-listen as an agent's --server names it: the socket
+// as unix:///PATH, a TCP address with TLS as https://HOST:PORT. "" when
+// there is none an agent could use as given: no listener, plain TCP (the
+// agent speaks https:// or a socket), or an address for every interface.
+func agentURL(listen string, tls bool) string {
+	a, err := parseAgentListen(listen)
+	switch {
+	case listen == "" || err != nil:
+		return ""
+	case a.network == "unix":
+		return "unix://" + a.addr
+	}
+	host, _, err := net.SplitHostPort(a.addr)
+	if ip := net.ParseIP(host); err != nil || !tls || host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
+	}
+	return "https://" + a.addr
 }

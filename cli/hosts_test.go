@@ -120,3 +120,25 @@ func TestHostsCLI(t *testing.T) {
 		t.Errorf("hosts show of an unknown host: %s", r)
 	}
 }
+
+func TestAgentURL(t *testing.T) {
+	for _, c := range []struct {
+		listen string
+		tls    bool
+		want   string
+	}{
+		{"", true, ""},
+		{"unix:/run/portpanel/agent.sock", false, "unix:///run/portpanel/agent.sock"},
+		{"unix:///run/portpanel/agent.sock", true, "unix:///run/portpanel/agent.sock"},
+		{"panel.example:8443", true, "https://panel.example:8443"},
+		{"panel.example:8443", false, ""},
+		{":8443", true, ""},
+		{"0.0.0.0:8443", true, ""},
+		{"[::]:8443", true, ""},
+		{"10.0.0.1:8443", true, "https://10.0.0.1:8443"},
+	} {
+		if got := agentURL(c.listen, c.tls); got != c.want {
+			t.Errorf("agentURL(%q, tls %v) = %q, want %q", c.listen, c.tls, got, c.want)
+		}
+	}
+}

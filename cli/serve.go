@@ -233,6 +233,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	hub, runHub := wakeHub(d, log)
 	fl := &fleet.Service{DB: d, Hub: hub, Now: time.Now, SampleEvery: cfg.sampleInterval}
 	h.Fleet = fl
+	h.AgentURL = agentURL(cfg.agentListen, tlsConf != nil)
 	// Remote changes: the change service sends through the fleet, and
 	// each agent's reported results move its changes' rows.
 	svc.Fleet, fl.Results = change.FleetService{Fleet: fl}, svc.RecordRemoteResults

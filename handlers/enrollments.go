@@ -70,7 +70,7 @@ func (h *Handlers) CreateEnrollment(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, http.StatusCreated, views.EnrollmentCreated(views.EnrollmentCreatedPage{Chrome: ch, Enrollment: t, Token: secret}))
+	return render(c, http.StatusCreated, views.EnrollmentCreated(views.EnrollmentCreatedPage{Chrome: ch, Enrollment: t, Token: secret, Server: h.AgentURL}))
 }
 
 // RevokeEnrollment is a token's Revoke button.

@@ -62,6 +62,10 @@ type Handlers struct {
 	// Fleet is fleet mode's control plane (hosts, enrollment, desired
 	// state); the agent API itself is AgentAPI, on its own listener.
 	Fleet *fleet.Service
+	// AgentURL is the agent listener as an agent's --server names it, for
+	// the command the new enrollment token's page shows; "" when serve
+	// has no agent listener or agents could not dial it as given.
+	AgentURL string
 	// Syslog sends the audit log to --syslog; nil when it is not set.
 	// /metrics reports what it sent and dropped.
 	Syslog *auditlog.Forwarder
