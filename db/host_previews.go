@@ -48,17 +48,6 @@ func (d *DB) AddPreview(ctx context.Context, p HostPreview) (HostPreview, error)
 	return p, nil
 }
 
-// PendingPreviews returns host id's unanswered previews asked at or after
-// since, oldest first.
-func (d *DB) PendingPreviews(ctx context.Context, id int64, since time.Time) ([]HostPreview, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+previewColumns+` FROM host_previews
-		WHERE host_id = $1 AND answered_at IS NULL AND created_at >= $2 ORDER BY created_at, id`, id, toMS(since))
-	if err != nil {
-		return nil, fmt.Errorf("list pending previews of host %d: %w", id, err)
-	}
-	return collect(rows, scanPreview, "list pending previews")
-}
-
 // Preview returns preview id, or ErrNotFound.
 func (d *DB) Preview(ctx context.Context, id string) (HostPreview, error) {
 	p, err := scanPreview(d.sql.QueryRowContext(ctx, `SELECT `+previewColumns+` FROM host_previews WHERE id = $1`, id))

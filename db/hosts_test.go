@@ -146,8 +146,15 @@ func TestPreviewAnsweredOnceByItsHostOnly(t *testing.T) {
 		if _, err := d.AddPreview(ctx, db.HostPreview{ID: "p1", HostID: w1.ID, Keys: []byte(`{}`), CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
-		if p, err := d.PendingPreviews(ctx, w1.ID, t0); err != nil || len(p) != 1 {
-			t.Fatalf("pending = %v, %v", p, err)
+		offer := db.PreviewOffer{Since: t0, Again: t0.Add(-time.Second)}
+		if p, err := d.OfferPreviews(ctx, w2.ID, offer, t0); err != nil || len(p) != 0 {
+			t.Fatalf("another host's previews offered = %v, %v; want none", p, err)
+		}
+		if p, err := d.OfferPreviews(ctx, w1.ID, offer, t0); err != nil || len(p) != 1 || p[0].ID != "p1" {
+			t.Fatalf("offered = %v, %v; want p1", p, err)
+		}
+		if p, err := d.OfferPreviews(ctx, w1.ID, offer, t0); err != nil || len(p) != 0 {
+			t.Fatalf("offered again at once = %v, %v; want nothing", p, err)
 		}
 		if err := d.AnswerPreview(ctx, w2.ID, "p1", []byte(`{}`), t0); !errors.Is(err, db.ErrNotFound) {
 			t.Errorf("answer by another host = %v, want ErrNotFound", err)
