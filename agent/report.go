@@ -165,10 +165,21 @@ func (a *Agent) Observe(ctx context.Context) (agentapi.Observed, error) {
 		}
 		o.Usage = u
 	}
-	for _, c := range a.svc.Collisions(st.Kernel.Range, st.Kernel.ReservedPorts) {
+	listeners := a.svc.Collisions(st.Kernel.Range, st.Kernel.ReservedPorts)
+	if n := len(listeners); n > maxListeners {
+		// A report over agentapi.MaxBodyBytes is refused whole, and the
+		// host would go stale: the first ones, and how many more.
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%d listening ports are inside the range; the report lists the first %d.", n, maxListeners))
+		listeners = listeners[:maxListeners]
+	}
+	for _, c := range listeners {
 		o.Listeners = append(o.Listeners, agentapi.Listener{Port: c.Port, Proto: c.Proto, Process: c.Process})
 	}
 	return o, nil
 }
+
+// maxListeners bounds the listeners a report lists, so a host with
+// thousands in its range still fits agentapi.MaxBodyBytes.
+const maxListeners = 1000
 
 func apiRange(r sysctl.Range) agentapi.Range { return agentapi.Range{Low: r.Low, High: r.High} }

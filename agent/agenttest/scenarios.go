@@ -1,9 +1,13 @@
 package agenttest
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +74,7 @@ var Scenarios = []Scenario{
 	{"FailOverToTheNextServer", failover},
 	{"RotateKeyWithoutDowntime", rotateKey},
 	{"RotationInterruptedByACrash", rotationInterrupted},
+	{"ManyListenersStillFit", manyListeners},
 }
 
 // Run runs every scenario as a subtest against a new control plane, each
@@ -273,4 +278,27 @@ func rollbackByteForByte(t *testing.T, cp ControlPlane) {
 	// Rolled back already: a second rollback of it is refused.
 	again := cp.Set(h.cfg.Name, &agentapi.DesiredChange{Operation: agentapi.OpRollback, RollbackOf: gen, Reason: "twice"})
 	resultOf(t, cp, h.cfg.Name, again, agentapi.ResultFailed, 10*time.Second)
+}
+
+// More listeners inside the range than a report lists: the first ones and
+// a warning, and the report still fits the control plane's size limit.
+func manyListeners(t *testing.T, cp ControlPlane) {
+	lim := syscall.Rlimit{Cur: 4096, Max: 4096}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	for port := 40000; port < 41100; port++ {
+		ln, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+	}
+	h := enrolledHost(t, cp)
+	rep, _ := cp.LastReport(h.cfg.Name)
+	if len(rep.Observed.Listeners) != 1000 || !slices.ContainsFunc(rep.Observed.Warnings, func(w string) bool {
+		return strings.Contains(w, "1100 listening ports")
+	}) {
+		t.Errorf("%d listeners reported, warnings %q", len(rep.Observed.Listeners), rep.Observed.Warnings)
+	}
 }
