@@ -86,7 +86,9 @@ func (a *agent) desired(ctx context.Context) (agentapi.Desired, error) {
 	wait := int(min(a.poll, agentapi.MaxWait) / time.Second)
 	url := fmt.Sprintf("%s%s?after=%d&wait=%d", a.sim.agentBase, agentapi.PathDesired, a.gen, wait)
 	var d agentapi.Desired
+	a.sim.note(a.name, "poll after=%d", a.gen)
 	err := call(ctx, a.sim.agentClient, "GET", url, nil, &d, nil, a.sign)
+	a.sim.note(a.name, "poll answered: generation %d, change %v, %d previews, err %v", d.Generation, d.Change != nil, len(d.Previews), err)
 	if err == nil {
 		a.sim.polls.Add(1)
 		a.sim.woke(a.name)
@@ -94,20 +96,21 @@ func (a *agent) desired(ctx context.Context) (agentapi.Desired, error) {
 	return d, err
 }
 
-// act does what d asks and reports at once when anything changed. It
-// returns whether it did anything.
+// act does what d asks and reports at once when a result is new (a
+// preview changes nothing, so it waits for the next report). It returns
+// whether it did anything.
 func (a *agent) act(ctx context.Context, d agentapi.Desired) bool {
-	did := false
+	did, results := len(d.Previews) > 0, false
 	for _, p := range d.Previews {
 		res := a.k.preview(p)
 		err := call(ctx, a.sim.agentClient, "POST", a.sim.agentBase+agentapi.PathPreview, res, nil, nil, a.sign)
+		a.sim.note(a.name, "preview %s answered: err %v", p.ID, err)
 		a.sim.count(err)
-		did = true
 	}
 	for _, g := range d.Confirm {
 		if a.k.confirm(g) {
 			a.addResult(agentapi.Result{Generation: g, State: agentapi.ResultConfirmed, At: time.Now()})
-			did = true
+			did, results = true, true
 		}
 	}
 	// The current generation only, once: an agent back from a long
@@ -120,10 +123,10 @@ func (a *agent) act(ctx context.Context, d agentapi.Desired) bool {
 				res = agentapi.Result{Generation: d.Generation, State: agentapi.ResultFailed, Error: err.Error(), At: time.Now()}
 			}
 			a.addResult(res)
-			did = true
+			did, results = true, true
 		}
 	}
-	if did {
+	if results {
 		a.report(ctx)
 	}
 	return did
@@ -154,6 +157,7 @@ func (a *agent) report(ctx context.Context) {
 	r := agentapi.Report{At: now, Version: version, PollSeconds: int(a.poll / time.Second),
 		Results: sent, Observed: a.k.observe(now)}
 	err := call(ctx, a.sim.agentClient, "POST", a.sim.agentBase+agentapi.PathReport, r, nil, nil, a.sign)
+	a.sim.note(a.name, "report of %d results: err %v", len(sent), err)
 	a.sim.reported(a.name, time.Since(now), sent, err)
 	if err != nil {
 		return

@@ -196,7 +196,7 @@ func (s *sim) timeChanges(ctx context.Context, agents []*agent) (applied, wakes 
 		if err := s.api.change(ctx, a.name, low, 60999, s.o.confirm); err != nil {
 			s.untrack(a.name)
 			failed++
-			fmt.Fprintf(s.out, "# change %d: %v\n", i+1, err)
+			fmt.Fprintf(s.out, "# change %d: %v; its agent meanwhile: %s\n", i+1, err, strings.Join(t.log, "; "))
 			if ctx.Err() != nil {
 				break
 			}
@@ -210,7 +210,7 @@ func (s *sim) timeChanges(ctx context.Context, agents []*agent) (applied, wakes 
 			} else {
 				applied = append(applied, d)
 				if d > time.Second {
-					fmt.Fprintf(s.out, "# change %d on %s: applied after %.0f ms\n", i+1, a.name, ms(d))
+					fmt.Fprintf(s.out, "# change %d on %s: applied after %.0f ms; its agent meanwhile: %s\n", i+1, a.name, ms(d), strings.Join(t.log, "; "))
 				}
 			}
 		case <-time.After(agentapi.MaxWait + 10*time.Second):

@@ -89,9 +89,9 @@ func (f *fakePlane) agentAPI(w http.ResponseWriter, r *http.Request) {
 		wait, _ := strconv.Atoi(r.URL.Query().Get("wait"))
 		f.mu.Lock()
 		h := f.hosts[s.Host]
-		wake := h.wake
+		wake, gen := h.wake, h.gen
 		f.mu.Unlock()
-		if h.gen <= after {
+		if gen <= after {
 			select {
 			case <-wake:
 			case <-time.After(time.Duration(wait) * time.Second):

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -69,6 +70,17 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 type tracked struct {
 	start, woke time.Time
 	done        chan time.Duration
+	// log is what its agent did meanwhile, shown when it was slow.
+	log []string
+}
+
+// note adds to a tracked host's log; untracked hosts cost a map lookup.
+func (s *sim) note(host, format string, args ...any) {
+	s.trackMu.Lock()
+	defer s.trackMu.Unlock()
+	if t, ok := s.tracked[host]; ok && len(t.log) < 50 {
+		t.log = append(t.log, fmt.Sprintf("+%.0fms ", ms(time.Since(t.start)))+fmt.Sprintf(format, args...))
+	}
 }
 
 // woke notes the first poll answer a tracked host got after its change.
