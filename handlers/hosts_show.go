@@ -75,6 +75,7 @@ func (h *Handlers) ShowHost(c echo.Context) error {
 	if a := v.Applied; a.State != "" && a.At != nil {
 		p.Results = []agentapi.Result{{Generation: a.Generation, State: a.State, Error: a.Error, At: *a.At}}
 	}
+	p.ChangeForm = h.hostChangeForm(u, v, ch.CSRF)
 	return render(c, http.StatusOK, views.Host(p))
 }
 

@@ -143,6 +143,9 @@ type HostPage struct {
 	Audit     []db.AuditEvent
 	// CanRevoke: the viewer is an admin and the host is not revoked yet.
 	CanRevoke bool
+	// ChangeForm, when not nil, is the form that changes the host's range
+	// (an operator's view of a host that takes changes).
+	ChangeForm *HostChange
 }
 
 // hostWindowURL is the host page over window.

@@ -78,8 +78,11 @@ type ChangeForm struct {
 	SetReserved   bool
 	ReservedPorts string
 	BaseReserved  string
-	Errors        map[string]string
-	Error         string
+	// BaseGeneration is a remote host's desired-state generation the
+	// author saw ("" for the local host).
+	BaseGeneration string
+	Errors         map[string]string
+	Error          string
 }
 
 // ConfirmWindows are the auto-revert choices the form offers, in seconds.
@@ -91,6 +94,9 @@ var ConfirmWindows = []int{0, 120, 300, 900, 3600}
 // with confirm=yes.
 type PreviewPage struct {
 	Chrome
+	// Host is the enrolled host the change is for ("" for the local
+	// host): the forms post to its route.
+	Host          string
 	Form          ChangeForm
 	Before, After sysctl.Range
 	Warnings      []string

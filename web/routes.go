@@ -52,6 +52,7 @@ func Routes(h *handlers.Handlers) []Route {
 		{get, "/hosts", viewer, h.ListHosts},
 		{get, "/hosts/:name", viewer, h.ShowHost},
 		{post, "/hosts/:name/revoke", admin, h.RevokeHost},
+		{post, "/hosts/:name/changes", operator, h.HostCreateChange},
 		{get, "/enrollments", admin, h.ListEnrollments},
 		{post, "/enrollments", admin, h.CreateEnrollment},
 		{post, "/enrollments/:id/revoke", admin, h.RevokeEnrollment},
