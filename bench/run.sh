@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick]: the benchmark suite (issues 6 and 12; the
-# targets are in BENCHMARKS.md). Builds portpanel and
+# bench/run.sh [--quick]: the benchmark suite (issues 6, 12 and 19;
+# the targets are in BENCHMARKS.md; the fleet's store is
+# $PORTPANEL_BENCH_PG, else $PORTPANEL_TEST_PG, else a throwaway cluster:
+# bench/fleet.sh). Builds portpanel and
 # the tools in bench/cmd, measures each target side by side in this one
 # run, and prints one line per target: NAME MEASURED TARGET PASS|FAIL
 # (lines starting with # are details). Exits 1 if a target fails; with
