@@ -21,6 +21,13 @@ func TestHostScan(t *testing.T) {
 	clock := time.Now()
 	f := &fleet.Service{DB: d, Now: func() time.Time { return clock }}
 	h := &Handlers{DB: d, Now: func() time.Time { return clock }}
+	report := func(id int64, low int) {
+		t.Helper()
+		o, _ := json.Marshal(agentapi.Observed{Runtime: agentapi.Range{Low: low, High: 60999}})
+		if _, err := d.RecordHostReport(ctx, id, db.HostReport{At: clock, PollSeconds: 30, Observed: o}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	enroll := func(name string) {
 		t.Helper()
 		token, _, err := f.CreateEnrollment(ctx, "root", "g", time.Hour)
@@ -32,10 +39,7 @@ func TestHostScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, _ := json.Marshal(agentapi.Observed{Runtime: agentapi.Range{Low: 32768, High: 60999}})
-		if _, err := d.RecordHostReport(ctx, host.ID, db.HostReport{At: clock, PollSeconds: 30, Observed: o}); err != nil {
-			t.Fatal(err)
-		}
+		report(host.ID, 32768)
 	}
 	list := func() map[string]hostView {
 		t.Helper()
@@ -59,5 +63,63 @@ func TestHostScan(t *testing.T) {
 	again := list()
 	if _, ok := again["b"]; !ok || again["a"].Observed != first["a"].Observed {
 		t.Errorf("a second later: b listed %v, a decoded again %v; want b listed, a's report decoded once", ok, again["a"].Observed != first["a"].Observed)
+	}
+}
+
+// Between full reads, a read takes only the hosts that changed: a new
+// report is seen (and decoded), the others keep their decoded documents,
+// and a host enrolled meanwhile takes its place by name.
+func TestHostScanReadsWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	clock := time.Now()
+	f := &fleet.Service{DB: d, Now: func() time.Time { return clock }}
+	h := &Handlers{DB: d, Now: func() time.Time { return clock }}
+	ids := map[string]int64{}
+	for _, name := range []string{"b", "d"} {
+		token, _, _ := f.CreateEnrollment(ctx, "root", "g", time.Hour)
+		pub, _, _ := agentapi.GenerateKey()
+		host, err := f.Enroll(ctx, agentapi.EnrollRequest{Token: token, Name: name, PublicKey: agentapi.EncodePublicKey(pub)}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = host.ID
+	}
+	o := func(low int) []byte {
+		b, _ := json.Marshal(agentapi.Observed{Runtime: agentapi.Range{Low: low, High: 60999}})
+		return b
+	}
+	for name, low := range map[string]int{"b": 30000, "d": 40000} {
+		if _, err := d.RecordHostReport(ctx, ids[name], db.HostReport{At: clock, PollSeconds: 30, Observed: o(low)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func() []hostView {
+		var out []hostView
+		if err := h.eachHost(ctx, func(v hostView) { out = append(out, v) }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := list()
+	clock = clock.Add(20 * time.Second) // past hostScanFor and the margin, short of hostScanFull
+	if _, err := d.RecordHostReport(ctx, ids["b"], db.HostReport{At: clock, PollSeconds: 30, Observed: o(31000)}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, _ := f.CreateEnrollment(ctx, "root", "g", time.Hour)
+	pub, _, _ := agentapi.GenerateKey()
+	if _, err := f.Enroll(ctx, agentapi.EnrollRequest{Token: token, Name: "c", PublicKey: agentapi.EncodePublicKey(pub)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	got := list()
+	var names []string
+	for _, v := range got {
+		names = append(names, v.Name)
+	}
+	if len(got) != 3 || names[0] != "b" || names[1] != "c" || names[2] != "d" {
+		t.Fatalf("hosts = %v, want b c d by name", names)
+	}
+	if got[0].Observed.Runtime.Low != 31000 || got[2].Observed != first[1].Observed {
+		t.Errorf("b's low = %d (want its new report's 31000); d's report decoded again: %v", got[0].Observed.Runtime.Low, got[2].Observed != first[1].Observed)
 	}
 }
