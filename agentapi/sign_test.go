@@ -221,3 +221,31 @@ func TestNoncesDiffer(t *testing.T) {
 		seen[n] = true
 	}
 }
+
+// BenchmarkSignVerify is one agent request's signature cost on each side:
+// at 10,000 hosts polling every 30 s the control plane verifies about 670
+// a second.
+func BenchmarkSignVerify(b *testing.B) {
+	pub, key := mustKey(b)
+	body := bytes.Repeat([]byte("x"), 1024)
+	b.Run("sign", func(b *testing.B) {
+		for b.Loop() {
+			req, _ := http.NewRequest("POST", "http://unix/agent/v1/report", nil)
+			if err := Sign(req, body, "web-1", key, t0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	r := signed(b, "POST", "http://unix/agent/v1/report", body, "web-1", key, t0)
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			s, err := Parse(r.Header)
+			if err == nil {
+				_, err = s.Verify(r, body, t0, pub)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
