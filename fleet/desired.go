@@ -151,7 +151,10 @@ func (s *Service) desired(ctx context.Context, name string, id, after int64) (ag
 			d.Previews = append(d.Previews, pr)
 		}
 	}
-	return d, h.Generation > after || len(d.Previews) > 0, nil
+	// A pending confirmation is news too: its wake-up may have come while
+	// no poll of the host was waiting, and the agent's deadline will not wait
+	// a whole long poll.
+	return d, h.Generation > after || len(d.Previews) > 0 || len(d.Confirm) > 0, nil
 }
 
 // RequestPreview asks host name's agent what setting keys would do there

@@ -56,7 +56,12 @@ func newHost(t *testing.T, server string) *Host {
 		ProcSys: sysctltest.ProcSys(), ProcNet: "/proc/net", SysctlFile: file, ConfigRoot: root, BootReader: "procps",
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 400 * time.Millisecond}
 	h.cfg.Log = slog.New(slog.NewTextHandler(h.log, nil))
-	t.Cleanup(h.stop)
+	t.Cleanup(func() {
+		h.stop()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", h.log)
+		}
+	})
 	return h
 }
 
