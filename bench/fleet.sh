@@ -24,10 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psql_bin() { # URL ARGS...: psql of Debian's newest PostgreSQL
-  local url=$1
+psql_bin() { # URL ARGS...: psql of Debian's newest PostgreSQL, else the one on PATH
+  local url=$1 bin
   shift
-  "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql" "$url" -v ON_ERROR_STOP=1 -qAt "$@"
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  "${bin:+$bin/}psql" "$url" -v ON_ERROR_STOP=1 -qAt "$@"
 }
 # with_db URL NAME: URL naming database NAME instead of its own.
 with_db() { sed -E "s|^(postgres(ql)?://[^/?]*)/?[^?]*|\1/$2|" <<<"$1"; }
