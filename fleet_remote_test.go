@@ -69,6 +69,9 @@ func TestRemoteChangeFromTheTerminal(t *testing.T) {
 	if code != 0 || h.kernel(t) != "20000 40000" || h.fileRange(t) != "20000 40000" {
 		t.Fatalf("bob approves: exit %d, h1's kernel %q file %q, want 20000 40000\n%s", code, h.kernel(t), h.fileRange(t), out)
 	}
+	if out, code := client(olga, "status", "--host", "h1"); code != 0 || !strings.Contains(out, "h1  (group remote)") {
+		t.Errorf("status --host h1: exit %d\n%s", code, out)
+	}
 	if out, _ := client(bob, "show", "1", "--host", "h1"); !strings.Contains(out, "applied on host h1") {
 		t.Errorf("show --host h1 does not say the change is applied on h1:\n%s", out)
 	}

@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 
 	"github.com/spf13/cobra"
 )
 
 func statusCommand() *cobra.Command {
-	return clientCommand(&cobra.Command{
+	var host string
+	cmd := clientCommand(&cobra.Command{
 		Use:   "status",
 		Short: "the range now and at boot, drift, warnings, the busiest destination's risk",
 		Long: `Shows what the top of the dashboard shows: the runtime range and its size, the
@@ -21,12 +23,19 @@ the busiest destination. Exits 1 when that risk is critical, so a script can
 gate on it.
 
 --output json prints {"range": GET /api/v1/range, "usage": GET /api/v1/usage},
-both answers unchanged.`,
+both answers unchanged.
+
+With --host NAME it shows that enrolled host as its last report has it (as
+"portpanel hosts show NAME" does; --output json prints GET /api/v1/hosts/NAME),
+and exits 1 when its risk is critical too.`,
 		Example: `  portpanel status
   portpanel status --server https://proxy1:8443 --ca-file /etc/portpanel/ca.pem
   portpanel status -o json | jq .range.runtime`,
 		Args: args(),
 	}, "read the status", func(ctx context.Context, c *apiClient, t *term, _ []string) error {
+		if host != "" {
+			return hostStatus(ctx, c, t, host)
+		}
 		var st apiStatus
 		ra, err := c.get(ctx, "/api/v1/range", &st)
 		if err != nil {
@@ -50,6 +59,26 @@ both answers unchanged.`,
 		}
 		return nil
 	})
+	hostFlag(cmd, &host)
+	return cmd
+}
+
+// hostStatus is status --host: the host's last report.
+func hostStatus(ctx context.Context, c *apiClient, t *term, host string) error {
+	var h hostDetailAnswer
+	a, err := c.get(ctx, "/api/v1/hosts/"+url.PathEscape(host), &h)
+	if err != nil {
+		return err
+	}
+	if t.json {
+		t.raw(a.body)
+	} else {
+		printHost(t, h)
+	}
+	if h.Risk != nil && *h.Risk == "critical" {
+		return &exitError{code: exitFailed, err: fmt.Errorf("critical: the busiest destination on host %s holds most of its ephemeral capacity", host)}
+	}
+	return nil
 }
 
 func printStatus(t *term, st apiStatus, us apiUsage) {
