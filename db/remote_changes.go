@@ -14,14 +14,16 @@ import (
 // none records that generation yet, the oldest change of host still
 // applying without one (sent, then the process stopped before it recorded
 // the generation), or ErrNotFound.
+//
+// One statement, so one snapshot: with two (the generation, then the row
+// without one), a sender recording the generation between them made both
+// miss, and the agent's result was dropped for good (the fleet
+// integration test caught it).
 func (d *DB) RemoteChangeSent(ctx context.Context, host string, generation int64) (Change, error) {
 	c, err := scanChange(d.sql.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes
-		WHERE host = $1 AND generation = $2 ORDER BY id DESC LIMIT 1`, host, generation))
-	if !errors.Is(err, sql.ErrNoRows) {
-		return c, notFound(err, "change of host %s at generation %d", host, generation)
-	}
-	c, err = scanChange(d.sql.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes
-		WHERE host = $1 AND generation = 0 AND status = $2 ORDER BY id LIMIT 1`, host, StatusApplying))
+		WHERE host = $1 AND (generation = $2 OR (generation = 0 AND status = $3))
+		ORDER BY CASE WHEN generation = $2 THEN 0 ELSE 1 END, CASE WHEN generation = $2 THEN -id ELSE id END
+		LIMIT 1`, host, generation, StatusApplying))
 	return c, notFound(err, "change of host %s at generation %d", host, generation)
 }
 
