@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"portpanel/db/dbtest"
+	"portpanel/db/dbtest/pgtest"
 	"portpanel/handlers/throttle"
 	"portpanel/internal/testclock"
 )
@@ -34,6 +35,9 @@ func TestPolicy(t *testing.T) {
 			}
 		},
 		"postgres": func(t *testing.T) opener {
+			// Skip here, in the store's own test: the opener runs inside
+			// subtests, where skipping the parent would panic.
+			pgtest.Skip(t)
 			return func(clk *testclock.Clock, cfg throttle.Config) *throttle.Limiter {
 				cfg.Store = throttle.DBStore{DB: dbtest.OpenPostgres(t)}
 				return newLimiter(clk, cfg)
