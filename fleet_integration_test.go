@@ -34,7 +34,7 @@ import (
 // It restarts PostgreSQL, so it needs PORTPANEL_TEST_PG_CTL and runs in
 // test.sh's serial phase; it needs root for the namespaces.
 func TestFleetIntegration(t *testing.T) {
-	pgData := fleetPGData(t) // before the namespace: without a cluster, skip at once
+	pgDir := fleetPGDir(t) // before the namespace: without a cluster, skip at once
 	pgtest.Skip(t)
 	if !sysctltest.InNetns(t) {
 		return
@@ -43,7 +43,7 @@ func TestFleetIntegration(t *testing.T) {
 		t.Fatalf("ip link set lo up: %v\n%s", err, out)
 	}
 	w := newFleetWorld(t, buildFaultBinary(t))
-	w.checkSameCluster(pgData)
+	w.checkSameCluster(pgDir)
 	a, b := w.startReplica(t, 0), w.startReplica(t, 1)
 	var hosts []*fleetHost
 	for i := 1; i <= 6; i++ {
@@ -248,11 +248,11 @@ func TestFleetIntegration(t *testing.T) {
 	})
 
 	t.Run("postgres-restarted", func(t *testing.T) {
-		pgStop(t, pgData)
+		pgStop(t, pgDir)
 		stopped := true
 		defer func() {
 			if stopped { // this step failed: leave the next ones a working store
-				pgStart(t, pgData)
+				pgStart(t, pgDir)
 				w.answering(t)
 			}
 		}()
@@ -265,7 +265,7 @@ func TestFleetIntegration(t *testing.T) {
 			}
 		}
 		time.Sleep(2 * time.Second) // the agents' requests fail meanwhile
-		pgStart(t, pgData)
+		pgStart(t, pgDir)
 		stopped = false
 		up := time.Now()
 		w.answering(t)

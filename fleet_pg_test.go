@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -17,15 +16,14 @@ import (
 // PostgreSQL's restart in TestFleetIntegration. The test restarts the
 // cluster its database is in, so it must be one no other test is using at
 // that moment: PORTPANEL_TEST_PG_CTL names it (the directory
-// db/dbtest/pgcluster.sh made, or its data directory), and test.sh runs
-// the test in a serial phase of its own (fleet-design.md).
+// db/dbtest/pgcluster.sh made it in, which halts and resumes it), and
+// test.sh runs the test in a serial phase of its own (fleet-design.md).
 
 const pgCtlEnv = "PORTPANEL_TEST_PG_CTL"
 
-// fleetPGData is the data directory of the cluster the test may restart,
-// checked to be the one PORTPANEL_TEST_PG's database lives in. Without
-// it the test skips, and fails under CI.
-func fleetPGData(t *testing.T) string {
+// fleetPGDir is the pgcluster.sh directory of the cluster the test may
+// restart. Without it the test skips, and fails under CI.
+func fleetPGDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv(pgCtlEnv)
 	if dir == "" {
@@ -35,61 +33,52 @@ func fleetPGData(t *testing.T) string {
 		}
 		t.Skip(why)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err == nil {
-		dir = filepath.Join(dir, "data") // pgcluster.sh's layout
-	}
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
-		t.Fatalf("%s=%s is not a PostgreSQL data directory (nor pgcluster.sh's directory holding one): %v", pgCtlEnv, os.Getenv(pgCtlEnv), err)
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		t.Fatalf("%s=%s is not a directory db/dbtest/pgcluster.sh started a cluster in: %v", pgCtlEnv, dir, err)
 	}
 	return dir
 }
 
-// checkSameCluster fails unless w's database lives in data: restarting
-// another cluster would prove nothing.
-func (w *fleetWorld) checkSameCluster(data string) {
+// checkSameCluster fails unless w's database lives in the cluster of
+// pgcluster.sh directory dir: restarting another would prove nothing.
+func (w *fleetWorld) checkSameCluster(dir string) {
 	w.t.Helper()
 	var got string
 	if err := w.d.SQL().QueryRow(`SHOW data_directory`).Scan(&got); err != nil {
 		w.t.Fatalf("ask PostgreSQL its data directory: %v", err)
 	}
 	a, _ := filepath.EvalSymlinks(got)
-	b, _ := filepath.EvalSymlinks(data)
+	b, _ := filepath.EvalSymlinks(filepath.Join(dir, "data"))
 	if a != b {
-		w.t.Fatalf("the test database lives in %s, but %s names %s: the restart would miss it", got, pgCtlEnv, data)
+		w.t.Fatalf("the test database lives in %s, but %s names %s: the restart would miss it", got, pgCtlEnv, dir)
 	}
 }
 
-// pgCtl runs pg_ctl on the cluster as its owner, in the namespaces the
-// server was started in: the test runs in private network and mount
-// namespaces (sysctltest.InNetns), which a restarted server must not end
-// up in. Those of the test's parent process, which re-ran the test
-// there, are the machine's.
-func pgCtl(t *testing.T, data string, args ...string) {
+// pgCluster runs pgcluster.sh halt or resume on dir, in the namespaces
+// the server was started in: the test runs in private network and mount
+// namespaces (sysctltest.InNetns), which a resumed server must not end up
+// in. Those of the test's parent process, which re-ran the test there,
+// are the machine's.
+func pgCluster(t *testing.T, cmd, dir string) {
 	t.Helper()
 	parent := strconv.Itoa(os.Getppid())
 	own, _ := os.Readlink("/proc/self/ns/net")
 	if theirs, err := os.Readlink("/proc/" + parent + "/ns/net"); err != nil || theirs == own {
-		t.Fatalf("pg_ctl must run from the test's private namespace, whose parent is in the machine's (parent %s: %q %v)", parent, theirs, err)
+		t.Fatalf("pgcluster.sh must run from the test's private namespace, whose parent is in the machine's (parent %s: %q %v)", parent, theirs, err)
 	}
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
-	if len(bins) == 0 {
-		t.Fatal("no /usr/lib/postgresql/*/bin/pg_ctl: install Debian's postgresql package")
+	script, err := filepath.Abs(filepath.Join("db", "dbtest", "pgcluster.sh"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(bins)
-	full := append([]string{"--target", parent, "--net", "--mount", "--", "runuser", "-u", "postgres", "--",
-		bins[len(bins)-1], "-D", data, "-w", "-t", "60"}, args...)
-	if out, err := exec.Command("nsenter", full...).CombinedOutput(); err != nil {
-		t.Fatalf("pg_ctl %v: %v\n%s", args, err, out)
+	if out, err := exec.Command("nsenter", "--target", parent, "--net", "--mount", "--", script, cmd, dir).CombinedOutput(); err != nil {
+		t.Fatalf("pgcluster.sh %s %s: %v\n%s", cmd, dir, err, out)
 	}
 }
 
-// pgStop stops the server (fast: sessions are cut, as in a crash of the
-// connection); pgStart starts it again with the options it last ran with
-// (postmaster.opts, which pg_ctl restart reads even when it is down).
-func pgStop(t *testing.T, data string) { pgCtl(t, data, "-m", "fast", "stop") }
-func pgStart(t *testing.T, data string) {
-	pgCtl(t, data, "-l", filepath.Join(filepath.Dir(data), "log"), "restart")
-}
+// pgStop stops the server (fast: sessions are cut); pgStart starts it
+// again as pgcluster.sh started it.
+func pgStop(t *testing.T, dir string)  { pgCluster(t, "halt", dir) }
+func pgStart(t *testing.T, dir string) { pgCluster(t, "resume", dir) }
 
 // answering waits until every replica answers the user API again, as it
 // must once PostgreSQL is back.
