@@ -3,6 +3,7 @@ package change_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"portpanel/db"
 	"portpanel/fleet"
 	"portpanel/sysctl"
+	"portpanel/sysctl/sysctltest"
 )
 
 func TestRemoteApplyFollowsTheAgentsResult(t *testing.T) {
@@ -182,5 +184,26 @@ func TestLocalDeadlinesLeaveRemoteChangesAlone(t *testing.T) {
 	}
 	if got := mustChange(t, svc.DB, c.ID); got.Status != db.StatusApplied {
 		t.Errorf("change is %s after the local revert, want applied", got.Status)
+	}
+}
+
+// The panel's start-up recovery resolves its own interrupted changes
+// only: a remote change on its way is its agent's to finish.
+func TestRecoveryLeavesRemoteChangesAlone(t *testing.T) {
+	f := newFakeFleet(t)
+	svc := remoteService(t, f, false)
+	svc.RemoteWait = 50 * time.Millisecond // the agent never answers
+	c, err := svc.ApplyRemote(context.Background(), testHost, remoteRequest(admin))
+	if err != nil || c.Status != db.StatusApplying {
+		t.Fatalf("change = %s, %v; want it applying", c.Status, err)
+	}
+	root := t.TempDir()
+	svc.Kernel, svc.Config = sysctl.Kernel{ProcSys: sysctltest.FakeProcSys(t)}, sysctl.Config{Root: root}
+	svc.File, svc.Reader = filepath.Join(root, "etc", "sysctl.conf"), sysctl.ReaderProcps
+	if got, err := svc.Recover(context.Background()); err != nil || len(got) != 0 {
+		t.Errorf("Recover = %d changes, %v; want none touched", len(got), err)
+	}
+	if got := mustChange(t, svc.DB, c.ID); got.Status != db.StatusApplying {
+		t.Errorf("the remote change is %s after the local recovery, want applying", got.Status)
 	}
 }
