@@ -219,8 +219,16 @@ func nonNil(s []string) []string {
 
 // APIRollback is POST /api/v1/changes/{id}/rollback: 201 when applied, 202
 // when it became a proposal.
-func (h *Handlers) APIRollback(c echo.Context) error {
+func (h *Handlers) APIRollback(c echo.Context) error { return h.rollbackJSON(c, nil) }
+
+// rollbackJSON rolls back change :id once check (if not nil) accepts it.
+func (h *Handlers) rollbackJSON(c echo.Context, check func(c echo.Context, id int64) error) error {
 	ch, err := changeAction(c, func(id int64, reason string) (db.Change, error) {
+		if check != nil {
+			if err := check(c, id); err != nil {
+				return db.Change{}, err
+			}
+		}
 		return h.Changes.Rollback(c.Request().Context(), id, reason, actor(c))
 	})
 	if err != nil {

@@ -63,18 +63,7 @@ func (h *Handlers) APIHostChanges(c echo.Context) error {
 }
 
 // APIHostRollback is POST /api/v1/hosts/{name}/changes/{id}/rollback.
-func (h *Handlers) APIHostRollback(c echo.Context) error {
-	ch, err := changeAction(c, func(id int64, reason string) (db.Change, error) {
-		if err := h.hostsChange(c, id); err != nil {
-			return db.Change{}, err
-		}
-		return h.Changes.Rollback(c.Request().Context(), id, reason, actor(c))
-	})
-	if err != nil {
-		return err
-	}
-	return createdJSON(c, ch)
-}
+func (h *Handlers) APIHostRollback(c echo.Context) error { return h.rollbackJSON(c, h.hostsChange) }
 
 // APIHostConfirm is POST /api/v1/hosts/{name}/changes/{id}/confirm: the
 // confirmation goes to the host's agent, which holds the revert timer;
