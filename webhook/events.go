@@ -53,6 +53,11 @@ func typeOf(r db.Recorded) (string, *db.Change) {
 	switch a := r.Event.Action; a {
 	case ChangeProposed, ChangeApproved, ChangeRejected, ChangeFailed, DriftFound, RiskWarning, RiskCritical:
 		return a, c
+	case ChangeReverted: // a remote host's agent reverted it on its own (change.followResult)
+		if c == nil {
+			return "", nil
+		}
+		return a, c
 	case "change.interrupted":
 		return ChangeFailed, c
 	case ChangeApplied, ChangeRolledBack, "change.recovered":
@@ -190,6 +195,10 @@ func summary(typ string, e db.AuditEvent, c *db.Change) string {
 	case ChangeRolledBack:
 		s = fmt.Sprintf("change #%d rolled back change #%d, by %s: %s", c.ID, *c.RollbackOf, by, move)
 	case ChangeReverted:
+		if c.RollbackOf == nil { // a remote host's agent reverted the change itself
+			s = fmt.Sprintf("change #%d was not confirmed in time and host %s reverted it: %s", c.ID, c.Host, move)
+			break
+		}
 		s = fmt.Sprintf("change #%d was not confirmed in time and was reverted by change #%d: %s", *c.RollbackOf, c.ID, move)
 	default:
 		s = e.Detail

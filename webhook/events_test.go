@@ -17,6 +17,8 @@ func TestNotifierMapsAuditActionsToEventTypes(t *testing.T) {
 	rollback.RollbackOf = &orig
 	revert := rollback
 	revert.UserID, revert.User = 0, "portpanel"
+	remoteRevert := byUser
+	remoteRevert.Host, remoteRevert.Status = "web-1", db.StatusReverted
 	for _, tc := range []struct {
 		action string
 		change *db.Change
@@ -32,6 +34,7 @@ func TestNotifierMapsAuditActionsToEventTypes(t *testing.T) {
 		{"change.rolled_back", &revert, ChangeReverted},
 		{"change.recovered", &byUser, ChangeApplied},
 		{"change.recovered", &revert, ChangeReverted},
+		{"change.reverted", &remoteRevert, ChangeReverted},
 		{"range.drift", nil, DriftFound},
 		{"risk.warning", nil, RiskWarning},
 		{"risk.critical", nil, RiskCritical},
