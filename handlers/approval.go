@@ -41,7 +41,11 @@ func (h *Handlers) ApproveChange(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Approved and applied change #%d: the range is now %d – %d.", id, chg.Low, chg.High), false)
+	if chg.Host != "" {
+		h.flash(c, "Approved. "+remoteMessage(chg), false)
+	} else {
+		h.flash(c, fmt.Sprintf("Approved and applied change #%d: the range is now %d – %d.", id, chg.Low, chg.High), false)
+	}
 	return c.Redirect(http.StatusSeeOther, changePath(id))
 }
 
@@ -67,13 +71,17 @@ func (h *Handlers) ConfirmChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.Changes.Confirm(c.Request().Context(), id, actor(c))
+	chg, err := h.Changes.Confirm(c.Request().Context(), id, actor(c))
 	if h.decisionFailed(c, id, "Not confirmed", err) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	h.flash(c, fmt.Sprintf("Confirmed change #%d: it stays.", id), false)
+	if chg.Status == db.StatusApplied { // a remote host's agent has not said so yet
+		h.flash(c, fmt.Sprintf("Confirmation of change #%d sent to %s; its agent has not reported it confirmed yet.", id, chg.Host), false)
+	} else {
+		h.flash(c, fmt.Sprintf("Confirmed change #%d: it stays.", id), false)
+	}
 	return c.Redirect(http.StatusSeeOther, changePath(id))
 }
 

@@ -82,6 +82,9 @@ func TestRemoteChangeThroughTheHostPage(t *testing.T) {
 	anna := e.loginAs(t, "anna", auth.RoleApprover)
 	anna.post(fmt.Sprintf("/changes/%d/approve", id), with(form, "csrf", anna.csrf("/")))
 	wantStatus(t, op, id, db.StatusApplied)
+	if page := body(anna.get(fmt.Sprintf("/changes/%d", id))); !mentions(page, "Approved. Applied on web-1") {
+		t.Errorf("the approver is not told the change was applied on web-1:\n%s", page)
+	}
 	if sim.runtime.Low != 21000 {
 		t.Errorf("after approval the host's range is %v", sim.runtime)
 	}
