@@ -68,7 +68,7 @@ FLEET_TOKEN=$("$pp" token create --user bench --db "$store" 2>>"$W/fleet-setup.l
 export FLEET_TOKEN
 
 "$pp" serve --addr 127.0.0.1:18085 --db "$store" --agent-listen "unix:$W/agent.sock" --config-root "$W/root" \
-  --sysctl-file "$W/root/etc/sysctl.d/90-portpanel.conf" --boot-reader systemd --proc-sys /proc/sys \
+  --sysctl-file "$W/root/etc/sysctl.d/90-portpanel.conf" --boot-reader systemd --proc-sys /proc/sys ${FLEET_SERVE_ARGS:-} \
   >"$W/serve-fleet.log" 2>&1 &
 server=$!
 started+=("$server")

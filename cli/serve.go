@@ -42,6 +42,7 @@ type serveConfig struct {
 	trustedProxies                                            proxyList
 	webhookAllowPrivate                                       bool
 	agentListen                                               string
+	debugPprof                                                string
 }
 
 // serveDurations are the serve flags parsed after the flag set: durations
@@ -74,6 +75,7 @@ func (c *serveConfig) flagSet(stderr io.Writer) (*flag.FlagSet, serveDurations, 
 	fs.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", env("PORTPANEL_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhook endpoints be on loopback, link-local or private addresses (env PORTPANEL_WEBHOOK_ALLOW_PRIVATE=1)")
 	fs.StringVar(&c.syslog, "syslog", env("PORTPANEL_SYSLOG", ""), "send every audit event to syslog as RFC 5424: unix:///dev/log, tcp://host:514 or udp://host:514 (env PORTPANEL_SYSLOG)")
 	fs.StringVar(&c.agentListen, "agent-listen", env("PORTPANEL_AGENT_LISTEN", ""), "serve the agent API (fleet mode) on its own listener: unix:/path/agent.sock, or host:port with --tls-cert's TLS (env PORTPANEL_AGENT_LISTEN)")
+	fs.StringVar(&c.debugPprof, "debug-pprof", env("PORTPANEL_DEBUG_PPROF", ""), "serve Go's profiler on this loopback address, for measurements (env PORTPANEL_DEBUG_PPROF)")
 	checkSecurity, envErr := c.addSecurityFlags(fs)
 	d := serveDurations{interval, retainRaw, retainHourly}
 	if envErr != nil {
@@ -256,6 +258,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("--trusted-proxy without --secure-cookies: if the proxy serves HTTPS, set --secure-cookies so the session cookie never travels over plain HTTP")
 	}
 	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", db.Describe(cfg.dbPath), "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
+	if err := startDebugPprof(ctx, cfg.debugPprof, log); err != nil {
+		return err
+	}
 	var agents *agentServer
 	if cfg.agentListen != "" {
 		a, _ := parseAgentListen(cfg.agentListen) // checked by parseServe

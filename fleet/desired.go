@@ -87,18 +87,25 @@ func (s *Service) Confirm(ctx context.Context, name string, gen int64) (db.Host,
 // confirmation) or after wait (at most agentapi.MaxWait), with the state
 // as it is then. A revoked host is refused, also while it waits.
 func (s *Service) Desired(ctx context.Context, a Agent, after int64, wait time.Duration) (agentapi.Desired, error) {
+	return s.DesiredOf(ctx, a.Host.ID, a.Host.Name, after, wait)
+}
+
+// DesiredOf is Desired for the verified host id and name alone: the
+// agent API's handler calls it so that no copy of the whole Agent stays
+// on the stack of each held poll.
+func (s *Service) DesiredOf(ctx context.Context, id int64, name string, after int64, wait time.Duration) (agentapi.Desired, error) {
 	s.init()
 	wait = min(max(wait, 0), agentapi.MaxWait)
-	if err := s.pacer.wait(ctx, a.Host.ID, s.PollFloor); err != nil {
+	if err := s.pacer.wait(ctx, id, s.PollFloor); err != nil {
 		return agentapi.Desired{}, err
 	}
 	// Subscribed before the first read, so a wake-up in between is kept.
-	woken, cancel := s.Hub.Subscribe(hostKey(a.Host.Name))
+	woken, cancel := s.Hub.Subscribe(hostKey(name))
 	defer cancel()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for first := true; ; first = false {
-		d, ready, err := s.desired(ctx, a.Host.Name, a.Host.ID, after)
+		d, ready, err := s.desired(ctx, name, id, after)
 		if err != nil || ready || !first {
 			return d, err
 		}
