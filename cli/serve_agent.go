@@ -83,7 +83,9 @@ func startAgentServer(ln net.Listener, fl *fleet.Service, log *slog.Logger, tlsC
 	s := &agentServer{srv: srv, ln: ln, errc: make(chan error, 1)}
 	useTLS := tlsConf != nil && ln.Addr().Network() == "tcp"
 	if useTLS {
-		srv.TLSConfig = tlsConf
+		// A copy: ServeTLS sets NextProtos on the config it is given,
+		// and the panel's server serves the same one at the same time.
+		srv.TLSConfig = tlsConf.Clone()
 	}
 	go func() {
 		var err error
