@@ -117,7 +117,7 @@ func testOnceJobsRunOnceAcrossReplicas(t *testing.T, d *db.DB) {
 			t.Fatalf("replica %s ran after it stopped", r.who)
 		}
 	}
-	if late := after[0].at.Sub(last.at) - every; late > every+every/10 {
+	if late := after[0].at.Sub(last.at) - every; late > every+every/2 {
 		t.Errorf("the other replica took over %v after the job was due, want within a period (%v)", late, every)
 	}
 	if n := len(after); n < 3 {
@@ -125,12 +125,15 @@ func testOnceJobsRunOnceAcrossReplicas(t *testing.T, d *db.DB) {
 	}
 }
 
-// checkGaps fails when two runs come closer than a period less its slack:
-// the job ran twice in one period.
+// checkGaps fails when two runs come closer than three quarters of a
+// period: the job ran twice in one period. The replicas tick half a period
+// apart, so a double run shows as a gap of about half a period; a loaded
+// machine delays single runs by tens of milliseconds (a 10% slack failed
+// at 179 ms of 200), which this slack absorbs without hiding a double run.
 func checkGaps(t *testing.T, runs []run, every time.Duration) {
 	t.Helper()
 	for i := 1; i < len(runs); i++ {
-		if gap := runs[i].at.Sub(runs[i-1].at); gap < every*9/10 {
+		if gap := runs[i].at.Sub(runs[i-1].at); gap < every*3/4 {
 			t.Errorf("runs %d (%s) and %d (%s) %v apart, within one period of %v", i, runs[i-1].who, i+1, runs[i].who, gap, every)
 		}
 	}
