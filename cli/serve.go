@@ -258,6 +258,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("--trusted-proxy without --secure-cookies: if the proxy serves HTTPS, set --secure-cookies so the session cookie never travels over plain HTTP")
 	}
 	log.Info("portpanel listening", "addr", ln.Addr().String(), "db", db.Describe(cfg.dbPath), "sysctl_file", cfg.sysctlFile, "boot_reader", reader, "tls", tlsConf != nil)
+	tuneGC()
 	if err := startDebugPprof(ctx, cfg.debugPprof, log); err != nil {
 		return err
 	}
