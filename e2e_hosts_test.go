@@ -98,7 +98,8 @@ func TestBrowserHosts(t *testing.T) {
 	}
 	host := newHost(t)
 	sock := filepath.Join(t.TempDir(), "agent.sock")
-	srv := startServer(t, host, "--agent-listen", "unix:"+sock)
+	// No local host: the page starts empty, with the agents below only.
+	srv := startServer(t, host, "--agent-listen", "unix:"+sock, "--local-host", "")
 	b := newBrowser(t, chromium, srv, e2eTimeout)
 	b.open(srv.setupURL, "/setup")
 	b.typeInto("#username", e2eUser)

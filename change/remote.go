@@ -99,6 +99,11 @@ func (r *remoteState) lock(host string) func() {
 	return m.Unlock
 }
 
+// isLocal reports whether host is this panel's own: its changes are
+// applied here, by this Service, never sent as a desired generation (its
+// in-process agent only reports), so no change reaches the kernel twice.
+func (s *Service) isLocal(host string) bool { return host != "" && host == s.LocalHost }
+
 // remote returns the fleet, or says that this panel has none.
 func (s *Service) remote() (Fleet, error) {
 	if s.Fleet == nil {
@@ -137,6 +142,11 @@ func observedState(o agentapi.Observed) sysctl.KernelState {
 // reported, with the diff and hazards its agent computes. It changes
 // nothing, and says so when the agent does not answer in time.
 func (s *Service) PreviewRemote(ctx context.Context, host string, req Request) (Preview, error) {
+	if s.isLocal(host) {
+		pv, err := s.Preview(ctx, req)
+		pv.Host = host
+		return pv, err
+	}
 	defer s.remoteState.lock(host)()
 	c, st, err := s.planRemote(ctx, host, req)
 	if err != nil {
@@ -155,6 +165,9 @@ func (s *Service) PreviewRemote(ctx context.Context, host string, req Request) (
 // at most) for its result. A change still applying when the wait ends is
 // returned as applying; its row follows the agent's report later.
 func (s *Service) ApplyRemote(ctx context.Context, host string, req Request) (db.Change, error) {
+	if s.isLocal(host) {
+		return s.Apply(ctx, req)
+	}
 	unlock := s.remoteState.lock(host)
 	c, _, err := s.planRemote(ctx, host, req)
 	if err == nil {

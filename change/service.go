@@ -51,6 +51,11 @@ type Service struct {
 	// RemoteWait bounds how long a request waits for an agent's preview
 	// or result (0: DefaultRemoteWait).
 	RemoteWait time.Duration
+	// LocalHost is the name this panel's own host is enrolled under
+	// (serve --local-host; "" none). A change "on a remote host" of that
+	// name is a local change: this Service applies it, once, as it does
+	// the dashboard's (README, "The local host").
+	LocalHost string
 
 	// mu serialises everything that writes the kernel or the file, and the
 	// sampler, so a sample never sees an apply half done.

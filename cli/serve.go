@@ -43,6 +43,8 @@ type serveConfig struct {
 	webhookAllowPrivate                                       bool
 	agentListen                                               string
 	debugPprof                                                string
+	localHost                                                 localHostFlag
+	localHostDir                                              string
 }
 
 // serveDurations are the serve flags parsed after the flag set: durations
@@ -76,6 +78,7 @@ func (c *serveConfig) flagSet(stderr io.Writer) (*flag.FlagSet, serveDurations, 
 	fs.StringVar(&c.syslog, "syslog", env("PORTPANEL_SYSLOG", ""), "send every audit event to syslog as RFC 5424: unix:///dev/log, tcp://host:514 or udp://host:514 (env PORTPANEL_SYSLOG)")
 	fs.StringVar(&c.agentListen, "agent-listen", env("PORTPANEL_AGENT_LISTEN", ""), "serve the agent API (fleet mode) on its own listener: unix:/path/agent.sock, or host:port with --tls-cert's TLS (env PORTPANEL_AGENT_LISTEN)")
 	fs.StringVar(&c.debugPprof, "debug-pprof", env("PORTPANEL_DEBUG_PPROF", ""), "serve Go's profiler on this loopback address, for measurements (env PORTPANEL_DEBUG_PPROF)")
+	c.addLocalHostFlags(fs)
 	checkSecurity, envErr := c.addSecurityFlags(fs)
 	d := serveDurations{interval, retainRaw, retainHourly}
 	if envErr != nil {
@@ -139,6 +142,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("--boot-reader %q: use auto, systemd or procps", c.bootReader)
 		}
 	}
+	if _, err := c.localHostName(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -173,7 +179,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	host, _ := os.Hostname()
 	// Before anything is recorded (Recover below audits): every event
 	// from now on queues its webhooks in its own transaction.
-	d.SetNotifier(webhook.Notifier(host))
+	var localChanged localReports
+	d.SetNotifier(localChanged.wrap(webhook.Notifier(host)))
 	hooks := webhook.NewSender(d, webhook.Policy{AllowPrivate: cfg.webhookAllowPrivate})
 	hooks.Fault = fault.Point // kills only in a faultinject build (crash tests)
 	// On PostgreSQL other replicas may be sending: their claims run out
@@ -282,6 +289,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobRunner.start(bg, &wg, namespaceScan(cfg, h.Namespaces))
 	jobRunner.start(bg, &wg, fleetJobs(cfg, fl, d)...)
 	wg.Go(func() { runHub(bg) })
+	if name, _ := cfg.localHostName(); name != "" { // checked by parseServe
+		local, err := startLocalHost(ctx, cfg, name, svc, fl, log)
+		if err != nil {
+			stopBG()
+			wg.Wait()
+			return err
+		}
+		if local != nil {
+			localChanged.set(local.ReportSoon)
+			wg.Go(func() { local.RunReports(bg) })
+		}
+	}
 	// Requests may still be logged until the server has shut down.
 	defer requests.Flush()
 	defer func() { stopBG(); wg.Wait() }()

@@ -134,8 +134,16 @@ func (a *AgentAPI) enroll(c echo.Context) error {
 	return c.JSON(http.StatusOK, agentapi.EnrollResponse{Name: h.Name, Group: h.Group, PollSeconds: a.Fleet.Poll()})
 }
 
+// InProcessAddr is the RemoteAddr of requests the panel's own agent
+// hands to this handler in its process (serve --local-host): no
+// connection has it, net/http sets RemoteAddr from the socket.
+const InProcessAddr = "in-process"
+
 // peer names where a request came from, for the audit log.
 func peer(c echo.Context) string {
+	if c.Request().RemoteAddr == InProcessAddr {
+		return "inside the panel's process (its own host)"
+	}
 	if ip := c.RealIP(); ip != "" {
 		return ip
 	}

@@ -146,7 +146,7 @@ func (h *Handlers) revokeHost(c echo.Context) (hostView, error) {
 
 // hostChangeList is the host's newest changes.
 func (h *Handlers) hostChangeList(ctx context.Context, name string) ([]db.Change, error) {
-	return h.DB.HostChanges(ctx, name, hostChanges, 0)
+	return h.DB.HostChanges(ctx, h.changesHost(name), hostChanges, 0)
 }
 
 // changeMarks are what the chart reads of changes.

@@ -51,7 +51,7 @@ func (h *Handlers) APIHostChanges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.DB.HostChanges(c.Request().Context(), c.Param("name"), changesPerPage, before)
+	list, err := h.DB.HostChanges(c.Request().Context(), h.changesHost(c.Param("name")), changesPerPage, before)
 	if err != nil {
 		return err
 	}
@@ -90,10 +90,19 @@ func (h *Handlers) hostsChange(c echo.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	if ch.Host == "" || ch.Host != c.Param("name") {
+	if name := c.Param("name"); ch.Host != h.changesHost(name) || (ch.Host == "" && name == "") {
 		return echo.NewHTTPError(http.StatusNotFound, "No such change on this host.")
 	}
 	return nil
+}
+
+// changesHost is how the changes table names host name: the panel's own
+// host (serve --local-host) has the local changes, host "".
+func (h *Handlers) changesHost(name string) string {
+	if h.Changes != nil && name != "" && name == h.Changes.LocalHost {
+		return ""
+	}
+	return name
 }
 
 // noAnswer reports whether err says a host's agent did not answer.
