@@ -141,6 +141,15 @@ func TestLocalHost(t *testing.T) {
 		t.Errorf("local host key: %v %v, want mode 0600", fi, err)
 	}
 
+	// Its preview is the panel's own: the diff of the local file, nothing written.
+	code, pv := p.do("POST", "/api/v1/hosts/lh1/changes", `{"low":20000,"high":40000,"reason":"preview","dry_run":true}`)
+	if diff, _ := pv["diff"].(string); code != http.StatusOK || pv["host"] != "lh1" || !strings.Contains(diff, "+net.ipv4.ip_local_port_range = 20000 40000") {
+		t.Errorf("dry run on the local host: %d %v", code, pv)
+	}
+	if got := kernelRange(t); got != before {
+		t.Errorf("kernel after a dry run: %q, want %q", got, before)
+	}
+
 	// A change to the local host by name.
 	code, ch := p.do("POST", "/api/v1/hosts/lh1/changes", `{"low":20000,"high":40000,"reason":"remote to the local host"}`)
 	if code != http.StatusCreated || ch["status"] != "applied" {
