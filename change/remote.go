@@ -104,6 +104,24 @@ func (r *remoteState) lock(host string) func() {
 // in-process agent only reports), so no change reaches the kernel twice.
 func (s *Service) isLocal(host string) bool { return host != "" && host == s.LocalHost }
 
+// localEnrolled refuses a change by name to the local host once an admin
+// revoked it, as any revoked host's: the name is the fleet's, and the
+// dashboard's own page still changes the machine.
+func (s *Service) localEnrolled(ctx context.Context, host string) error {
+	f, err := s.remote()
+	if err != nil {
+		return err
+	}
+	h, err := f.RemoteHost(ctx, host)
+	if err != nil {
+		return fmt.Errorf("load host %s: %w", host, err)
+	}
+	if h.Revoked {
+		return &ConflictError{fmt.Sprintf("Host %s is revoked: it takes no changes by name until it enrolls again (it is this panel's own machine: its dashboard still changes it).", host)}
+	}
+	return nil
+}
+
 // remote returns the fleet, or says that this panel has none.
 func (s *Service) remote() (Fleet, error) {
 	if s.Fleet == nil {
@@ -143,6 +161,9 @@ func observedState(o agentapi.Observed) sysctl.KernelState {
 // nothing, and says so when the agent does not answer in time.
 func (s *Service) PreviewRemote(ctx context.Context, host string, req Request) (Preview, error) {
 	if s.isLocal(host) {
+		if err := s.localEnrolled(ctx, host); err != nil {
+			return Preview{}, err
+		}
 		pv, err := s.Preview(ctx, req)
 		pv.Host = host
 		return pv, err
@@ -166,6 +187,9 @@ func (s *Service) PreviewRemote(ctx context.Context, host string, req Request) (
 // returned as applying; its row follows the agent's report later.
 func (s *Service) ApplyRemote(ctx context.Context, host string, req Request) (db.Change, error) {
 	if s.isLocal(host) {
+		if err := s.localEnrolled(ctx, host); err != nil {
+			return db.Change{}, err
+		}
 		return s.Apply(ctx, req)
 	}
 	unlock := s.remoteState.lock(host)

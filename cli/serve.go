@@ -291,12 +291,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	wg.Go(func() { runHub(bg) })
 	if name, _ := cfg.localHostName(); name != "" { // checked by parseServe
 		local, err := startLocalHost(ctx, cfg, name, svc, fl, log)
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // an error because serve is stopping: shut down below
 			stopBG()
 			wg.Wait()
 			return err
 		}
-		if local != nil {
+		if local != nil && err == nil {
 			localChanged.set(local.ReportSoon)
 			wg.Go(func() { local.RunReports(bg) })
 		}

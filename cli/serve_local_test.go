@@ -174,6 +174,16 @@ func TestLocalHost(t *testing.T) {
 	if h["generation"].(float64) != 0 {
 		t.Errorf("a local change became a desired generation: %v", h)
 	}
+	// Revoked, it takes no change by name; the dashboard still changes it.
+	if code, out := p.do("POST", "/api/v1/hosts/lh1/revoke", ""); code != http.StatusOK {
+		t.Fatalf("revoke lh1: %d %v", code, out)
+	}
+	if code, out := p.do("POST", "/api/v1/hosts/lh1/changes", `{"low":22000,"high":42001,"reason":"after the revocation"}`); code != http.StatusConflict {
+		t.Errorf("a change to the revoked local host: %d %v, want 409", code, out)
+	}
+	if got := kernelRange(t); got != "21000 41000" {
+		t.Errorf("kernel after a refused change: %q", got)
+	}
 	p.stop()
 	counts := func() (changes, enrolled, applied int) {
 		withDB(t, p.dbPath, func(d *db.DB) {
@@ -202,9 +212,14 @@ func TestLocalHost(t *testing.T) {
 		t.Errorf("after two changes: %d change rows, %d enrollments, %d applied events; want 2, 1, 2", c1, e1, a1)
 	}
 
-	// A restart: no enrollment, no apply, the kernel as it was.
+	// A restart: no enrollment (revoked stays revoked), no apply, the
+	// kernel as it was.
 	p.start()
-	p.waitRuntime("21000 41000")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.log.String(), "is not part of the fleet"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a restart after the revocation does not say the local host stays out:\n%s", p.log)
+		}
+	}
 	p.stop()
 	if c2, e2, a2 := counts(); c2 != c1 || e2 != e1 || a2 != a1 {
 		t.Errorf("after a restart: %d change rows, %d enrollments, %d applied events; want %d, %d, %d", c2, e2, a2, c1, e1, a1)
