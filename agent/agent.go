@@ -98,11 +98,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(5*time.Minute, cfg.BackoffMin)
 	}
-	st, err := OpenState(cfg.StateDir)
-	if err != nil {
-		return nil, err
-	}
-	key, err := st.Key()
+	st, key, err := openKeyed(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"net/http"
 	"time"
@@ -36,11 +37,7 @@ func NewInProcess(cfg Config, svc *change.Service, rt http.RoundTripper) (*Agent
 	if cfg.Log == nil {
 		return nil, errors.New("in-process agent: no logger")
 	}
-	st, err := OpenState(cfg.StateDir)
-	if err != nil {
-		return nil, err
-	}
-	key, err := st.Key()
+	st, key, err := openKeyed(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +45,17 @@ func NewInProcess(cfg Config, svc *change.Service, rt http.RoundTripper) (*Agent
 		hc: &http.Client{Transport: rt}}}}
 	return &Agent{cfg: cfg, log: cfg.Log, state: st, db: svc.DB, svc: svc, client: client, key: key,
 		poll: cfg.Poll, answered: map[string]bool{}, wake: make(chan struct{}, 1)}, nil
+}
+
+// openKeyed opens the state directory and the host's key in it (made on
+// first use): every agent starts so, in its own process or in serve's.
+func openKeyed(dir string) (*State, ed25519.PrivateKey, error) {
+	st, err := OpenState(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := st.Key()
+	return st, key, err
 }
 
 // SetEnrollToken gives the token Enroll spends (the panel makes one for
