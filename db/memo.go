@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Pages and the API read the same few rows on every request (the session,
@@ -19,27 +22,38 @@ import (
 // dashboard and GET /api/v1/range miss their throughput targets
 // (BENCHMARKS.md).
 //
-// PostgreSQL has no data_version; its counterpart is the snapshot a
-// statement reads, pg_current_snapshot() (xmin:xmax:in-progress xids).
-// A snapshot decides exactly which transactions' writes a statement sees:
-// those below xmax, not listed as in progress, and committed. A
-// transaction below xmax and not listed had already ended when the
-// snapshot was taken, and how it ended never changes, so two statements
-// with equal snapshots see the same committed transactions, hence the same
-// rows. Conversely a transaction that commits after a snapshot was either
-// in progress then (listed) or started later (at or above xmax); in the
-// next snapshot it is below xmax and not listed, so the text differs. The
-// xids are 64-bit (xid8), so they never wrap around to an old value. Any
-// connection may ask (every commit of every client moves it), but one is
-// kept for it, as on SQLite, to save taking one from the pool.
+// PostgreSQL has no data_version. Its snapshot (pg_current_snapshot())
+// was used once, but every commit moves it, and at 10,000 hosts the
+// agents' reports and nonces commit about a thousand times a second: every
+// page missed its memo and queued for a render slot (BENCHMARKS.md, fleet
+// section). So the version there is the counter of the one-row table
+// data_version, which statement-level triggers bump on exactly the tables
+// memoized reads depend on (migration 00019; the fleet's tables have
+// none, and TestDataVersionCoversMemoizedTables keeps the lists complete).
+//
+// Reading it at READ COMMITTED, on its own connection outside any
+// transaction, is enough: the bump runs inside the writing transaction, so
+// it becomes visible in the same instant as the data it stands for, and a
+// rollback undoes both. Concurrent writers queue on the row's lock, so
+// each commit leaves a different, larger n, and n never goes back. A Memo
+// reads the version before loading, so what it keeps is at least as new
+// as the version it keeps it under; a commit after that moves n, and the
+// next Get loads again. What the counter does not cover (the hosts) must
+// not be cached by Version alone: see Version.AllTables.
 
 // Version identifies a state of the database.
 type Version struct {
 	// conn counts the connections kept for data_version: a new one starts
 	// its own count, which must not match an old one's.
 	conn, data int64
-	snapshot   string // PostgreSQL's pg_current_snapshot(), data's counterpart
+	// partial: data counts the commits of memoized tables only
+	// (PostgreSQL's data_version table), not every table's.
+	partial bool
 }
+
+// AllTables says whether v moves with a commit to any table. When false
+// (PostgreSQL), the fleet's tables may change while v stays the same.
+func (v Version) AllTables() bool { return !v.partial }
 
 // versionConn is the connection kept aside for data_version, which counts
 // the commits of every connection but the one asking: it never writes.
@@ -134,7 +148,7 @@ func (vc *versionConn) finish() {
 // versionQuery asks a dialect for the state of its data.
 var versionQuery = map[Dialect]string{
 	SQLite:   "PRAGMA data_version",
-	Postgres: "SELECT pg_current_snapshot()::text",
+	Postgres: "SELECT n FROM data_version",
 }
 
 func (vc *versionConn) query(ctx context.Context, pool *sql.DB, dialect Dialect) (Version, error) {
@@ -155,12 +169,19 @@ func (vc *versionConn) query(ctx context.Context, pool *sql.DB, dialect Dialect)
 		})
 		if err != nil {
 			conn.Close()
+			if isPgUndefinedTable(err) {
+				// A database not yet migrated to 00019 (only migration
+				// tests hold one open): a version of its own each time,
+				// so nothing is served from a memo.
+				vc.conns++
+				return Version{conn: vc.conns, partial: true}, nil
+			}
 			return Version{}, fmt.Errorf("prepare data_version: %w", err)
 		}
 		vc.conn, vc.stmt = conn, stmt
 		vc.conns++
 	}
-	v := Version{conn: vc.conns}
+	v := Version{conn: vc.conns, partial: dialect == Postgres}
 	// Straight to the driver: database/sql's Stmt, Rows and Scan took a
 	// third of the check's time.
 	err := vc.conn.Raw(func(any) error {
@@ -179,8 +200,6 @@ func (vc *versionConn) query(ctx context.Context, pool *sql.DB, dialect Dialect)
 		switch x := dest[0].(type) {
 		case int64:
 			v.data = x
-		case string:
-			v.snapshot = x
 		default:
 			return fmt.Errorf("data_version is a %T", dest[0])
 		}
@@ -269,4 +288,10 @@ func (m *Memo[K, V]) Get(ctx context.Context, d *DB, key K, load func(context.Co
 type memos struct {
 	users  Memo[int64, User]
 	tokens Memo[string, tokenOwner]
+}
+
+// isPgUndefinedTable says err is PostgreSQL's "relation does not exist".
+func isPgUndefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
 }

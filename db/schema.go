@@ -15,13 +15,15 @@ type Table struct {
 }
 
 // schemaQuery lists (table, column) in table then column order, skipping
-// the stores' own tables (goose's version table, SQLite's internals).
+// the stores' own tables (goose's version table, SQLite's internals, and
+// PostgreSQL's data_version: Memo's counter, kept by triggers and not
+// data to copy, SQLite has none).
 var schemaQuery = map[Dialect]string{
 	SQLite: `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name <> 'goose_db_version'
 		ORDER BY m.name, p.cid`,
 	Postgres: `SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name <> 'goose_db_version'
+		WHERE table_schema = current_schema() AND table_name NOT IN ('goose_db_version', 'data_version')
 		ORDER BY table_name COLLATE "C", ordinal_position`,
 }
 

@@ -94,7 +94,9 @@ func (s *hostScan) read(ctx context.Context, d *db.DB, now time.Time) ([]db.Host
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rows != nil && (s.version == v || now.Sub(s.at) < hostScanFor) {
+	// v covers the hosts only where it moves with every table (SQLite);
+	// PostgreSQL's leaves the fleet's tables out (db.Version.AllTables).
+	if s.rows != nil && ((v.AllTables() && s.version == v) || now.Sub(s.at) < hostScanFor) {
 		return s.rows, s.docs, nil
 	}
 	full := s.rows == nil || now.Sub(s.full) >= hostScanFull
