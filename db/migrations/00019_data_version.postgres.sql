@@ -37,17 +37,6 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
--- +goose StatementBegin
-DO $$
-DECLARE
-	t text;
-BEGIN
-	FOREACH t IN ARRAY ARRAY['audit_events', 'changes', 'samples', 'sessions', 'tokens',
-		'usage_hourly', 'usage_samples', 'users', 'webhook_deliveries', 'webhook_endpoints'] LOOP
-		EXECUTE format('DROP TRIGGER %I ON %I', t || '_data_version', t);
-	END LOOP;
-END
-$$;
--- +goose StatementEnd
-DROP FUNCTION bump_data_version();
+-- CASCADE drops the triggers with the function they run.
+DROP FUNCTION bump_data_version() CASCADE;
 DROP TABLE data_version;
