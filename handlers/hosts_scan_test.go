@@ -123,3 +123,48 @@ func TestHostScanReadsWhatChanged(t *testing.T) {
 		t.Errorf("b's low = %d (want its new report's 31000); d's report decoded again: %v", got[0].Observed.Runtime.Low, got[2].Observed != first[1].Observed)
 	}
 }
+
+// On PostgreSQL db.Version leaves the fleet's tables out (a report moves
+// nothing), so the scan must not keep a read past hostScanFor because the
+// version held still: a report is seen a second later on both stores.
+func TestHostScanSeesReportsTheVersionMisses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clock := time.Now()
+		f := &fleet.Service{DB: d, Now: func() time.Time { return clock }}
+		h := &Handlers{DB: d, Now: func() time.Time { return clock }}
+		token, _, err := f.CreateEnrollment(ctx, "root", "g", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _, _ := agentapi.GenerateKey()
+		host, err := f.Enroll(ctx, agentapi.EnrollRequest{Token: token, Name: "a", PublicKey: agentapi.EncodePublicKey(pub)}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		low := func() int {
+			t.Helper()
+			got := 0
+			if err := h.eachHost(ctx, func(v hostView) {
+				if v.Observed != nil {
+					got = v.Observed.Runtime.Low
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := low(); got != 0 {
+			t.Fatalf("before any report: low %d", got)
+		}
+		clock = clock.Add(hostScanFor + time.Millisecond)
+		o, _ := json.Marshal(agentapi.Observed{Runtime: agentapi.Range{Low: 40000, High: 60999}})
+		if _, err := d.RecordHostReport(ctx, host.ID, db.HostReport{At: clock, PollSeconds: 30, Observed: o}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(hostScanFor + time.Millisecond)
+		if got := low(); got != 40000 {
+			t.Errorf("a second after a report: low %d, want the report's 40000", got)
+		}
+	})
+}
