@@ -188,7 +188,10 @@ func (s Signed) Expires() time.Time {
 	return time.Unix(s.Timestamp, 0).Add(MaxClockSkew)
 }
 
-func (s Signed) fresh(now time.Time) error {
+// Fresh refuses a request whose timestamp is more than MaxClockSkew from
+// now (ErrClockSkew). Verify checks it too; a server calls it first when
+// that saves a key lookup.
+func (s Signed) Fresh(now time.Time) error {
 	if d := now.Sub(time.Unix(s.Timestamp, 0)); d > MaxClockSkew || d < -MaxClockSkew {
 		return ErrClockSkew
 	}
@@ -202,7 +205,7 @@ func (s Signed) fresh(now time.Time) error {
 // nonce is new for s.Host (until s.Expires) and that the host is not
 // revoked; VerifyRequest does all of it in one call.
 func (s Signed) Verify(r *http.Request, body []byte, now time.Time, keys ...ed25519.PublicKey) (int, error) {
-	if err := s.fresh(now); err != nil {
+	if err := s.Fresh(now); err != nil {
 		return -1, err
 	}
 	target, err := RequestTarget(r)
@@ -273,7 +276,7 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time,
 	}
 	// The clock first: it is cheap, and a stale request should not
 	// cost a key lookup.
-	if err := s.fresh(now); err != nil {
+	if err := s.Fresh(now); err != nil {
 		return Signed{}, err
 	}
 	ks, err := keys(s.Host)

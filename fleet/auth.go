@@ -35,8 +35,8 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte
 	}
 	// The clock first: it is cheap, and a stale request should not cost
 	// a database read.
-	if d := now.Sub(time.Unix(signed.Timestamp, 0)); d > agentapi.MaxClockSkew || d < -agentapi.MaxClockSkew {
-		return Agent{}, fmt.Errorf("%w: %w", ErrUnauthorized, agentapi.ErrClockSkew)
+	if err := signed.Fresh(now); err != nil {
+		return Agent{}, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
 	k, cached := s.keys.get(signed.Host)
 	if !cached {
