@@ -1,18 +1,16 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -187,35 +185,16 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	w := &recorder{header: http.Header{}}
+	// httptest's recorder is the standard library's in-memory
+	// ResponseWriter, and Result the response a client would have read.
+	w := httptest.NewRecorder()
 	t.h.ServeHTTP(w, r)
 	if req.Body != nil {
 		req.Body.Close()
 	}
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return &http.Response{StatusCode: w.code, Status: strconv.Itoa(w.code) + " " + http.StatusText(w.code),
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: w.header,
-		Body: io.NopCloser(&w.body), ContentLength: int64(w.body.Len()), Request: req}, nil
-}
-
-// recorder keeps a handler's answer for inProcess.
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (w *recorder) Header() http.Header { return w.header }
-func (w *recorder) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-func (w *recorder) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(b)
+	resp := w.Result()
+	resp.Request = req
+	return resp, nil
 }
 
 // localReports asks the local host's agent for a report whenever a
